@@ -2,6 +2,7 @@ package fps
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -59,4 +60,51 @@ func checkCallerReference(field, ref string) error {
 		return invalid(field, "must be at most %d characters, got %d", MaxCallerReferenceLength, n)
 	}
 	return nil
+}
+
+// Amount is a sum of money with its currency. FPS knows only USD; an empty
+// CurrencyCode means USD on requests.
+type Amount struct {
+	Value        decimal.Decimal
+	CurrencyCode string
+}
+
+// USD returns an Amount in US dollars.
+func USD(value decimal.Decimal) Amount { return Amount{Value: value, CurrencyCode: CurrencyUSD} }
+
+// IsZero reports whether a is the zero Amount (nothing given).
+func (a Amount) IsZero() bool { return a.CurrencyCode == "" && a.Value.IsZero() }
+
+// Currency returns the currency code, USD when none was given.
+func (a Amount) Currency() string {
+	if a.CurrencyCode == "" {
+		return CurrencyUSD
+	}
+	return a.CurrencyCode
+}
+
+// String writes a the way IPNs do: "USD 1.00".
+func (a Amount) String() string { return a.Currency() + " " + formatAmount(a.Value) }
+
+// ParseAmount reads an amount written the way IPNs write it, "USD 1.00":
+// a currency code, one space, a plain decimal.
+func ParseAmount(s string) (Amount, error) {
+	cur, val, ok := strings.Cut(s, " ")
+	if !ok || len(cur) != 3 || strings.ToUpper(cur) != cur {
+		return Amount{}, fmt.Errorf("fps: amount %q is not a currency code, a space and a decimal", s)
+	}
+	d, err := decimal.NewFromString(val)
+	if err != nil || strings.ContainsAny(val, "eE") {
+		return Amount{}, fmt.Errorf("fps: amount %q is not a currency code, a space and a decimal", s)
+	}
+	return Amount{Value: d, CurrencyCode: cur}, nil
+}
+
+// check refuses an amount FPS cannot take: see checkAmount; the currency,
+// when given, must be USD.
+func (a Amount) check(field string) error {
+	if a.CurrencyCode != "" && a.CurrencyCode != CurrencyUSD {
+		return invalid(field+".CurrencyCode", "must be USD, got %q", a.CurrencyCode)
+	}
+	return checkAmount(field+".Value", a.Value)
 }
