@@ -1,9 +1,519 @@
 package fps
 
 import (
+	"context"
 	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
 )
+
+// PipelineName names a Co-Branded UI pipeline: the pipelineName parameter.
+type PipelineName string
+
+// The seven Co-Branded UI pipelines.
+const (
+	PipelineSingleUse     PipelineName = "SingleUse"
+	PipelineMultiUse      PipelineName = "MultiUse"
+	PipelineRecurring     PipelineName = "Recurring"
+	PipelineRecipient     PipelineName = "Recipient"
+	PipelineEditToken     PipelineName = "EditToken"
+	PipelineSetupPrepaid  PipelineName = "SetupPrepaid"
+	PipelineSetupPostpaid PipelineName = "SetupPostpaid"
+)
+
+// Pipeline is one Co-Branded UI pipeline request: one of the seven typed
+// pipelines (SingleUsePipeline, ...) or PipelineFields. Client.PipelineURL
+// turns it into the signed URL that sends the buyer to Amazon.
+type Pipeline interface {
+	// pipelineName returns the pipelineName parameter.
+	pipelineName() PipelineName
+	// params returns the pipeline's parameters, nothing empty, without
+	// pipelineName, version and the signature parameters.
+	params() []Param
+}
+
+// CobrandingStyle is how the merchant's logo is shown in the Co-Branded UI.
+type CobrandingStyle string
+
+// The cobrandingStyle values.
+const (
+	CobrandingLogo   CobrandingStyle = "logo"
+	CobrandingBanner CobrandingStyle = "banner"
+)
+
+// PaymentMethod is a way a buyer may pay: the paymentMethod parameter of a
+// pipeline is a comma-separated list of them.
+type PaymentMethod string
+
+// The payment methods of FPS.
+const (
+	PaymentMethodABT PaymentMethod = "ABT" // Amazon Payments balance
+	PaymentMethodACH PaymentMethod = "ACH" // bank account
+	PaymentMethodCC  PaymentMethod = "CC"  // credit card
+)
+
+// AmountType says how a MultiUse token's transactionAmount binds each
+// charge.
+type AmountType string
+
+// The amountType values.
+const (
+	AmountTypeExact   AmountType = "Exact"
+	AmountTypeMaximum AmountType = "Maximum"
+	AmountTypeMinimum AmountType = "Minimum"
+)
+
+// UsageLimitType is what a usage limit counts: money or charges.
+type UsageLimitType string
+
+// The usageLimitType values.
+const (
+	UsageLimitAmount UsageLimitType = "Amount"
+	UsageLimitCount  UsageLimitType = "Count"
+)
+
+// UsageLimit bounds how a MultiUse or SetupPostpaid token may be used. The
+// zero UsageLimit is not sent.
+type UsageLimit struct {
+	// Type is UsageLimitAmount or UsageLimitCount. Required when Value or
+	// Period is set.
+	Type UsageLimitType
+	// Value is a sum of dollars (at most 2 decimal places) for
+	// UsageLimitAmount, a whole number of charges for UsageLimitCount.
+	// Required when Type is set.
+	Value decimal.Decimal
+	// Period is the window the limit applies to, a count and a unit such
+	// as "1 Month" or "6 Months". Empty means the token's whole validity.
+	Period string
+}
+
+// PipelineCommon holds the parameters every pipeline takes.
+type PipelineCommon struct {
+	// ReturnURL is where Amazon sends the buyer afterwards, with the
+	// result appended (see ParsePipelineReturn). Required; an absolute
+	// http or https URL. Sent as returnURL.
+	ReturnURL string
+	// CallerReference identifies the request on the merchant's side, at
+	// most 128 characters. Required.
+	CallerReference string
+	// CobrandingStyle shows the merchant's logo as a logo or a banner.
+	CobrandingStyle CobrandingStyle
+	// CobrandingURL is the https URL of the merchant's logo. Sent as
+	// cobrandingUrl.
+	CobrandingURL string
+	// WebsiteDescription is free text the Co-Branded UI shows.
+	WebsiteDescription string
+}
+
+// ShippingAddress is an address the merchant supplies to the pipeline;
+// empty fields are not sent.
+type ShippingAddress struct {
+	Name        string // addressName
+	Line1       string // addressLine1
+	Line2       string // addressLine2
+	City        string
+	State       string
+	Country     string
+	Zip         string
+	PhoneNumber string
+}
+
+// SingleUsePipeline asks the buyer for a token good for one payment of
+// TransactionAmount.
+type SingleUsePipeline struct {
+	PipelineCommon
+	// TransactionAmount is the sum to be paid. Required.
+	TransactionAmount decimal.Decimal
+	// CurrencyCode is USD when set; FPS assumes USD otherwise.
+	CurrencyCode   string
+	PaymentReason  string
+	PaymentMethods []PaymentMethod
+	// RecipientToken is the recipient's token, for marketplace payments.
+	RecipientToken string
+	// Reserve asks for a token to reserve (authorise) rather than pay.
+	Reserve *bool
+	// ItemTotal, Shipping, Handling, Discount, Tax and GiftWrapping are
+	// shown to the buyer only; zero is not sent.
+	ItemTotal, Shipping, Handling, Discount, Tax, GiftWrapping decimal.Decimal
+	// CollectShippingAddress asks the buyer for a shipping address.
+	CollectShippingAddress *bool
+	Address                ShippingAddress
+	// DisableGuest hides the guest checkout (a later addition to the
+	// Co-Branded UI).
+	DisableGuest *bool
+}
+
+// MultiUsePipeline asks the buyer for a token good for many payments up
+// to GlobalAmountLimit.
+type MultiUsePipeline struct {
+	PipelineCommon
+	// GlobalAmountLimit is the most the token may ever pay. Required.
+	GlobalAmountLimit decimal.Decimal
+	// AmountType says how TransactionAmount binds each payment; it needs
+	// TransactionAmount.
+	AmountType        AmountType
+	TransactionAmount decimal.Decimal
+	CurrencyCode      string
+	PaymentReason     string
+	PaymentMethods    []PaymentMethod
+	// IsRecipientCobranding shows the recipients' branding; it needs
+	// RecipientTokenList.
+	IsRecipientCobranding *bool
+	// RecipientTokenList names the recipient tokens the token may pay.
+	RecipientTokenList []string
+	// UsageLimit1 and UsageLimit2 are sent as usageLimitType1/Value1/
+	// Period1 and usageLimitType2/Value2/Period2.
+	UsageLimit1, UsageLimit2 UsageLimit
+	// ValidityStart and ValidityExpiry bound the token's life; zero is
+	// not sent, otherwise they are sent as seconds since the Unix epoch.
+	ValidityStart, ValidityExpiry time.Time
+	CollectShippingAddress        *bool
+	Address                       ShippingAddress
+}
+
+// RecurringPipeline asks the buyer for a token that pays
+// TransactionAmount every RecurringPeriod.
+type RecurringPipeline struct {
+	PipelineCommon
+	// TransactionAmount is the sum of each payment. Required.
+	TransactionAmount decimal.Decimal
+	// RecurringPeriod is a count and a unit, such as "1 Month". Required.
+	RecurringPeriod               string
+	CurrencyCode                  string
+	PaymentReason                 string
+	PaymentMethods                []PaymentMethod
+	RecipientToken                string
+	ValidityStart, ValidityExpiry time.Time
+	CollectShippingAddress        *bool
+	Address                       ShippingAddress
+}
+
+// RecipientPipeline asks a seller for a recipient token, so that a
+// marketplace can pay them and take a fee.
+type RecipientPipeline struct {
+	PipelineCommon
+	// MaxFixedFee is the largest fixed fee per payment, in dollars; it is
+	// always sent (zero means no fixed fee).
+	MaxFixedFee decimal.Decimal
+	// MaxVariableFee is the largest fee as a percentage of each payment,
+	// 0 to 100; it is always sent.
+	MaxVariableFee decimal.Decimal
+	// RecipientPaysFee says whether the recipient pays Amazon's fee.
+	// Required.
+	RecipientPaysFee              *bool
+	PaymentMethods                []PaymentMethod
+	ValidityStart, ValidityExpiry time.Time
+}
+
+// EditTokenPipeline lets the buyer change the payment method of an
+// existing token.
+type EditTokenPipeline struct {
+	PipelineCommon
+	// TokenID is the token to edit. Required. Sent as tokenId.
+	TokenID        string
+	PaymentMethods []PaymentMethod
+}
+
+// SetupPrepaidPipeline asks the buyer to fund a prepaid instrument with
+// FundingAmount.
+type SetupPrepaidPipeline struct {
+	PipelineCommon
+	// CallerReferenceSender and CallerReferenceFunding name the sender and
+	// funding tokens on the merchant's side. Required, at most 128
+	// characters each.
+	CallerReferenceSender, CallerReferenceFunding string
+	// FundingAmount is the sum prepaid. Required.
+	FundingAmount                 decimal.Decimal
+	PaymentMethods                []PaymentMethod
+	PaymentReason                 string
+	ValidityStart, ValidityExpiry time.Time
+}
+
+// SetupPostpaidPipeline asks the buyer for a credit instrument: charges up
+// to CreditLimit, settled later, never more than GlobalAmountLimit.
+type SetupPostpaidPipeline struct {
+	PipelineCommon
+	// CallerReferenceSender and CallerReferenceSettlement name the sender
+	// and settlement tokens on the merchant's side. Required, at most 128
+	// characters each.
+	CallerReferenceSender, CallerReferenceSettlement string
+	// CreditLimit and GlobalAmountLimit are required.
+	CreditLimit, GlobalAmountLimit decimal.Decimal
+	PaymentMethods                 []PaymentMethod
+	PaymentReason                  string
+	UsageLimit1, UsageLimit2       UsageLimit
+	ValidityStart, ValidityExpiry  time.Time
+}
+
+// paramWriter collects the parameters of a typed pipeline, leaving out
+// what was not set.
+type paramWriter []Param
+
+func (w *paramWriter) str(name, value string) {
+	if value != "" {
+		*w = append(*w, Param{name, value})
+	}
+}
+
+// amount writes d with 2 decimal places, or as it is when that would
+// round it, so that validation refuses it rather than sending another sum.
+func (w *paramWriter) amount(name string, d decimal.Decimal) {
+	if !d.IsZero() {
+		*w = append(*w, Param{name, amountParam(d)})
+	}
+}
+
+func amountParam(d decimal.Decimal) string {
+	if d.Exponent() >= -2 || d.Equal(d.Truncate(2)) {
+		return formatAmount(d)
+	}
+	return d.String()
+}
+
+func (w *paramWriter) boolean(name string, b *bool) {
+	if b != nil {
+		*w = append(*w, Param{name, boolParam(*b)})
+	}
+}
+
+func boolParam(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
+
+func (w *paramWriter) epoch(name string, t time.Time) {
+	if !t.IsZero() {
+		*w = append(*w, Param{name, strconv.FormatInt(t.Unix(), 10)})
+	}
+}
+
+func (w *paramWriter) methods(m []PaymentMethod) {
+	if len(m) > 0 {
+		s := make([]string, len(m))
+		for i, v := range m {
+			s[i] = string(v)
+		}
+		*w = append(*w, Param{"paymentMethod", strings.Join(s, ",")})
+	}
+}
+
+func (w *paramWriter) common(c *PipelineCommon) {
+	w.str("returnURL", c.ReturnURL)
+	w.str("callerReference", c.CallerReference)
+	w.str("cobrandingStyle", string(c.CobrandingStyle))
+	w.str("cobrandingUrl", c.CobrandingURL)
+	w.str("websiteDescription", c.WebsiteDescription)
+}
+
+func (w *paramWriter) address(collect *bool, a *ShippingAddress) {
+	w.boolean("collectShippingAddress", collect)
+	w.str("addressName", a.Name)
+	w.str("addressLine1", a.Line1)
+	w.str("addressLine2", a.Line2)
+	w.str("city", a.City)
+	w.str("state", a.State)
+	w.str("country", a.Country)
+	w.str("zip", a.Zip)
+	w.str("phoneNumber", a.PhoneNumber)
+}
+
+func (w *paramWriter) validity(start, expiry time.Time) {
+	w.epoch("validityStart", start)
+	w.epoch("validityExpiry", expiry)
+}
+
+// usageLimit writes limit n under its own names: usageLimitType<n>,
+// usageLimitValue<n>, usageLimitPeriod<n>.
+func (w *paramWriter) usageLimit(n string, l UsageLimit) {
+	w.str("usageLimitType"+n, string(l.Type))
+	if !l.Value.IsZero() {
+		v := l.Value.String()
+		if l.Type != UsageLimitCount {
+			v = amountParam(l.Value)
+		}
+		*w = append(*w, Param{"usageLimitValue" + n, v})
+	}
+	w.str("usageLimitPeriod"+n, l.Period)
+}
+
+// newParamWriter leaves room for the parameters PipelineURL and the
+// signer add, so that they do not reallocate.
+func newParamWriter() paramWriter { return make(paramWriter, 0, 24) }
+
+func (p *SingleUsePipeline) pipelineName() PipelineName { return PipelineSingleUse }
+
+func (p *SingleUsePipeline) params() []Param {
+	w := newParamWriter()
+	w.common(&p.PipelineCommon)
+	w.amount("transactionAmount", p.TransactionAmount)
+	w.str("currencyCode", p.CurrencyCode)
+	w.str("paymentReason", p.PaymentReason)
+	w.methods(p.PaymentMethods)
+	w.str("recipientToken", p.RecipientToken)
+	w.boolean("reserve", p.Reserve)
+	w.amount("itemTotal", p.ItemTotal)
+	w.amount("shipping", p.Shipping)
+	w.amount("handling", p.Handling)
+	w.amount("discount", p.Discount)
+	w.amount("tax", p.Tax)
+	w.amount("giftWrapping", p.GiftWrapping)
+	w.address(p.CollectShippingAddress, &p.Address)
+	w.boolean("disableGuest", p.DisableGuest)
+	return w
+}
+
+func (p *MultiUsePipeline) pipelineName() PipelineName { return PipelineMultiUse }
+
+func (p *MultiUsePipeline) params() []Param {
+	w := newParamWriter()
+	w.common(&p.PipelineCommon)
+	w.amount("globalAmountLimit", p.GlobalAmountLimit)
+	w.str("amountType", string(p.AmountType))
+	w.amount("transactionAmount", p.TransactionAmount)
+	w.str("currencyCode", p.CurrencyCode)
+	w.str("paymentReason", p.PaymentReason)
+	w.methods(p.PaymentMethods)
+	w.boolean("isRecipientCobranding", p.IsRecipientCobranding)
+	w.str("recipientTokenList", strings.Join(p.RecipientTokenList, ","))
+	w.usageLimit("1", p.UsageLimit1)
+	w.usageLimit("2", p.UsageLimit2)
+	w.validity(p.ValidityStart, p.ValidityExpiry)
+	w.address(p.CollectShippingAddress, &p.Address)
+	return w
+}
+
+func (p *RecurringPipeline) pipelineName() PipelineName { return PipelineRecurring }
+
+func (p *RecurringPipeline) params() []Param {
+	w := newParamWriter()
+	w.common(&p.PipelineCommon)
+	w.amount("transactionAmount", p.TransactionAmount)
+	w.str("recurringPeriod", p.RecurringPeriod)
+	w.str("currencyCode", p.CurrencyCode)
+	w.str("paymentReason", p.PaymentReason)
+	w.methods(p.PaymentMethods)
+	w.str("recipientToken", p.RecipientToken)
+	w.validity(p.ValidityStart, p.ValidityExpiry)
+	w.address(p.CollectShippingAddress, &p.Address)
+	return w
+}
+
+func (p *RecipientPipeline) pipelineName() PipelineName { return PipelineRecipient }
+
+func (p *RecipientPipeline) params() []Param {
+	w := newParamWriter()
+	w.common(&p.PipelineCommon)
+	w = append(w, Param{"maxFixedFee", amountParam(p.MaxFixedFee)}, Param{"maxVariableFee", p.MaxVariableFee.String()})
+	w.boolean("recipientPaysFee", p.RecipientPaysFee)
+	w.methods(p.PaymentMethods)
+	w.validity(p.ValidityStart, p.ValidityExpiry)
+	return w
+}
+
+func (p *EditTokenPipeline) pipelineName() PipelineName { return PipelineEditToken }
+
+func (p *EditTokenPipeline) params() []Param {
+	w := newParamWriter()
+	w.common(&p.PipelineCommon)
+	w.str("tokenId", p.TokenID)
+	w.methods(p.PaymentMethods)
+	return w
+}
+
+func (p *SetupPrepaidPipeline) pipelineName() PipelineName { return PipelineSetupPrepaid }
+
+func (p *SetupPrepaidPipeline) params() []Param {
+	w := newParamWriter()
+	w.common(&p.PipelineCommon)
+	w.str("callerReferenceSender", p.CallerReferenceSender)
+	w.str("callerReferenceFunding", p.CallerReferenceFunding)
+	w.amount("fundingAmount", p.FundingAmount)
+	w.methods(p.PaymentMethods)
+	w.str("paymentReason", p.PaymentReason)
+	w.validity(p.ValidityStart, p.ValidityExpiry)
+	return w
+}
+
+func (p *SetupPostpaidPipeline) pipelineName() PipelineName { return PipelineSetupPostpaid }
+
+func (p *SetupPostpaidPipeline) params() []Param {
+	w := newParamWriter()
+	w.common(&p.PipelineCommon)
+	w.str("callerReferenceSender", p.CallerReferenceSender)
+	w.str("callerReferenceSettlement", p.CallerReferenceSettlement)
+	w.amount("creditLimit", p.CreditLimit)
+	w.amount("globalAmountLimit", p.GlobalAmountLimit)
+	w.methods(p.PaymentMethods)
+	w.str("paymentReason", p.PaymentReason)
+	w.usageLimit("1", p.UsageLimit1)
+	w.usageLimit("2", p.UsageLimit2)
+	w.validity(p.ValidityStart, p.ValidityExpiry)
+	return w
+}
+
+// PipelineFields is a pipeline given as FPS parameter names and values,
+// django-merchant's way: "pipelineName" picks the pipeline, every other
+// field is sent as it is, and an empty value is not sent. It is checked by
+// the same rules as the typed pipelines: a name the pipeline does not take
+// is refused, and callerKey, version and the signature parameters are
+// added by the client.
+type PipelineFields map[string]string
+
+// AddFields copies fields into f, replacing values of the same name.
+func (f PipelineFields) AddFields(fields map[string]string) {
+	for k, v := range fields {
+		f[k] = v
+	}
+}
+
+func (f PipelineFields) pipelineName() PipelineName { return PipelineName(f["pipelineName"]) }
+
+func (f PipelineFields) params() []Param {
+	params := make([]Param, 0, len(f)+8)
+	for k, v := range f {
+		if k != "pipelineName" && v != "" {
+			params = append(params, Param{k, v})
+		}
+	}
+	// Sorted, so that the first error reported does not depend on map
+	// order.
+	sortParams(params)
+	return params
+}
+
+// PipelineURL returns the signed Co-Branded UI URL that starts pipeline p:
+// the client's CBUI endpoint and a query of p's parameters, pipelineName,
+// version=2009-01-09, callerKey, signatureMethod, signatureVersion and
+// signature, canonical and in the order signed. p is validated first; a
+// *ValidationError names the parameter (as FPS spells it) and the rule.
+func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
+	if p == nil {
+		return "", invalid("pipelineName", "is required")
+	}
+	name := p.pipelineName()
+	params := p.params()
+	if err := checkPipeline(name, params); err != nil {
+		return "", err
+	}
+	params = append(params, Param{"pipelineName", string(name)}, Param{"version", CBUIVersion})
+	query, err := c.signedQuery(ctx, "GET", c.cbui, cbuiDialect, params)
+	if err != nil {
+		return "", err
+	}
+	return c.CBUIEndpoint() + "?" + query, nil
+}
+
+// LinkURL returns the signed pipeline URL of fields: django-merchant's
+// link_url. It is PipelineURL for a PipelineFields.
+func (c *Client) LinkURL(ctx context.Context, fields PipelineFields) (string, error) {
+	return c.PipelineURL(ctx, fields)
+}
 
 // PipelineStatus is the status code the Co-Branded UI appends to the
 // return URL.
