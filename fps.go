@@ -149,6 +149,7 @@ type Client struct {
 	options Options
 	api     *url.URL
 	cbui    *url.URL
+	cbuiURL string // cbui.String(), the start of every pipeline URL
 }
 
 // New returns a Client configured by options, after applying optFns in
@@ -209,6 +210,7 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 	if c.api.Path == "" {
 		c.api.Path = "/"
 	}
+	c.cbuiURL = c.cbui.String()
 	return c, nil
 }
 
@@ -293,7 +295,7 @@ func (c *Client) ServiceURL() string { return c.api.String() }
 
 // CBUIEndpoint returns the Co-Branded UI pipeline start URL the client
 // signs links for: the Environment's, or the override.
-func (c *Client) CBUIEndpoint() string { return c.cbui.String() }
+func (c *Client) CBUIEndpoint() string { return c.cbuiURL }
 
 // credentials returns the caller's keys, or an error naming what is
 // missing.

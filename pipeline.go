@@ -344,7 +344,7 @@ func (w *paramWriter) usageLimit(n string, l UsageLimit) {
 
 // newParamWriter leaves room for the parameters PipelineURL and the
 // signer add, so that they do not reallocate.
-func newParamWriter() paramWriter { return make(paramWriter, 0, 24) }
+func newParamWriter() paramWriter { return make(paramWriter, 0, 16) }
 
 func (p *SingleUsePipeline) pipelineName() PipelineName { return PipelineSingleUse }
 
@@ -502,11 +502,19 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 		return "", err
 	}
 	params = append(params, Param{"pipelineName", string(name)}, Param{"version", CBUIVersion})
-	query, err := c.signedQuery(ctx, "GET", c.cbui, cbuiDialect, params)
+	base := c.CBUIEndpoint()
+	size := len(base) + 160 // "?", callerKey and the signature parameters
+	for _, p := range params {
+		size += len(p.Name) + 2 + len(p.Value) + len(p.Value)/4
+	}
+	b := make([]byte, 0, size)
+	b = append(b, base...)
+	b = append(b, '?')
+	b, err := c.appendSignedQuery(ctx, b, "GET", c.cbui, cbuiDialect, params)
 	if err != nil {
 		return "", err
 	}
-	return c.CBUIEndpoint() + "?" + query, nil
+	return string(b), nil
 }
 
 // LinkURL returns the signed pipeline URL of fields: django-merchant's

@@ -1,7 +1,6 @@
 package fps
 
 import (
-	"net/url"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -270,13 +269,13 @@ func checkPairs(v *[len(rulesWithPairs)]string) error {
 // checkValue checks one value against its kind.
 func checkValue(name string, kind valueKind, value string) error {
 	switch kind {
-	case kindURL, kindHTTPSURL:
-		u, err := url.Parse(value)
-		if err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && kind == kindURL) {
-			if kind == kindHTTPSURL {
-				return invalid(name, "must be an absolute https URL")
-			}
+	case kindURL:
+		if !absoluteURL(value, "https://") && !absoluteURL(value, "http://") {
 			return invalid(name, "must be an absolute http or https URL")
+		}
+	case kindHTTPSURL:
+		if !absoluteURL(value, "https://") {
+			return invalid(name, "must be an absolute https URL")
 		}
 	case kindCallerReference:
 		return checkCallerReference(name, value)
@@ -330,6 +329,24 @@ func checkValue(name string, kind valueKind, value string) error {
 	return nil
 }
 
+// absoluteURL reports whether value starts with prefix ("https://", in
+// any case), names a host, and holds no space or control character.
+func absoluteURL(value, prefix string) bool {
+	if len(value) <= len(prefix) || !strings.EqualFold(value[:len(prefix)], prefix) {
+		return false
+	}
+	rest := value[len(prefix):]
+	if i := strings.IndexAny(rest, "/?#"); i == 0 {
+		return false
+	}
+	for i := 0; i < len(value); i++ {
+		if value[i] <= ' ' || value[i] == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
 func checkEnum(name, value string, allowed ...string) error {
 	for _, a := range allowed {
 		if value == a {
@@ -363,6 +380,9 @@ func parseDecimalParam(name, value string) (decimal.Decimal, error) {
 
 // checkAmountParam applies checkAmount to an amount written as a string.
 func checkAmountParam(name, value string) error {
+	if plainAmount(value) {
+		return nil
+	}
 	d, err := parseDecimalParam(name, value)
 	if err != nil {
 		return err
@@ -411,4 +431,15 @@ func checkPaymentMethods(name, value string) error {
 		seen[i] = true
 	}
 	return nil
+}
+
+// plainAmount reports whether value is an amount checkAmount takes written
+// in the usual way, digits with at most 2 decimal places and not zero, so
+// that it need not be parsed.
+func plainAmount(value string) bool {
+	whole, frac, dot := strings.Cut(value, ".")
+	if !isDigits(whole) || dot && (len(frac) > 2 || !isDigits(frac)) {
+		return false
+	}
+	return strings.Trim(value, "0.") != ""
 }

@@ -47,21 +47,32 @@ func Escape(s string) string {
 	return s
 }
 
-func unreserved(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '_' || c == '.' || c == '~'
-}
+func unreserved(c byte) bool { return unreservedTable[c] }
+
+// unreservedTable marks the bytes Escape keeps. It is read only.
+var unreservedTable = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~'
+	}
+	return t
+}()
 
 const upperHex = "0123456789ABCDEF"
 
-func appendEscaped(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) {
-			b = append(b, c)
-		} else {
-			b = append(b, '%', upperHex[c>>4], upperHex[c&15])
+func appendEscaped[T string | []byte](b []byte, s T) []byte {
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && unreservedTable[s[j]] {
+			j++
 		}
+		b = append(b, s[i:j]...)
+		if j == len(s) {
+			break
+		}
+		c := s[j]
+		b = append(b, '%', upperHex[c>>4], upperHex[c&15])
+		i = j + 1
 	}
 	return b
 }
@@ -136,14 +147,23 @@ func CanonicalHost(u *url.URL) string {
 // "/"-separated segment of the decoded path escaped with Escape, "/" when
 // the path is empty.
 func CanonicalPath(path string) string {
+	return string(appendCanonicalPath(nil, path))
+}
+
+// appendCanonicalPath escapes every byte of path but the "/" separators,
+// which is escaping each segment and joining them with "/".
+func appendCanonicalPath(b []byte, path string) []byte {
 	if path == "" {
-		return "/"
+		return append(b, '/')
 	}
-	segments := strings.Split(path, "/")
-	for i, s := range segments {
-		segments[i] = Escape(s)
+	for {
+		i := strings.IndexByte(path, '/')
+		if i < 0 {
+			return appendEscaped(b, path)
+		}
+		b = append(appendEscaped(b, path[:i]), '/')
+		path = path[i+1:]
 	}
-	return strings.Join(segments, "/")
 }
 
 func appendStringToSignPrefix(b []byte, method string, endpoint *url.URL) []byte {
@@ -151,7 +171,7 @@ func appendStringToSignPrefix(b []byte, method string, endpoint *url.URL) []byte
 	b = append(b, '\n')
 	b = append(b, CanonicalHost(endpoint)...)
 	b = append(b, '\n')
-	b = append(b, CanonicalPath(endpoint.Path)...)
+	b = appendCanonicalPath(b, endpoint.Path)
 	return append(b, '\n')
 }
 
@@ -169,6 +189,18 @@ func StringToSign(method string, endpoint *url.URL, params []Param) string {
 // SignHMAC returns the base64 HMAC of stringToSign keyed with secret, with
 // the hash that method names.
 func SignHMAC(method SignatureMethod, secret, stringToSign string) (string, error) {
+	var sig [base64HMACSize]byte
+	b, err := appendHMAC(sig[:0], method, secret, []byte(stringToSign))
+	return string(b), err
+}
+
+// base64HMACSize is the length of a base64 HMAC-SHA256 (and more than that
+// of HMAC-SHA1).
+const base64HMACSize = (sha256.Size + 2) / 3 * 4
+
+// appendHMAC appends to b the base64 HMAC, keyed with secret, of the
+// message made of parts.
+func appendHMAC(b []byte, method SignatureMethod, secret string, parts ...[]byte) ([]byte, error) {
 	var h func() hash.Hash
 	switch method {
 	case HmacSHA256:
@@ -176,12 +208,14 @@ func SignHMAC(method SignatureMethod, secret, stringToSign string) (string, erro
 	case HmacSHA1:
 		h = sha1.New
 	default:
-		return "", fmt.Errorf("fps: signature method %q is not HmacSHA256 or HmacSHA1", string(method))
+		return b, fmt.Errorf("fps: signature method %q is not HmacSHA256 or HmacSHA1", string(method))
 	}
 	mac := hmac.New(h, []byte(secret))
-	mac.Write([]byte(stringToSign))
+	for _, p := range parts {
+		mac.Write(p)
+	}
 	var sum [sha256.Size]byte
-	return base64.StdEncoding.EncodeToString(mac.Sum(sum[:0])), nil
+	return base64.StdEncoding.AppendEncode(b, mac.Sum(sum[:0])), nil
 }
 
 // dialect names the signature parameters of one protocol: the API uses
@@ -200,9 +234,16 @@ var (
 // send: exactly the canonical query that was signed, followed by the
 // signature. params is reordered.
 func (c *Client) signedQuery(ctx context.Context, httpMethod string, endpoint *url.URL, d dialect, params []Param) (string, error) {
+	b, err := c.appendSignedQuery(ctx, nil, httpMethod, endpoint, d, params)
+	return string(b), err
+}
+
+// appendSignedQuery is signedQuery appending the query to dst, so that a
+// caller can put the URL before it without copying the query again.
+func (c *Client) appendSignedQuery(ctx context.Context, dst []byte, httpMethod string, endpoint *url.URL, d dialect, params []Param) ([]byte, error) {
 	creds, err := c.credentials(ctx)
 	if err != nil {
-		return "", err
+		return dst, err
 	}
 	params = append(params,
 		Param{d.key, creds.AccessKeyID},
@@ -210,22 +251,23 @@ func (c *Client) signedQuery(ctx context.Context, httpMethod string, endpoint *u
 		Param{d.version, "2"},
 	)
 	sortParams(params)
-	b := appendStringToSignPrefix(make([]byte, 0, 512), httpMethod, endpoint)
-	prefix := len(b)
-	b = appendCanonicalQuery(b, params)
-	sig, err := SignHMAC(c.options.SignatureMethod, creds.SecretAccessKey, string(b))
+	var prefixBuf [128]byte
+	prefix := appendStringToSignPrefix(prefixBuf[:0], httpMethod, endpoint)
+	start := len(dst)
+	dst = appendCanonicalQuery(dst, params)
+	var sigBuf [base64HMACSize]byte
+	sig, err := appendHMAC(sigBuf[:0], c.options.SignatureMethod, creds.SecretAccessKey, prefix, dst[start:])
 	if err != nil {
-		return "", err
+		return dst[:start], err
 	}
 	if c.options.LogStringToSign && c.options.Logger != nil {
 		c.options.Logger.DebugContext(ctx, "fps: string to sign",
-			"string_to_sign", strings.ReplaceAll(string(b), Escape(creds.AccessKeyID), "REDACTED"))
+			"string_to_sign", strings.ReplaceAll(string(prefix)+string(dst[start:]), Escape(creds.AccessKeyID), "REDACTED"))
 	}
-	b = append(b, '&')
-	b = append(b, d.signature...)
-	b = append(b, '=')
-	b = appendEscaped(b, sig)
-	return string(b[prefix:]), nil
+	dst = append(dst, '&')
+	dst = append(dst, d.signature...)
+	dst = append(dst, '=')
+	return appendEscaped(dst, sig), nil
 }
 
 // Outbound signatures: Amazon signed return URLs and IPNs with RSA-SHA1
