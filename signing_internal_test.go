@@ -1,0 +1,77 @@
+package fps
+
+import (
+	"context"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
+)
+
+// Spec §2.4 V3: GetTransactionStatus signed for the API (upper camel
+// names) gives the published signature, for GET and for POST.
+func TestSignedQueryAPIDialectSpecV3(t *testing.T) {
+	c, err := New(Options{
+		Environment: Sandbox,
+		Credentials: StaticCredentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+	})
+	require.NoError(t, err)
+	const canonical = "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Action=GetTransactionStatus" +
+		"&SignatureMethod=HmacSHA256&SignatureVersion=2&Timestamp=2009-10-06T09%3A12%3A06.921Z" +
+		"&TransactionId=14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM&Version=2008-09-17"
+	for method, sig := range map[string]string{
+		"GET":  "gtI4l/YQDtMrSPf3s4BCZXhOKLxojegftxHf/amLTdg=",
+		"POST": "ulNev42jtES8PW13P5MCRHOzcBVEMx92218o+MUfWvI=",
+	} {
+		params := []Param{
+			{"Action", "GetTransactionStatus"},
+			{"Timestamp", "2009-10-06T09:12:06.921Z"},
+			{"TransactionId", "14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM"},
+			{"Version", "2008-09-17"},
+		}
+		q, err := c.signedQuery(context.Background(), method, c.api, apiDialect, params)
+		require.NoError(t, err)
+		require.Equal(t, canonical+"&Signature="+url.QueryEscape(sig), q, method)
+	}
+}
+
+func TestClockOption(t *testing.T) {
+	fixed := time.Date(2009, 10, 6, 9, 12, 6, 921e6, time.UTC)
+	c, err := New(Options{
+		Environment: Sandbox,
+		Credentials: StaticCredentials("id", "secret"),
+		Clock:       func() time.Time { return fixed },
+	})
+	require.NoError(t, err)
+	require.Equal(t, fixed, c.now())
+
+	c, err = New(Options{Environment: Sandbox, Credentials: StaticCredentials("id", "secret")})
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now(), c.now(), time.Minute, "time.Now by default")
+}
+
+func TestAmountCheck(t *testing.T) {
+	require.NoError(t, USD(decimal.RequireFromString("1.50")).check("TransactionAmount"))
+	require.NoError(t, Amount{Value: decimal.RequireFromString("2")}.check("TransactionAmount"))
+
+	err := Amount{Value: decimal.RequireFromString("2"), CurrencyCode: "EUR"}.check("TransactionAmount")
+	require.Equal(t, &ValidationError{Field: "TransactionAmount.CurrencyCode", Rule: `must be USD, got "EUR"`}, err)
+
+	var ve *ValidationError
+	require.ErrorAs(t, USD(decimal.RequireFromString("0")).check("RefundAmount"), &ve)
+	require.Equal(t, "RefundAmount.Value", ve.Field)
+}
+
+// formatAmount writes 2 places whether it takes the cents path or
+// decimal's.
+func TestFormatAmount(t *testing.T) {
+	for in, want := range map[string]string{
+		"5": "5.00", "19.9": "19.90", "19.99": "19.99", "0.5": "0.50", "1.000": "1.00",
+		"-3.1": "-3.10", "1E2": "100.00", "12345678901234.56": "12345678901234.56",
+		"123456789012345678.5": "123456789012345678.50",
+	} {
+		require.Equal(t, want, formatAmount(decimal.RequireFromString(in)), in)
+	}
+}
