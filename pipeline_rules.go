@@ -38,10 +38,11 @@ type paramRule struct {
 	name     string
 	kind     valueKind
 	required bool
+	pair     int // index in rulesWithPairs, -1 when none
 }
 
-func req(name string, kind valueKind) paramRule { return paramRule{name, kind, true} }
-func opt(name string, kind valueKind) paramRule { return paramRule{name, kind, false} }
+func req(name string, kind valueKind) paramRule { return paramRule{name, kind, true, pairIndex(name)} }
+func opt(name string, kind valueKind) paramRule { return paramRule{name, kind, false, pairIndex(name)} }
 
 var (
 	commonRules = []paramRule{
@@ -194,11 +195,12 @@ func checkPipeline(name PipelineName, params []Param) error {
 			return invalid(p.Name, "is given twice")
 		}
 		seen |= 1 << i
-		if err := checkValue(p.Name, set.rules[i].kind, p.Value); err != nil {
+		r := &set.rules[i]
+		if err := checkValue(p.Name, r.kind, p.Value); err != nil {
 			return err
 		}
-		if j := pairIndex(p.Name); j >= 0 {
-			values[j] = p.Value
+		if r.pair >= 0 {
+			values[r.pair] = p.Value
 		}
 	}
 	for i, r := range set.rules {

@@ -61,31 +61,59 @@ var unreservedTable = func() (t [256]bool) {
 const upperHex = "0123456789ABCDEF"
 
 func appendEscaped[T string | []byte](b []byte, s T) []byte {
-	for i := 0; i < len(s); {
-		j := i
-		for j < len(s) && unreservedTable[s[j]] {
+	escapes := 0
+	for i := 0; i < len(s); i++ {
+		if !unreservedTable[s[i]] {
+			escapes++
+		}
+	}
+	if escapes == 0 {
+		return append(b, s...)
+	}
+	n := len(b)
+	b = slices.Grow(b, len(s)+2*escapes)[:n+len(s)+2*escapes]
+	t := b[n:]
+	j := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreservedTable[c] {
+			t[j] = c
 			j++
+		} else {
+			t[j], t[j+1], t[j+2] = '%', upperHex[c>>4], upperHex[c&15]
+			j += 3
 		}
-		b = append(b, s[i:j]...)
-		if j == len(s) {
-			break
-		}
-		c := s[j]
-		b = append(b, '%', upperHex[c>>4], upperHex[c&15])
-		i = j + 1
 	}
 	return b
 }
 
 // sortParams orders params by name in byte order, then by value, as the
-// canonical query requires.
+// canonical query requires. A request has a few dozen parameters at most:
+// an insertion sort that shifts rather than swaps is the cheapest.
 func sortParams(params []Param) {
-	slices.SortFunc(params, func(a, b Param) int {
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
-			return c
+	if len(params) > 64 {
+		slices.SortFunc(params, func(a, b Param) int {
+			if c := strings.Compare(a.Name, b.Name); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Value, b.Value)
+		})
+		return
+	}
+	for i := 1; i < len(params); i++ {
+		x := params[i]
+		j := i
+		for ; j > 0 && paramLess(x, params[j-1]); j-- {
 		}
-		return strings.Compare(a.Value, b.Value)
-	})
+		if j < i {
+			copy(params[j+1:i+1], params[j:i])
+			params[j] = x
+		}
+	}
+}
+
+func paramLess(a, b Param) bool {
+	return a.Name < b.Name || a.Name == b.Name && a.Value < b.Value
 }
 
 // appendCanonicalQuery is the one canonicaliser: it appends the sorted

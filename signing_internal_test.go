@@ -3,6 +3,8 @@ package fps
 import (
 	"context"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,5 +75,30 @@ func TestFormatAmount(t *testing.T) {
 		"123456789012345678.5": "123456789012345678.50",
 	} {
 		require.Equal(t, want, formatAmount(decimal.RequireFromString(in)), in)
+	}
+}
+
+// sortParams orders by name in byte order (upper case first), then by
+// value, on both of its paths.
+func TestSortParams(t *testing.T) {
+	want := []Param{
+		{"CallerReference", "b"}, {"a", "1"}, {"a", "2"}, {"a~", ""}, {"b", ""}, {"callerReference", "a"},
+	}
+	for _, n := range []int{1, 20} { // 6 and 120 params: the insertion sort and slices.SortFunc
+		var in, expect []Param
+		for i := range n {
+			for _, p := range want {
+				p.Value += string(rune('A' + i))
+				expect = append(expect, p)
+			}
+		}
+		in = append(in, expect...)
+		slices.Reverse(in)
+		in[0], in[len(in)/2] = in[len(in)/2], in[0]
+		sortParams(in)
+		slices.SortStableFunc(expect, func(a, b Param) int {
+			return strings.Compare(a.Name+"\x00"+a.Value, b.Name+"\x00"+b.Value)
+		})
+		require.Equal(t, expect, in)
 	}
 }
