@@ -465,7 +465,8 @@ func (p *SetupPostpaidPipeline) params() []Param {
 // added by the client.
 type PipelineFields map[string]string
 
-// AddFields copies fields into f, replacing values of the same name.
+// AddFields copies fields into f, replacing values of the same name. f
+// must not be nil: start from PipelineFields{}.
 func (f PipelineFields) AddFields(fields map[string]string) {
 	for k, v := range fields {
 		f[k] = v
