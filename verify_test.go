@@ -9,6 +9,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"io"
+	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -272,6 +274,7 @@ func newPKI(t *testing.T) *pki {
 	})
 	p.srv = httptest.NewUnstartedServer(mux)
 	p.srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
+	p.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-server case fails handshakes on purpose
 	p.srv.StartTLS()
 	t.Cleanup(p.srv.Close)
 	return p
