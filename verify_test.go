@@ -202,7 +202,7 @@ type pki struct {
 	delay   time.Duration
 }
 
-func newCA(t *testing.T, name string, key *rsa.PrivateKey) (*x509.Certificate, *rsa.PrivateKey) {
+func newCA(t testing.TB, name string, key *rsa.PrivateKey) (*x509.Certificate, *rsa.PrivateKey) {
 	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
@@ -220,7 +220,7 @@ func newCA(t *testing.T, name string, key *rsa.PrivateKey) (*x509.Certificate, *
 	return cert, key
 }
 
-func issue(t *testing.T, ca *x509.Certificate, caKey *rsa.PrivateKey, pub *rsa.PublicKey, serial int64, tmpl *x509.Certificate) []byte {
+func issue(t testing.TB, ca *x509.Certificate, caKey *rsa.PrivateKey, pub *rsa.PublicKey, serial int64, tmpl *x509.Certificate) []byte {
 	t.Helper()
 	tmpl.SerialNumber = big.NewInt(serial)
 	tmpl.NotBefore = time.Now().Add(-time.Hour)
@@ -230,7 +230,7 @@ func issue(t *testing.T, ca *x509.Certificate, caKey *rsa.PrivateKey, pub *rsa.P
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-func newPKI(t *testing.T) *pki {
+func newPKI(t testing.TB) *pki {
 	t.Helper()
 	p := &pki{key: testKey(t)}
 	ca, caPriv := newCA(t, "fps test CA", testKeys(t, 2))
