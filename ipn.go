@@ -158,30 +158,28 @@ func (n *Notification) parseTransactionStatus(params url.Values) error {
 // of the IPN handler as registered with Amazon; body is the form body
 // exactly as received.
 func VerifyIPN(ctx context.Context, v Verifier, endpoint string, body []byte) (*Notification, error) {
-	params, err := v.Verify(ctx, "POST", endpoint, string(body))
-	if err != nil {
-		return nil, err
-	}
-	n, err := ParseNotification(params)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	return n, nil
+	return verifyThenParse(ctx, v, "POST", endpoint, string(body), ParseNotification)
 }
 
 // VerifyReturn checks a return URL with v and parses it. endpoint is the
 // public return URL (its query, if any, is ignored: the parameters come
 // from rawQuery); rawQuery is the query exactly as received, without "?".
 func VerifyReturn(ctx context.Context, v Verifier, endpoint, rawQuery string) (*PipelineReturn, error) {
-	params, err := v.Verify(ctx, "GET", endpoint, rawQuery)
+	return verifyThenParse(ctx, v, "GET", endpoint, rawQuery, ParsePipelineReturn)
+}
+
+// verifyThenParse parses only what v verified; a field that does not
+// parse is ErrMalformed.
+func verifyThenParse[T any](ctx context.Context, v Verifier, method, endpoint, raw string, parse func(url.Values) (*T, error)) (*T, error) {
+	params, err := v.Verify(ctx, method, endpoint, raw)
 	if err != nil {
 		return nil, err
 	}
-	ret, err := ParsePipelineReturn(params)
+	out, err := parse(params)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	return ret, nil
+	return out, nil
 }
 
 // Order is what the merchant expects to be paid: the CallerReference it
@@ -327,6 +325,23 @@ func answer(w http.ResponseWriter, status int, text string) {
 	fmt.Fprintln(w, text)
 }
 
+const misconfigured = "the handler is misconfigured"
+
+// admit answers 405 unless r uses method, and 500 when the handler lacks
+// a required field; it reports whether to go on.
+func admit(w http.ResponseWriter, r *http.Request, method string, configured bool) bool {
+	if r.Method != method {
+		w.Header().Set("Allow", method)
+		answer(w, http.StatusMethodNotAllowed, "this URL takes "+method)
+		return false
+	}
+	if !configured {
+		answer(w, http.StatusInternalServerError, misconfigured)
+		return false
+	}
+	return true
+}
+
 // refuse answers an error of the checks: the reason in plain words for a
 // refusal, a generic text otherwise.
 func refuse(ctx context.Context, w http.ResponseWriter, logger *slog.Logger, what string, err error) {
@@ -338,7 +353,7 @@ func refuse(ctx context.Context, w http.ResponseWriter, logger *slog.Logger, wha
 	case http.StatusForbidden:
 		answer(w, status, err.Error())
 	case http.StatusInternalServerError:
-		answer(w, status, "the handler is misconfigured")
+		answer(w, status, misconfigured)
 	default:
 		answer(w, status, "could not verify now; try again")
 	}
@@ -368,16 +383,10 @@ type ReturnHandler struct {
 
 // ServeHTTP implements http.Handler.
 func (h *ReturnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !admit(w, r, http.MethodGet, h.Verifier != nil && h.Orders != nil && h.Transaction != nil) {
+		return
+	}
 	ctx := r.Context()
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		answer(w, http.StatusMethodNotAllowed, "the return URL takes GET")
-		return
-	}
-	if h.Verifier == nil || h.Orders == nil || h.Transaction == nil {
-		answer(w, http.StatusInternalServerError, "the handler is misconfigured")
-		return
-	}
 	ret, err := VerifyReturn(ctx, h.Verifier, h.Endpoint, r.URL.RawQuery)
 	if err != nil {
 		refuse(ctx, w, h.Logger, "return URL", err)
@@ -423,16 +432,10 @@ type IPNHandler struct {
 
 // ServeHTTP implements http.Handler.
 func (h *IPNHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !admit(w, r, http.MethodPost, h.Verifier != nil && h.Store != nil && h.Orders != nil) {
+		return
+	}
 	ctx := r.Context()
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		answer(w, http.StatusMethodNotAllowed, "the IPN URL takes POST")
-		return
-	}
-	if h.Verifier == nil || h.Store == nil || h.Orders == nil {
-		answer(w, http.StatusInternalServerError, "the handler is misconfigured")
-		return
-	}
 	limit := h.MaxBodySize
 	if limit <= 0 {
 		limit = DefaultMaxIPNBodySize
