@@ -2,11 +2,13 @@ package fps_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +19,7 @@ import (
 	"github.com/fpskit/fps/store"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
 )
 
 func TestParseNotification(t *testing.T) {
@@ -217,31 +220,55 @@ func TestIPNHandlerStoresThenCallsBack(t *testing.T) {
 }
 
 func TestIPNHandlerRacingDeliveriesProcessedOnce(t *testing.T) {
-	m := newMerchant()
-	s := store.NewMemory()
-	h := m.ipnHandler(pinnedVerifier(t), s)
-	body := signIPN(t, testKey(t), ipnEndpoint, pinnedCertURL, payParams("order-1", "USD 12.50"))
-	const n = 16
-	var wg sync.WaitGroup
-	codes := make(chan int, n)
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			codes <- postIPN(h, body).Code
-		}()
+	stores := map[string]func(t *testing.T) listingStore{
+		"memory": func(t *testing.T) listingStore { return store.NewMemory() },
+		"sqlite": func(t *testing.T) listingStore {
+			db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "fps.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			s, err := store.NewSQL(context.Background(), db, store.SQLite)
+			require.NoError(t, err)
+			return s
+		},
 	}
-	close(start)
-	wg.Wait()
-	close(codes)
-	for code := range codes {
-		require.Equal(t, http.StatusOK, code)
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			m := newMerchant()
+			s := open(t)
+			h := m.ipnHandler(pinnedVerifier(t), s)
+			body := signIPN(t, testKey(t), ipnEndpoint, pinnedCertURL, payParams("order-1", "USD 12.50"))
+			const n = 16
+			var wg sync.WaitGroup
+			codes := make(chan int, n)
+			start := make(chan struct{})
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					codes <- postIPN(h, body).Code
+				}()
+			}
+			close(start)
+			wg.Wait()
+			close(codes)
+			for code := range codes {
+				require.Equal(t, http.StatusOK, code)
+			}
+			list, err := s.List(context.Background())
+			require.NoError(t, err)
+			require.Len(t, list, 1)
+			require.Equal(t, body, list[0].RawBody)
+			callbacks, _ := m.calls()
+			require.Equal(t, 1, callbacks)
+		})
 	}
-	require.Equal(t, 1, storedCount(t, s))
-	callbacks, _ := m.calls()
-	require.Equal(t, 1, callbacks)
+}
+
+// listingStore is a store whose content a test can list.
+type listingStore interface {
+	fps.NotificationStore
+	List(ctx context.Context) ([]*fps.StoredNotification, error)
 }
 
 // failingStore fails every Save.
