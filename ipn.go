@@ -18,7 +18,9 @@ type NotificationType string
 
 // The two IPN types of FPS.
 const (
+	// NotificationTypeTransactionStatus reports a transaction's new status.
 	NotificationTypeTransactionStatus NotificationType = "TransactionStatus"
+	// NotificationTypeTokenCancellation reports a cancelled token.
 	NotificationTypeTokenCancellation NotificationType = "TokenCancellation"
 )
 

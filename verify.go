@@ -105,8 +105,10 @@ func parseOutbound(method, endpoint, raw string) (*outbound, error) {
 
 // Default limits of certificate fetching.
 const (
+	// DefaultCertificateFetchTimeout bounds one certificate download.
 	DefaultCertificateFetchTimeout = 10 * time.Second
-	DefaultMaxCertificateSize      = 64 << 10
+	// DefaultMaxCertificateSize caps a downloaded certificate, in bytes.
+	DefaultMaxCertificateSize = 64 << 10
 )
 
 // DefaultCertificateHosts returns the hosts a LocalVerifier fetches

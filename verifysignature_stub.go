@@ -10,7 +10,9 @@ type VerificationStatus string
 
 // The two answers of VerifySignature.
 const (
+	// VerificationStatusSuccess: Amazon signed the message.
 	VerificationStatusSuccess VerificationStatus = "Success"
+	// VerificationStatusFailure: the signature does not verify.
 	VerificationStatusFailure VerificationStatus = "Failure"
 )
 

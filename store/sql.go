@@ -19,7 +19,9 @@ type Dialect string
 
 // The supported dialects. Both take INSERT ... ON CONFLICT DO NOTHING.
 const (
-	SQLite     Dialect = "sqlite"
+	// SQLite is SQLite 3.24 or later (e.g. modernc.org/sqlite, driver "sqlite").
+	SQLite Dialect = "sqlite"
+	// PostgreSQL is PostgreSQL 9.5 or later (e.g. pgx's stdlib, driver "pgx").
 	PostgreSQL Dialect = "postgres"
 )
 
