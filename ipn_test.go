@@ -1,0 +1,484 @@
+package fps_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/store"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+)
+
+func TestParseNotification(t *testing.T) {
+	t.Run("pay", func(t *testing.T) {
+		n, err := fps.ParseNotification(payParams("order-1", "USD 12.50"))
+		require.NoError(t, err)
+		require.Equal(t, fps.NotificationTypeTransactionStatus, n.Type)
+		require.Equal(t, "14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM", n.TransactionID)
+		require.Equal(t, "order-1", n.CallerReference)
+		require.Equal(t, "PAY", n.Operation)
+		require.Equal(t, "USD", n.TransactionAmount.CurrencyCode)
+		require.True(t, n.TransactionAmount.Value.Equal(decimal.RequireFromString("12.5")))
+		require.Equal(t, time.Date(2009, 9, 28, 0, 2, 39, 0, time.UTC), n.TransactionDate)
+		require.Equal(t, "SUCCESS", n.Status)
+		require.Equal(t, fps.TransactionStatusSuccess, n.TransactionStatus)
+		require.Equal(t, "Success", n.StatusCode)
+		require.Equal(t, "CC", n.PaymentMethod)
+		require.Equal(t, "TransactionStatus/14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM/PAY/SUCCESS", n.Key())
+	})
+	t.Run("refund uses status", func(t *testing.T) {
+		n, err := fps.ParseNotification(url.Values{
+			"notificationType": {"TransactionStatus"}, "transactionId": {"REFUND1"},
+			"callerReference": {"refund-1"}, "operation": {"REFUND"}, "transactionAmount": {"USD 2.22"},
+			"transactionDate": {"1254096159"}, "status": {"PENDING"}, "parentTransactionId": {"PAY1"},
+		})
+		require.NoError(t, err)
+		require.Equal(t, fps.TransactionStatusPending, n.TransactionStatus)
+		require.Equal(t, "PAY1", n.ParentTransactionID)
+		require.Equal(t, "TransactionStatus/REFUND1/REFUND/PENDING", n.Key())
+	})
+	t.Run("token cancellation", func(t *testing.T) {
+		n, err := fps.ParseNotification(url.Values{
+			"notificationType": {"TokenCancellation"}, "tokenId": {"TOKEN9"}, "tokenType": {"MultiUse"},
+			"callerReference": {"order-9"}, "dateInstalled": {"Sep 27, 2009"},
+			"customerName": {"Test Buyer"}, "customerEmail": {"buyer@example.com"}, "paymentReason": {"Subscription"},
+		})
+		require.NoError(t, err)
+		require.Equal(t, fps.NotificationTypeTokenCancellation, n.Type)
+		require.Equal(t, "TOKEN9", n.TokenID)
+		require.Equal(t, "MultiUse", n.TokenType)
+		require.Equal(t, time.Date(2009, 9, 27, 0, 0, 0, 0, time.UTC), n.DateInstalled)
+		require.Equal(t, "Test Buyer", n.CustomerName)
+		require.Equal(t, "TokenCancellation/TOKEN9", n.Key())
+	})
+	bad := []struct {
+		field  string
+		change func(url.Values)
+	}{
+		{"notificationType", func(p url.Values) { p.Del("notificationType") }},
+		{"notificationType", func(p url.Values) { p.Set("notificationType", "Other") }},
+		{"transactionId", func(p url.Values) { p.Del("transactionId") }},
+		{"callerReference", func(p url.Values) { p.Del("callerReference") }},
+		{"operation", func(p url.Values) { p.Del("operation") }},
+		{"transactionAmount", func(p url.Values) { p.Set("transactionAmount", "12.50") }},
+		{"transactionDate", func(p url.Values) { p.Set("transactionDate", "yesterday") }},
+		{"transactionStatus", func(p url.Values) { p.Del("transactionStatus") }},
+		{"tokenId", func(p url.Values) { p.Set("notificationType", "TokenCancellation") }},
+		{"dateInstalled", func(p url.Values) {
+			p.Set("notificationType", "TokenCancellation")
+			p.Set("tokenId", "T")
+			p.Set("dateInstalled", "2009-09-27")
+		}},
+	}
+	for _, c := range bad {
+		t.Run("bad "+c.field, func(t *testing.T) {
+			p := payParams("order-1", "USD 12.50")
+			c.change(p)
+			_, err := fps.ParseNotification(p)
+			var ve *fps.ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Equal(t, c.field, ve.Field)
+		})
+	}
+}
+
+const (
+	ipnEndpoint    = "https://shop.example/fps/ipn"
+	returnEndpoint = "https://shop.example:8443/fps/return?shop=main"
+)
+
+// merchant holds the orders of a test shop and counts what its hooks saw.
+type merchant struct {
+	orders    map[string]fps.Amount
+	lookupErr error
+
+	mu           sync.Mutex
+	callbacks    []*fps.Notification
+	transactions []fps.Order
+}
+
+func newMerchant() *merchant {
+	return &merchant{orders: map[string]fps.Amount{
+		"order-1":     fps.USD(decimal.RequireFromString("12.50")),
+		"order-cheap": fps.USD(decimal.RequireFromString("1.00")),
+	}}
+}
+
+func (m *merchant) lookup(ctx context.Context, ref string) (fps.Order, error) {
+	if m.lookupErr != nil {
+		return fps.Order{}, m.lookupErr
+	}
+	a, ok := m.orders[ref]
+	if !ok {
+		return fps.Order{}, fmt.Errorf("order %q: %w", ref, fps.ErrUnknownOrder)
+	}
+	return fps.Order{CallerReference: ref, Amount: a}, nil
+}
+
+func (m *merchant) callback(ctx context.Context, n *fps.Notification) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.callbacks = append(m.callbacks, n)
+	return nil
+}
+
+func (m *merchant) transaction(ctx context.Context, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, o fps.Order) {
+	m.mu.Lock()
+	m.transactions = append(m.transactions, o)
+	m.mu.Unlock()
+	fmt.Fprintf(w, "thank you for %s (token %s)", o.CallerReference, ret.TokenID)
+}
+
+func (m *merchant) calls() (callbacks, transactions int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.callbacks), len(m.transactions)
+}
+
+func (m *merchant) ipnHandler(v fps.Verifier, s fps.NotificationStore) *fps.IPNHandler {
+	return &fps.IPNHandler{Verifier: v, Endpoint: ipnEndpoint, Store: s, Orders: m.lookup, Callback: m.callback}
+}
+
+func (m *merchant) returnHandler(v fps.Verifier) *fps.ReturnHandler {
+	return &fps.ReturnHandler{Verifier: v, Endpoint: returnEndpoint, Orders: m.lookup, Transaction: m.transaction}
+}
+
+func postIPN(h http.Handler, body string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodPost, "http://10.0.0.7:8080/internal/ipn", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func getReturn(h http.Handler, rawQuery string) *httptest.ResponseRecorder {
+	// The request reaches the app behind a proxy: its Host is not the
+	// public endpoint, which the handler takes from its configuration.
+	r := httptest.NewRequest(http.MethodGet, "http://10.0.0.7:8080/fps/return?"+rawQuery, nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func storedCount(t *testing.T, s *store.Memory) int {
+	t.Helper()
+	list, err := s.List(context.Background())
+	require.NoError(t, err)
+	return len(list)
+}
+
+func TestIPNHandlerStoresThenCallsBack(t *testing.T) {
+	m := newMerchant()
+	s := store.NewMemory()
+	h := m.ipnHandler(pinnedVerifier(t), s)
+	body := signIPN(t, testKey(t), ipnEndpoint, pinnedCertURL, payParams("order-1", "USD 12.50"))
+
+	w := postIPN(h, body)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	list, err := s.List(context.Background())
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, body, list[0].RawBody)
+	require.Equal(t, "TransactionStatus/14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM/PAY/SUCCESS", list[0].Key)
+	require.False(t, list[0].ReceivedAt.IsZero())
+	require.Len(t, m.callbacks, 1)
+	require.Equal(t, "order-1", m.callbacks[0].CallerReference)
+	require.Equal(t, fps.TransactionStatusSuccess, m.callbacks[0].TransactionStatus)
+
+	t.Run("delivered again", func(t *testing.T) {
+		for i := 0; i < 2; i++ {
+			w := postIPN(h, body)
+			require.Equal(t, http.StatusOK, w.Code)
+		}
+		require.Equal(t, 1, storedCount(t, s))
+		callbacks, _ := m.calls()
+		require.Equal(t, 1, callbacks)
+	})
+
+	t.Run("next status of the same transaction", func(t *testing.T) {
+		p := payParams("order-1", "USD 12.50")
+		p.Set("transactionStatus", "FAILURE")
+		w := postIPN(h, signIPN(t, testKey(t), ipnEndpoint, pinnedCertURL, p))
+		require.Equal(t, http.StatusOK, w.Code)
+		require.Equal(t, 2, storedCount(t, s))
+		callbacks, _ := m.calls()
+		require.Equal(t, 2, callbacks)
+	})
+}
+
+func TestIPNHandlerRacingDeliveriesProcessedOnce(t *testing.T) {
+	stores := map[string]func(t *testing.T) listingStore{
+		"memory": func(t *testing.T) listingStore { return store.NewMemory() },
+		"sqlite": func(t *testing.T) listingStore {
+			db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "fps.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			s, err := store.NewSQL(context.Background(), db, store.SQLite)
+			require.NoError(t, err)
+			return s
+		},
+	}
+	for name, open := range stores {
+		t.Run(name, func(t *testing.T) {
+			m := newMerchant()
+			s := open(t)
+			h := m.ipnHandler(pinnedVerifier(t), s)
+			body := signIPN(t, testKey(t), ipnEndpoint, pinnedCertURL, payParams("order-1", "USD 12.50"))
+			const n = 16
+			var wg sync.WaitGroup
+			codes := make(chan int, n)
+			start := make(chan struct{})
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					codes <- postIPN(h, body).Code
+				}()
+			}
+			close(start)
+			wg.Wait()
+			close(codes)
+			for code := range codes {
+				require.Equal(t, http.StatusOK, code)
+			}
+			list, err := s.List(context.Background())
+			require.NoError(t, err)
+			require.Len(t, list, 1)
+			require.Equal(t, body, list[0].RawBody)
+			callbacks, _ := m.calls()
+			require.Equal(t, 1, callbacks)
+		})
+	}
+}
+
+// listingStore is a store whose content a test can list.
+type listingStore interface {
+	fps.NotificationStore
+	List(ctx context.Context) ([]*fps.StoredNotification, error)
+}
+
+// failingStore fails every Save.
+type failingStore struct{ saves atomic.Int64 }
+
+func (f *failingStore) Save(ctx context.Context, n *fps.StoredNotification) (bool, error) {
+	f.saves.Add(1)
+	return false, errors.New("database is down")
+}
+
+func TestIPNHandlerStoreFailureIs5xx(t *testing.T) {
+	m := newMerchant()
+	fs := &failingStore{}
+	h := m.ipnHandler(pinnedVerifier(t), fs)
+	w := postIPN(h, signIPN(t, testKey(t), ipnEndpoint, pinnedCertURL, payParams("order-1", "USD 12.50")))
+	require.Equal(t, http.StatusInternalServerError, w.Code)
+	require.NotContains(t, w.Body.String(), "database")
+	require.Equal(t, int64(1), fs.saves.Load())
+	callbacks, _ := m.calls()
+	require.Zero(t, callbacks)
+}
+
+// TestIPNHandlerRefusals covers each way a notification is refused, the
+// attacks of Wang et al. ("How to Shop for Free Online") among them: none
+// is stored and the callback never runs.
+func TestIPNHandlerRefusals(t *testing.T) {
+	key := testKey(t)
+	attacker := testKey2(t)
+	p := newPKI(t)
+	fetching := p.verifier()
+	pinned := pinnedVerifier(t)
+	signed := func(ref, amount string, change func(url.Values)) string {
+		params := payParams(ref, amount)
+		if change != nil {
+			change(params)
+		}
+		return signIPN(t, key, ipnEndpoint, pinnedCertURL, params)
+	}
+	cases := []struct {
+		name     string
+		verifier fps.Verifier
+		body     string
+		lookup   error
+		status   int
+		reason   string
+	}{
+		{"unsigned", pinned, url.Values(payParams("order-1", "USD 12.50")).Encode(), nil, 403, "not signed"},
+		{"tampered amount", pinned, strings.Replace(signed("order-1", "USD 1.00", nil), "USD+1.00", "USD+12.50", 1), nil, 403, "signature does not match"},
+		{"signed for another endpoint", pinned, signIPN(t, key, "https://attacker.example/ipn", pinnedCertURL, payParams("order-1", "USD 12.50")), nil, 403, "signature does not match"},
+		{"replayed for another shop's order", pinned, signed("other-shop-order-77", "USD 12.50", nil), nil, 403, "unknown order"},
+		{"cheap payment for an expensive order", pinned, signed("order-1", "USD 1.00", nil), nil, 403, "does not match the order"},
+		{"other currency", pinned, signed("order-1", "EUR 12.50", nil), nil, 403, "currency EUR"},
+		{"refund larger than the order", pinned, signed("order-1", "USD 20.00", func(p url.Values) {
+			p.Set("operation", "REFUND")
+			p.Del("transactionStatus")
+			p.Set("status", "SUCCESS")
+		}), nil, 403, "exceeds"},
+		{"attacker's certificate URL", pinned, signIPN(t, attacker, ipnEndpoint, "https://attacker.example/PKICert.pem", payParams("order-1", "USD 12.50")), nil, 403, "not allowed"},
+		{"certificate over http", pinned, signIPN(t, key, ipnEndpoint, "http://fps.amazonaws.com/certs/test/PKICert.pem", payParams("order-1", "USD 12.50")), nil, 403, "not a plain https URL"},
+		{"certificate URL redirected to the attacker", fetching, signIPN(t, attacker, ipnEndpoint, p.certURL("moved"), payParams("order-1", "USD 12.50")), nil, 503, "try again"},
+		{"attacker's certificate on the simulator-like host", fetching, signIPN(t, attacker, ipnEndpoint, p.certURL("good"), payParams("order-1", "USD 12.50")), nil, 403, "signature does not match"},
+		{"order lookup down", pinned, signed("order-1", "USD 12.50", nil), errors.New("orders database is down"), 503, "try again"},
+		{"malformed after verification", pinned, signed("order-1", "12.50", nil), nil, 403, "transactionAmount"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := newMerchant()
+			m.lookupErr = c.lookup
+			s := store.NewMemory()
+			w := postIPN(m.ipnHandler(c.verifier, s), c.body)
+			require.Equal(t, c.status, w.Code, w.Body.String())
+			require.Contains(t, w.Body.String(), c.reason)
+			require.Zero(t, storedCount(t, s), "nothing stored")
+			callbacks, _ := m.calls()
+			require.Zero(t, callbacks, "callback not run")
+		})
+	}
+}
+
+func TestIPNHandlerAcceptsPartialRefundAndCancellation(t *testing.T) {
+	m := newMerchant()
+	s := store.NewMemory()
+	h := m.ipnHandler(pinnedVerifier(t), s)
+	refund := payParams("order-1", "USD 5.00")
+	refund.Set("operation", "REFUND")
+	refund.Set("transactionId", "REFUND1")
+	refund.Set("parentTransactionId", "14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM")
+	refund.Del("transactionStatus")
+	refund.Set("status", "SUCCESS")
+	w := postIPN(h, signIPN(t, testKey(t), ipnEndpoint, pinnedCertURL, refund))
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+
+	cancel := url.Values{
+		"notificationType": {"TokenCancellation"}, "tokenId": {"TOKEN9"}, "tokenType": {"MultiUse"},
+		"callerReference": {"order-cheap"}, "dateInstalled": {"Sep 27, 2009"},
+	}
+	w = postIPN(h, signIPN(t, testKey(t), ipnEndpoint, pinnedCertURL, cancel))
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+
+	cancel.Set("callerReference", "someone-else")
+	cancel.Set("tokenId", "TOKEN10")
+	w = postIPN(h, signIPN(t, testKey(t), ipnEndpoint, pinnedCertURL, cancel))
+	require.Equal(t, http.StatusForbidden, w.Code)
+
+	require.Equal(t, 2, storedCount(t, s))
+	require.Len(t, m.callbacks, 2)
+	require.Equal(t, "REFUND", m.callbacks[0].Operation)
+	require.Equal(t, fps.NotificationTypeTokenCancellation, m.callbacks[1].Type)
+}
+
+func TestIPNHandlerRequestChecks(t *testing.T) {
+	m := newMerchant()
+	s := store.NewMemory()
+	h := m.ipnHandler(pinnedVerifier(t), s)
+	h.MaxBodySize = 1 << 10
+	body := signIPN(t, testKey(t), ipnEndpoint, pinnedCertURL, payParams("order-1", "USD 12.50"))
+
+	w := postIPN(h, body+"&padding="+strings.Repeat("x", 2<<10))
+	require.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
+
+	r := httptest.NewRequest(http.MethodGet, "/ipn?"+body, nil)
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	require.Equal(t, http.StatusMethodNotAllowed, w.Code)
+	require.Equal(t, http.MethodPost, w.Header().Get("Allow"))
+
+	misconfigured := m.ipnHandler(pinnedVerifier(t), s)
+	misconfigured.Endpoint = "/fps/ipn"
+	w = postIPN(misconfigured, body)
+	require.Equal(t, http.StatusInternalServerError, w.Code)
+
+	require.Zero(t, storedCount(t, s))
+	callbacks, _ := m.calls()
+	require.Zero(t, callbacks)
+}
+
+func TestReturnHandler(t *testing.T) {
+	key := testKey(t)
+	m := newMerchant()
+	h := m.returnHandler(pinnedVerifier(t))
+	ret := url.Values{"status": {"SC"}, "tokenID": {"TOKEN1"}, "callerReference": {"order-1"}, "expiry": {"10/2030"}, "shop": {"main"}}
+	w := getReturn(h, signReturn(t, key, returnEndpoint, pinnedCertURL, ret))
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Equal(t, "thank you for order-1 (token TOKEN1)", w.Body.String())
+	require.Len(t, m.transactions, 1)
+	require.True(t, m.transactions[0].Amount.Value.Equal(decimal.RequireFromString("12.50")))
+
+	// An abandoned pipeline names no order; the hook still shows the page.
+	w = getReturn(h, signReturn(t, key, returnEndpoint, pinnedCertURL, url.Values{"status": {"A"}, "shop": {"main"}}))
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	require.Len(t, m.transactions, 2)
+	require.Equal(t, fps.Order{}, m.transactions[1])
+}
+
+func TestReturnHandlerRefusals(t *testing.T) {
+	key := testKey(t)
+	attacker := testKey2(t)
+	ok := func() url.Values {
+		return url.Values{"status": {"SC"}, "tokenID": {"TOKEN1"}, "callerReference": {"order-1"}, "shop": {"main"}}
+	}
+	with := func(change func(url.Values)) url.Values { v := ok(); change(v); return v }
+	cases := []struct {
+		name   string
+		query  string
+		status int
+		reason string
+	}{
+		{"unsigned", ok().Encode(), 403, "not signed"},
+		{"tampered token", strings.Replace(signReturn(t, key, returnEndpoint, pinnedCertURL, ok()), "TOKEN1", "TOKEN2", 1), 403, "signature does not match"},
+		{"extra parameter", signReturn(t, key, returnEndpoint, pinnedCertURL, ok()) + "&id=7", 403, "signature does not match"},
+		{"replayed for another shop's order", signReturn(t, key, returnEndpoint, pinnedCertURL, with(func(v url.Values) { v.Set("callerReference", "other-shop-1") })), 403, "unknown order"},
+		{"success without caller reference", signReturn(t, key, returnEndpoint, pinnedCertURL, with(func(v url.Values) { v.Del("callerReference") })), 403, "callerReference is missing"},
+		{"cheap payment for an expensive order", signReturn(t, key, returnEndpoint, pinnedCertURL, with(func(v url.Values) { v.Set("transactionAmount", "USD 1.00") })), 403, "does not match the order"},
+		{"attacker's certificate URL", signReturn(t, attacker, returnEndpoint, "https://attacker.example/PKICert.pem", ok()), 403, "not allowed"},
+		{"unknown status", signReturn(t, key, returnEndpoint, pinnedCertURL, with(func(v url.Values) { v.Set("status", "ZZ") })), 403, "not a Co-Branded UI status"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := newMerchant()
+			w := getReturn(m.returnHandler(pinnedVerifier(t)), c.query)
+			require.Equal(t, c.status, w.Code, w.Body.String())
+			require.Contains(t, w.Body.String(), c.reason)
+			_, transactions := m.calls()
+			require.Zero(t, transactions, "hook not called")
+		})
+	}
+
+	t.Run("POST", func(t *testing.T) {
+		m := newMerchant()
+		r := httptest.NewRequest(http.MethodPost, "/fps/return?"+signReturn(t, key, returnEndpoint, pinnedCertURL, ok()), nil)
+		w := httptest.NewRecorder()
+		m.returnHandler(pinnedVerifier(t)).ServeHTTP(w, r)
+		require.Equal(t, http.StatusMethodNotAllowed, w.Code)
+		_, transactions := m.calls()
+		require.Zero(t, transactions)
+	})
+}
+
+func TestReturnHandlerWithRemoteVerifier(t *testing.T) {
+	m := newMerchant()
+	raw := signReturn(t, testKey(t), returnEndpoint, pinnedCertURL,
+		url.Values{"status": {"SC"}, "tokenID": {"TOKEN1"}, "callerReference": {"order-1"}, "shop": {"main"}})
+	fake := &fakeVerifySignature{status: fps.VerificationStatusFailure}
+	w := getReturn(m.returnHandler(fps.NewRemoteVerifier(fake)), raw)
+	require.Equal(t, http.StatusForbidden, w.Code)
+	require.Equal(t, []fps.VerifySignatureInput{{URLEndPoint: "https://shop.example:8443/fps/return", HTTPParameters: raw}}, fake.calls)
+
+	fake.status = fps.VerificationStatusSuccess
+	w = getReturn(m.returnHandler(fps.NewRemoteVerifier(fake)), raw)
+	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	_, transactions := m.calls()
+	require.Equal(t, 1, transactions)
+}
