@@ -72,7 +72,7 @@ type histEntry struct {
 type tx struct {
 	id, callerRef, op, status, code, message string
 	method, sender, recipient, parent, owner string
-	callerDesc, senderDesc, instrument        string
+	callerDesc, senderDesc, instrument       string
 	amount, refunded, settled                decimal.Decimal
 	received, completed, due                 time.Time
 	pendingOp                                string // the step in flight: PAY, RESERVE, SETTLE, REFUND
