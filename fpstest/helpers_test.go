@@ -113,10 +113,21 @@ func requireError(t testing.TB, status int, body string, wantStatus int, code st
 
 // txDoc reads the Result of Pay/Reserve/Settle/Refund/Cancel.
 type txDoc struct {
-	XMLName       xml.Name
-	TransactionID string `xml:"*>TransactionId"`
-	Status        string `xml:"*>TransactionStatus"`
+	XMLName xml.Name
+	Result  struct {
+		XMLName       xml.Name
+		TransactionID string `xml:"TransactionId"`
+		Status        string `xml:"TransactionStatus"`
+	} `xml:",any"`
 	RequestID     string `xml:"ResponseMetadata>RequestId"`
+	TransactionID string `xml:"-"`
+	Status        string `xml:"-"`
+}
+
+// okTxFn returns okTx bound to t, to take a (status, body) call result
+// directly.
+func okTxFn(t testing.TB) func(int, string) txDoc {
+	return func(status int, body string) txDoc { t.Helper(); return okTx(t, status, body) }
 }
 
 func okTx(t testing.TB, status int, body string) txDoc {
@@ -124,7 +135,9 @@ func okTx(t testing.TB, status int, body string) txDoc {
 	require.Equal(t, http.StatusOK, status, body)
 	var d txDoc
 	require.NoError(t, xml.Unmarshal([]byte(body), &d), body)
+	d.TransactionID, d.Status = d.Result.TransactionID, d.Result.Status
 	require.Equal(t, fpstest.Namespace, d.XMLName.Space)
+	require.Equal(t, strings.TrimSuffix(d.XMLName.Local, "Response")+"Result", d.Result.XMLName.Local)
 	require.Regexp(t, `^[A-Z0-9]{35}$`, d.TransactionID)
 	require.Regexp(t, `:0$`, d.RequestID)
 	return d

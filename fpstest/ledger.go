@@ -306,7 +306,10 @@ func asynchronous(method string) bool { return method == "CC" || method == "ACH"
 func (l *Ledger) start(t *tx, step string, now time.Time) {
 	t.pendingOp = step
 	if asynchronous(t.method) {
-		t.due = now.Add(l.s.cfg.PendingDelay)
+		t.due = time.Time{}
+		if l.s.cfg.PendingDelay >= 0 {
+			t.due = now.Add(l.s.cfg.PendingDelay)
+		}
 		l.setStatus(t, "Pending", codePending, msgPending, now)
 		return
 	}
@@ -364,7 +367,7 @@ func (l *Ledger) completeDue(now time.Time, all bool) {
 	defer l.unlock()
 	var due []*tx
 	for _, t := range l.order {
-		if t.status == "Pending" && !t.due.IsZero() && (all || !t.due.After(now)) {
+		if t.status == "Pending" && (all || (!t.due.IsZero() && !t.due.After(now))) {
 			due = append(due, t)
 		}
 	}
