@@ -337,6 +337,17 @@ func (s *Server) CBUIEndpoint() string { return s.URL + cbuiStartPath }
 // paymentMethod; answers 302 with the signed return URL).
 func (s *Server) BuyEndpoint() string { return s.URL + cbuiBuyPath }
 
+// ServerTLSConfig returns a copy of the TLS configuration the simulator
+// serves with (its certificate is issued by the simulator's CA, for
+// 127.0.0.1 and localhost), to serve something else the same way, or nil
+// under WithPlainHTTP.
+func (s *Server) ServerTLSConfig() *tls.Config {
+	if s.srv.TLSConfig == nil {
+		return nil
+	}
+	return s.srv.TLSConfig.Clone()
+}
+
 // HTTPClient returns an HTTP client that trusts the simulator's CA.
 func (s *Server) HTTPClient() *http.Client { return s.httpc }
 
