@@ -84,7 +84,6 @@ type instrument struct {
 	id, owner, kind string // kind: prepaid or credit
 	balance         decimal.Decimal
 	creditLimit     decimal.Decimal
-	expiry          time.Time
 }
 
 type idemKey struct{ owner, callerRef string }
