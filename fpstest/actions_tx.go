@@ -309,6 +309,7 @@ func (s *Server) actCancel(rq *request) ([]byte, *apiError) {
 		l.release(l.tokens[t.sender], t.amount)
 	}
 	t.due = time.Time{}
+	delete(l.pending, t)
 	t.pendingOp = "CANCEL"
 	t.completed = rq.now
 	l.setStatus(t, "Cancelled", "Cancelled", msgCancel, rq.now)

@@ -105,6 +105,7 @@ type Ledger struct {
 	tokens      map[string]*token
 	txs         map[string]*tx
 	order       []*tx
+	pending     map[*tx]struct{} // the Pending transactions
 	idem        map[idemKey]*idemEntry
 	settles     map[string]*idemEntry
 	settleCount map[string]int
@@ -121,6 +122,7 @@ func newLedger(s *Server) *Ledger {
 		buyerABT:    s.cfg.BuyerBalance,
 		tokens:      map[string]*token{},
 		txs:         map[string]*tx{},
+		pending:     map[*tx]struct{}{},
 		idem:        map[idemKey]*idemEntry{},
 		settles:     map[string]*idemEntry{},
 		settleCount: map[string]int{},
@@ -309,6 +311,7 @@ func (l *Ledger) start(t *tx, step string, now time.Time) {
 		if l.s.cfg.PendingDelay >= 0 {
 			t.due = now.Add(l.s.cfg.PendingDelay)
 		}
+		l.pending[t] = struct{}{}
 		l.setStatus(t, "Pending", codePending, msgPending, now)
 		return
 	}
@@ -318,6 +321,7 @@ func (l *Ledger) start(t *tx, step string, now time.Time) {
 // finish completes the step in flight of t.
 func (l *Ledger) finish(t *tx, now time.Time) {
 	t.due = time.Time{}
+	delete(l.pending, t)
 	switch t.pendingOp {
 	case "RESERVE":
 		l.setStatus(t, "Reserved", codeSuccess, msgReserved, now)
@@ -365,14 +369,15 @@ func (l *Ledger) completeDue(now time.Time, all bool) {
 	l.lock()
 	defer l.unlock()
 	var due []*tx
-	for _, t := range l.order {
-		if t.status == "Pending" && (all || (!t.due.IsZero() && !t.due.After(now))) {
+	for t := range l.pending {
+		if all || (!t.due.IsZero() && !t.due.After(now)) {
 			due = append(due, t)
 		}
 	}
 	if len(due) == 0 {
 		return
 	}
+	slices.SortFunc(due, func(a, b *tx) int { return a.received.Compare(b.received) })
 	at := l.s.clock.Now()
 	for _, t := range due {
 		l.finish(t, at)
