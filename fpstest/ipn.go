@@ -39,6 +39,16 @@ type ipnSender struct {
 	mu         sync.Mutex
 	deliveries []Delivery
 	failLeft   int
+	closed     bool
+}
+
+// close stops new deliveries and waits for those in flight (they stop at
+// their next back-off, as the server's context is cancelled first).
+func (p *ipnSender) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	p.wg.Wait()
 }
 
 // Deliveries returns every IPN delivery attempt so far, in order.
@@ -67,12 +77,13 @@ func (s *Server) signOutbound(method string, endpoint *url.URL, params url.Value
 // send signs n and delivers it in the background, retrying with
 // back-off; it never blocks its caller.
 func (p *ipnSender) send(n notification) {
-	select {
-	case <-p.s.ctx.Done():
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
 		return
-	default:
 	}
 	p.wg.Add(1)
+	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
 		u, err := url.Parse(n.url)

@@ -167,6 +167,7 @@ type Server struct {
 	cfg      Config
 	ln       net.Listener
 	srv      *http.Server
+	tlsConf  *tls.Config
 	pki      *pki
 	clock    *Clock
 	httpc    *http.Client
@@ -271,12 +272,12 @@ func Start(cfg Config) (*Server, error) {
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: quietLog()}
 	if !cfg.PlainHTTP {
-		s.srv.TLSConfig = &tls.Config{
+		s.tlsConf = &tls.Config{
 			Certificates: []tls.Certificate{s.pki.tlsCert},
 			NextProtos:   []string{"http/1.1"}, // hijacking (dropped connections) needs HTTP/1
 			MinVersion:   tls.VersionTLS12,
 		}
-		ln = tls.NewListener(ln, s.srv.TLSConfig)
+		ln = tls.NewListener(ln, s.tlsConf.Clone())
 	}
 	s.wg.Add(2)
 	go func() {
@@ -310,7 +311,7 @@ func (s *Server) Close() {
 			s.srv.Close()
 		}
 		s.wg.Wait()
-		s.ipn.wg.Wait()
+		s.ipn.close()
 		if t, ok := s.httpc.Transport.(*http.Transport); ok {
 			t.CloseIdleConnections()
 		}
@@ -342,10 +343,10 @@ func (s *Server) BuyEndpoint() string { return s.URL + cbuiBuyPath }
 // 127.0.0.1 and localhost), to serve something else the same way, or nil
 // under WithPlainHTTP.
 func (s *Server) ServerTLSConfig() *tls.Config {
-	if s.srv.TLSConfig == nil {
+	if s.tlsConf == nil {
 		return nil
 	}
-	return s.srv.TLSConfig.Clone()
+	return s.tlsConf.Clone()
 }
 
 // HTTPClient returns an HTTP client that trusts the simulator's CA.
