@@ -187,3 +187,26 @@ func TestIPNGivesUpAfterWindow(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	require.Equal(t, n, len(s.Deliveries()))
 }
+
+func TestIPNOverTLSWithClient(t *testing.T) {
+	var got []string
+	var mu sync.Mutex
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, string(b))
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	acct := fpstest.DefaultAccount()
+	acct.IPNURL = srv.URL + "/ipn"
+	s := newServer(t, fpstest.WithAccount(acct), fpstest.WithIPNClient(srv.Client()))
+	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
+	okTxFn(t)(pay(t, s, "Pay", tok, "1", "tls-ipn"))
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 })
+	mu.Lock()
+	v, err := url.ParseQuery(got[0])
+	mu.Unlock()
+	require.NoError(t, err)
+	require.NoError(t, verifyIPN(s, acct.IPNURL, v, "POST"))
+}

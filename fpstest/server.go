@@ -141,6 +141,10 @@ func WithIPNRetry(window, firstDelay time.Duration) Option {
 // purpose (they are sent, but counted as failed and sent again).
 func WithIPNFailFirst(n int) Option { return func(c *Config) { c.IPNFailFirst = n } }
 
+// WithIPNClient sends IPNs with c (for example one that trusts the test
+// server receiving them).
+func WithIPNClient(c *http.Client) Option { return func(cfg *Config) { cfg.IPNClient = c } }
+
 // WithSigningKey makes the simulator sign with key instead of generating
 // one (saves the key generation when many simulators run).
 func WithSigningKey(key *rsa.PrivateKey) Option { return func(c *Config) { c.SigningKey = key } }
