@@ -144,3 +144,23 @@ func TestMethodNotAllowedAndUnknownPath(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 }
+
+func TestMultiUseAmountType(t *testing.T) {
+	s := newServer(t)
+	buy := func(ref, amountType string) string {
+		p := map[string]string{"pipelineName": "MultiUse", "callerReference": ref, "returnURL": "http://127.0.0.1:9/r",
+			"globalAmountLimit": "100", "transactionAmount": "10", "amountType": amountType}
+		u, err := s.Buy(context.Background(), pipelineURL(t, s, p), fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
+		require.NoError(t, err)
+		require.Equal(t, "SA", u.Query().Get("status"))
+		return u.Query().Get("tokenID")
+	}
+	exact := buy("mu-exact", "") // Exact is the default
+	status, body := pay(t, s, "Pay", exact, "9", "mu-1")
+	requireError(t, status, body, 400, "TransactionDenied")
+	okTxFn(t)(pay(t, s, "Pay", exact, "10", "mu-2"))
+	maximum := buy("mu-max", "Maximum")
+	okTxFn(t)(pay(t, s, "Pay", maximum, "9", "mu-3"))
+	status, body = pay(t, s, "Pay", maximum, "11", "mu-4")
+	requireError(t, status, body, 400, "InsufficientBalance")
+}

@@ -335,9 +335,6 @@ func (l *Ledger) approve(p *pipeline, method string, now time.Time) url.Values {
 		t.amountType = q.Get("amountType")
 		if p.name == "MultiUse" {
 			t.globalLimit = dec("globalAmountLimit")
-			if t.amountType == "" {
-				t.amountType = "Maximum"
-			}
 		}
 		res.Set("tokenID", t.id)
 		res.Set("status", statusOfMethod[method])

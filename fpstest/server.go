@@ -15,6 +15,26 @@
 //	url=<signed pipeline URL>&action=approve|decline|abandon&paymentMethod=ABT|ACH|CC
 //
 // answers 302 Found with the signed return URL in Location.
+//
+// Behaviour where the service's documentation is silent, chosen here:
+//
+//   - CallerReference idempotency compares every parameter but
+//     AWSAccessKeyId, Signature, SignatureMethod, SignatureVersion and
+//     Timestamp; an identical replay within seven days (simulator time)
+//     answers the stored body byte for byte, errors included.
+//   - Settle answers the Reserve's TransactionId; repeating the identical
+//     Settle answers the same body again, a different one is
+//     InvalidTransactionState. Cancel of a Cancelled transaction answers
+//     Cancelled again.
+//   - Tokens: a single-use token pays once (TokenUsageError after); going
+//     over a token's amount or global limit, or over the buyer's ABT,
+//     prepaid or credit balance, is InsufficientBalance.
+//   - The buyer's Decline comes back as status NP; Abandon as status A.
+//   - VerifySignature takes no HTTP method, so the string to sign is tried
+//     with GET (return URLs) and POST (IPNs); Success when either verifies
+//     under the simulator's certificate.
+//   - IPNs are signed over their form body alone, under the host and path
+//     of the account's IPN URL.
 package fpstest
 
 import (
@@ -86,8 +106,8 @@ type Config struct {
 	// Pending before they succeed: DefaultPendingDelay when zero; a negative
 	// value keeps them Pending until CompletePending.
 	PendingDelay time.Duration
-	// BuyerBalance is the Amazon Payments (ABT) balance of every simulated
-	// buyer; DefaultBuyerBalance when zero.
+	// BuyerBalance is the Amazon Payments (ABT) balance the simulated
+	// buyers share; 10000.00 USD when zero.
 	BuyerBalance decimal.Decimal
 	// Faults injects failures into API calls.
 	Faults Faults
@@ -158,10 +178,8 @@ const (
 	defaultIPNWindow    = 10 * time.Second
 	defaultIPNFirst     = 50 * time.Millisecond
 	defaultIPNTimeout   = 5 * time.Second
+	defaultBuyerBalance = 10000 // USD
 )
-
-// DefaultBuyerBalance is the ABT balance of a simulated buyer.
-var DefaultBuyerBalance = decimal.NewFromInt(10000)
 
 // Server is a running simulator.
 type Server struct {
@@ -215,7 +233,7 @@ func Start(cfg Config) (*Server, error) {
 		cfg.PendingDelay = DefaultPendingDelay
 	}
 	if cfg.BuyerBalance.IsZero() {
-		cfg.BuyerBalance = DefaultBuyerBalance
+		cfg.BuyerBalance = decimal.NewFromInt(defaultBuyerBalance)
 	}
 	if cfg.IPNRetryWindow <= 0 {
 		cfg.IPNRetryWindow = defaultIPNWindow
