@@ -305,8 +305,11 @@ func (s *Server) actCancel(rq *request) ([]byte, *apiError) {
 		if p := l.txs[t.parent]; p != nil {
 			p.refunded = p.refunded.Sub(t.amount)
 		}
-	case "PAY", "RESERVE", "SETTLE":
+		l.release(l.tokens[t.sender], t.amount.Neg()) // the buyer does not get it back
+	case "PAY", "RESERVE":
 		l.release(l.tokens[t.sender], t.amount)
+	case "SETTLE":
+		l.release(l.tokens[t.sender], t.settled) // the rest went back at Settle
 	}
 	t.due = time.Time{}
 	delete(l.pending, t)

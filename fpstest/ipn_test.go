@@ -180,11 +180,11 @@ func TestIPNGivesUpAfterWindow(t *testing.T) {
 	s := newServer(t, fpstest.WithAccount(acct), fpstest.WithIPNRetry(100*time.Millisecond, 10*time.Millisecond))
 	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
 	okTxFn(t)(pay(t, s, "Pay", tok, "1", "give-up"))
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(time.Second)
 	n := len(s.Deliveries())
 	require.GreaterOrEqual(t, n, 2)
 	require.LessOrEqual(t, n, 5)
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
 	require.Equal(t, n, len(s.Deliveries()))
 }
 

@@ -320,3 +320,13 @@ func TestPrepaidAndPostpaidActions(t *testing.T) {
 	status, body = call(t, s, "WriteOffDebt", map[string]string{"CreditInstrumentId": "NOPE", "AdjustmentAmount.Value": "1", "CallerReference": "w"})
 	requireError(t, status, body, 400, "InvalidParams", "CreditInstrumentId")
 }
+
+func TestCancelGivesBuyerBalanceBack(t *testing.T) {
+	s := newServer(t, fpstest.WithBuyerBalance(decimal.NewFromInt(10)))
+	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
+	r := okTxFn(t)(pay(t, s, "Reserve", tok, "10", "hold"))
+	status, body := pay(t, s, "Pay", tok, "1", "while-held")
+	requireError(t, status, body, 400, "InsufficientBalance")
+	okTxFn(t)(call(t, s, "Cancel", map[string]string{"TransactionId": r.TransactionID}))
+	okTxFn(t)(pay(t, s, "Pay", tok, "10", "after-release"))
+}
