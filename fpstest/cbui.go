@@ -29,9 +29,13 @@ type BuyerAction string
 
 // The buyer's choices.
 const (
+	// Approve installs the token(s): status SA, SB or SC by payment
+	// method (SR for Recipient, SU for an unchanged EditToken).
 	Approve BuyerAction = "approve"
-	Decline BuyerAction = "decline" // answered with status NP
-	Abandon BuyerAction = "abandon" // answered with status A
+	// Decline refuses: status NP.
+	Decline BuyerAction = "decline"
+	// Abandon leaves the pipeline: status A.
+	Abandon BuyerAction = "abandon"
 )
 
 // BuyerChoice is the buyer's answer to a pipeline page.

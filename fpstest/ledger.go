@@ -16,9 +16,14 @@ const IdempotencyWindow = 7 * 24 * time.Hour
 
 // Token types.
 const (
-	TokenSingleUse    = "SingleUse"
-	TokenMultiUse     = "MultiUse"
-	TokenRecurring    = "Recurring"
+	// TokenSingleUse is a token that pays once (SingleUse pipeline).
+	TokenSingleUse = "SingleUse"
+	// TokenMultiUse is a token that pays up to a global limit (MultiUse pipeline).
+	TokenMultiUse = "MultiUse"
+	// TokenRecurring is a token that pays a fixed amount per period (Recurring pipeline).
+	TokenRecurring = "Recurring"
+	// TokenUnrestricted is the type of recipient, refund, prepaid and
+	// postpaid tokens, and of InstallPaymentInstruction tokens that ask for it.
 	TokenUnrestricted = "Unrestricted"
 )
 

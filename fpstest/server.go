@@ -60,7 +60,10 @@ import (
 // Test credentials of the default caller account. They are not secret:
 // anyone can use them against a simulator.
 const (
-	DefaultAccessKeyID     = "AKIAFPSTESTDEFAULT00"
+	// DefaultAccessKeyID is the access key id of the default account.
+	DefaultAccessKeyID = "AKIAFPSTESTDEFAULT00"
+	// DefaultSecretAccessKey is the secret access key of the default
+	// account (a test value, not a secret).
 	DefaultSecretAccessKey = "fpstest/DEFAULT/secret+key/not+a+real+secret00"
 )
 
@@ -172,9 +175,12 @@ func WithSigningKey(key *rsa.PrivateKey) Option { return func(c *Config) { c.Sig
 // WithLogger logs one record per API call.
 func WithLogger(l *slog.Logger) Option { return func(c *Config) { c.Logger = l } }
 
+// DefaultPendingDelay is how long CC and ACH transactions stay Pending
+// when Config.PendingDelay is zero.
+const DefaultPendingDelay = 2 * time.Second
+
 // Defaults of Config.
 const (
-	DefaultPendingDelay = 2 * time.Second
 	defaultIPNWindow    = 10 * time.Second
 	defaultIPNFirst     = 50 * time.Millisecond
 	defaultIPNTimeout   = 5 * time.Second
