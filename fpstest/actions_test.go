@@ -1,0 +1,166 @@
+package fpstest_test
+
+import (
+	"context"
+	"encoding/xml"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/fpstest"
+	"github.com/stretchr/testify/require"
+)
+
+// TestEveryActionAnswers calls each of the 25 actions of spec §3.1 with
+// valid parameters and checks the envelope: <{Op}Response> in the FPS
+// namespace, <{Op}Result> (none for CancelToken) and a "uuid:0" RequestId.
+func TestEveryActionAnswers(t *testing.T) {
+	s := newServer(t)
+	ctx := context.Background()
+	abt := install(t, s, "ABT", fpstest.TokenMultiUse)
+	recurring := install(t, s, "ABT", fpstest.TokenRecurring)
+	paid := okTxFn(t)(pay(t, s, "Pay", abt, "5", "all-pay"))
+	okTxFn(t)(pay(t, s, "Pay", recurring, "5", "all-sub-pay"))
+	reserved := okTxFn(t)(pay(t, s, "Reserve", abt, "5", "all-res"))
+	pre, err := s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "SetupPrepaid", "callerReference": "all-pre",
+		"returnURL": "http://127.0.0.1:9/r", "callerReferenceSender": "all-pre-s", "callerReferenceFunding": "all-pre-f", "fundingAmount": "50"}),
+		fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
+	require.NoError(t, err)
+	post, err := s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "SetupPostpaid", "callerReference": "all-post",
+		"returnURL": "http://127.0.0.1:9/r", "callerReferenceSender": "all-post-s", "callerReferenceSettlement": "all-post-st",
+		"creditLimit": "100", "globalAmountLimit": "100"}), fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
+	require.NoError(t, err)
+	okTxFn(t)(pay(t, s, "Pay", post.Query().Get("creditSenderTokenID"), "20", "all-debt"))
+	rcp, err := s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "Recipient", "callerReference": "all-rcp",
+		"returnURL": "http://127.0.0.1:9/r", "maxFixedFee": "0", "maxVariableFee": "5", "recipientPaysFee": "True"}), fpstest.BuyerChoice{Action: fpstest.Approve})
+	require.NoError(t, err)
+	ret, _ := s.Buy(ctx, pipelineURL(t, s, singleUse("all-vs")), fpstest.BuyerChoice{Action: fpstest.Approve})
+
+	calls := map[string]map[string]string{
+		"Pay":                            {"SenderTokenId": abt, "TransactionAmount.Value": "1", "CallerReference": "all-1"},
+		"Reserve":                        {"SenderTokenId": abt, "TransactionAmount.Value": "1", "CallerReference": "all-2"},
+		"Settle":                         {"ReserveTransactionId": reserved.TransactionID, "TransactionAmount.Value": "5"},
+		"Refund":                         {"TransactionId": paid.TransactionID, "CallerReference": "all-3", "RefundAmount.Value": "1"},
+		"Cancel":                         {"TransactionId": okTxFn(t)(pay(t, s, "Reserve", abt, "1", "all-4")).TransactionID},
+		"CancelToken":                    {"TokenId": install(t, s, "ABT", fpstest.TokenMultiUse)},
+		"GetTransactionStatus":           {"TransactionId": paid.TransactionID},
+		"GetTransaction":                 {"TransactionId": paid.TransactionID},
+		"GetTokens":                      {},
+		"GetTokenByCaller":               {"TokenId": abt},
+		"GetTokenUsage":                  {"TokenId": abt},
+		"GetAccountActivity":             {"StartDate": s.Clock().Now().Add(-time.Hour).UTC().Format(time.RFC3339)},
+		"GetAccountBalance":              {},
+		"VerifySignature":                {"UrlEndPoint": "http://127.0.0.1:9/shop/return", "HttpParameters": ret.RawQuery},
+		"FundPrepaid":                    {"SenderTokenId": pre.Query().Get("fundingTokenID"), "PrepaidInstrumentId": pre.Query().Get("prepaidInstrumentID"), "FundingAmount.Value": "10", "CallerReference": "all-5"},
+		"GetPrepaidBalance":              {"PrepaidInstrumentId": pre.Query().Get("prepaidInstrumentID")},
+		"GetTotalPrepaidLiability":       {},
+		"SettleDebt":                     {"SenderTokenId": post.Query().Get("settlementTokenID"), "CreditInstrumentId": post.Query().Get("creditInstrumentID"), "SettlementAmount.Value": "5", "CallerReference": "all-6"},
+		"WriteOffDebt":                   {"CreditInstrumentId": post.Query().Get("creditInstrumentID"), "AdjustmentAmount.Value": "5", "CallerReference": "all-7"},
+		"GetDebtBalance":                 {"CreditInstrumentId": post.Query().Get("creditInstrumentID")},
+		"GetOutstandingDebtBalance":      {},
+		"InstallPaymentInstruction":      {"PaymentInstruction": "MyRole == 'Caller';", "CallerReference": "all-8", "TokenType": "Unrestricted"},
+		"GetPaymentInstruction":          {"TokenId": abt},
+		"CancelSubscriptionAndRefund":    {"SubscriptionId": recurring, "RefundAmount.Value": "1", "CallerReference": "all-9"},
+		"GetRecipientVerificationStatus": {"RecipientTokenId": rcp.Query().Get("tokenID")},
+	}
+	require.Len(t, fpstest.Actions(), 25)
+	for _, action := range fpstest.Actions() {
+		t.Run(action, func(t *testing.T) {
+			params, ok := calls[action]
+			require.True(t, ok, "no call for %s", action)
+			status, body := call(t, s, action, params)
+			require.Equal(t, http.StatusOK, status, body)
+			var env struct {
+				XMLName xml.Name
+				Results []struct {
+					XMLName xml.Name
+				} `xml:",any"`
+				RequestID string `xml:"ResponseMetadata>RequestId"`
+			}
+			require.NoError(t, xml.Unmarshal([]byte(body), &env), body)
+			require.Equal(t, fpstest.Namespace, env.XMLName.Space)
+			require.Equal(t, action+"Response", env.XMLName.Local)
+			require.Regexp(t, `^[0-9a-f-]{36}:0$`, env.RequestID)
+			if action == "CancelToken" {
+				require.Empty(t, env.Results)
+			} else {
+				require.Len(t, env.Results, 1, body)
+				require.Equal(t, action+"Result", env.Results[0].XMLName.Local)
+			}
+		})
+	}
+}
+
+func TestTokenExpiryFollowsClock(t *testing.T) {
+	s := newServer(t)
+	expiry := s.Clock().Now().Add(48 * time.Hour).Unix()
+	u, err := s.Buy(context.Background(), pipelineURL(t, s, map[string]string{"pipelineName": "MultiUse", "callerReference": "exp",
+		"returnURL": "http://127.0.0.1:9/r", "globalAmountLimit": "100", "validityExpiry": strconv.FormatInt(expiry, 10)}),
+		fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
+	require.NoError(t, err)
+	tok := u.Query().Get("tokenID")
+	okTxFn(t)(pay(t, s, "Pay", tok, "60", "exp-1"))
+	status, body := pay(t, s, "Pay", tok, "41", "exp-2")
+	requireError(t, status, body, 400, "InsufficientBalance")
+
+	status, body = call(t, s, "GetTokenUsage", map[string]string{"TokenId": tok})
+	require.Equal(t, 200, status, body)
+	require.Contains(t, body, "<TokenUsageLimits><Count>1</Count><Amount><CurrencyCode>USD</CurrencyCode><Value>100.000000</Value></Amount><LastResetAmount><CurrencyCode>USD</CurrencyCode><Value>40.000000</Value></LastResetAmount>")
+
+	s.Clock().Advance(49 * time.Hour)
+	status, body = pay(t, s, "Pay", tok, "1", "exp-3")
+	requireError(t, status, body, 400, "TokenNotActive_Sender")
+
+	su := install(t, s, "ABT", fpstest.TokenSingleUse)
+	status, body = call(t, s, "GetTokenUsage", map[string]string{"TokenId": su})
+	requireError(t, status, body, 400, "InvalidTokenType")
+}
+
+func TestClientPointsAtSimulator(t *testing.T) {
+	s := newServer(t)
+	c := s.Client(t)
+	require.Equal(t, s.APIEndpoint(), c.ServiceURL())
+	require.Equal(t, s.CBUIEndpoint(), c.CBUIEndpoint())
+	require.Equal(t, fps.Sandbox, c.Environment())
+	s.Clock().Advance(time.Hour)
+	require.WithinDuration(t, s.Clock().Now(), c.Options().Clock(), time.Second, "the client signs with the simulator's time")
+	plain := newServer(t, fpstest.WithPlainHTTP())
+	require.Regexp(t, `^http://127\.0\.0\.1:\d+$`, plain.URL)
+	require.Nil(t, plain.ServerTLSConfig())
+	require.Regexp(t, `^https://127\.0\.0\.1:\d+/certs/\d{6}/PKICert\.pem$`, s.CertificateURL())
+}
+
+func TestMethodNotAllowedAndUnknownPath(t *testing.T) {
+	s := newServer(t)
+	req, _ := http.NewRequest(http.MethodPut, s.APIEndpoint(), nil)
+	resp, err := s.HTTPClient().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
+	resp, err = s.HTTPClient().Get(s.URL + "/nope")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+func TestMultiUseAmountType(t *testing.T) {
+	s := newServer(t)
+	buy := func(ref, amountType string) string {
+		p := map[string]string{"pipelineName": "MultiUse", "callerReference": ref, "returnURL": "http://127.0.0.1:9/r",
+			"globalAmountLimit": "100", "transactionAmount": "10", "amountType": amountType}
+		u, err := s.Buy(context.Background(), pipelineURL(t, s, p), fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
+		require.NoError(t, err)
+		require.Equal(t, "SA", u.Query().Get("status"))
+		return u.Query().Get("tokenID")
+	}
+	exact := buy("mu-exact", "") // Exact is the default
+	status, body := pay(t, s, "Pay", exact, "9", "mu-1")
+	requireError(t, status, body, 400, "TransactionDenied")
+	okTxFn(t)(pay(t, s, "Pay", exact, "10", "mu-2"))
+	maximum := buy("mu-max", "Maximum")
+	okTxFn(t)(pay(t, s, "Pay", maximum, "9", "mu-3"))
+	status, body = pay(t, s, "Pay", maximum, "11", "mu-4")
+	requireError(t, status, body, 400, "InsufficientBalance")
+}

@@ -1,0 +1,194 @@
+package fpstest_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fpskit/fps/fpstest"
+	"github.com/stretchr/testify/require"
+)
+
+func TestFaultKinds(t *testing.T) {
+	s := newServer(t)
+	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
+	for _, tc := range []struct {
+		kind   fpstest.FaultKind
+		status int
+		code   string
+	}{
+		{fpstest.Fault500, 500, ""},
+		{fpstest.Fault503, 503, ""},
+		{fpstest.FaultInternalError, 500, "InternalError"},
+	} {
+		t.Run(tc.kind.String(), func(t *testing.T) {
+			require.NoError(t, s.SetFaults(fpstest.Faults{Rate: 1, Actions: []string{"Pay"}, Kinds: []fpstest.FaultKind{tc.kind}}))
+			ref := "fault-" + tc.kind.String()
+			status, body := pay(t, s, "Pay", tok, "1", ref)
+			if tc.code != "" {
+				requireError(t, status, body, tc.status, tc.code)
+			} else {
+				require.Equal(t, tc.status, status)
+			}
+			require.Equal(t, 0, s.Ledger().ChargeCount(ref), "nothing was done")
+			// Other actions are not hit.
+			st, b := call(t, s, "GetAccountBalance", nil)
+			require.Equal(t, 200, st, b)
+			require.NoError(t, s.SetFaults(fpstest.Faults{}))
+			okTxFn(t)(pay(t, s, "Pay", tok, "1", ref))
+		})
+	}
+}
+
+func TestFaultDropAfterCommitThenReplay(t *testing.T) {
+	s := newServer(t, fpstest.WithFaults(fpstest.Faults{Rate: 1, Actions: []string{"Pay"}, Kinds: []fpstest.FaultKind{fpstest.FaultDropAfterCommit}, Limit: 1}))
+	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
+	form := signed(t, s, http.MethodPost, "Pay", map[string]string{"SenderTokenId": tok, "TransactionAmount.Value": "9", "TransactionAmount.CurrencyCode": "USD", "CallerReference": "drop"})
+	resp, err := s.HTTPClient().Post(s.APIEndpoint(), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err == nil {
+		resp.Body.Close()
+	}
+	require.Error(t, err, "the connection is dropped without an answer")
+	require.Equal(t, 1, s.Ledger().ChargeCount("drop"), "but the payment was made")
+	// The retry with the same CallerReference gets the stored answer.
+	d := okTxFn(t)(pay(t, s, "Pay", tok, "9", "drop"))
+	require.Equal(t, s.Ledger().Transactions()[0].ID, d.TransactionID)
+	require.Equal(t, 1, s.Ledger().ChargeCount("drop"))
+	require.Equal(t, 1, s.FaultsInjected())
+}
+
+func TestFaultRateIsSeededAndDeterministic(t *testing.T) {
+	pattern := func() []int {
+		s := newServer(t, fpstest.WithFaults(fpstest.Faults{Rate: 0.3, Seed: 42}))
+		var out []int
+		for i := 0; i < 30; i++ {
+			st, _ := call(t, s, "GetAccountBalance", nil)
+			out = append(out, st)
+		}
+		return out
+	}
+	a, b := pattern(), pattern()
+	require.Equal(t, a, b)
+	failed := 0
+	for _, st := range a {
+		if st != 200 {
+			require.Equal(t, 500, st)
+			failed++
+		}
+	}
+	require.Greater(t, failed, 2)
+	require.Less(t, failed, 20)
+}
+
+func TestFaultLatency(t *testing.T) {
+	s := newServer(t, fpstest.WithFaults(fpstest.Faults{Rate: 1, Kinds: []fpstest.FaultKind{fpstest.FaultLatency}, Latency: 150 * time.Millisecond}))
+	start := time.Now()
+	st, body := call(t, s, "GetAccountBalance", nil)
+	require.Equal(t, 200, st, body)
+	require.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond)
+}
+
+func TestConcurrentPayments(t *testing.T) {
+	s := newServer(t, fpstest.WithPendingDelay(time.Millisecond))
+	abt := install(t, s, "ABT", fpstest.TokenMultiUse)
+	cc := install(t, s, "CC", fpstest.TokenMultiUse)
+	const workers, each = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan string, workers*each*3)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				id := strconv.Itoa(w) + "-" + strconv.Itoa(i)
+				for _, c := range []struct{ tok, ref string }{{abt, "abt-" + id}, {cc, "cc-" + id}, {abt, "shared"}} {
+					// Everyone also replays one shared CallerReference.
+					if st, body := pay(t, s, "Pay", c.tok, "1", c.ref); st != 200 {
+						errs <- body
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	require.Equal(t, 1, s.Ledger().ChargeCount("shared"))
+	require.Len(t, s.Ledger().Transactions(), workers*each*2+1)
+	require.NoError(t, s.CompletePending(t.Context()))
+	require.Equal(t, strconv.Itoa(workers*each*2+1)+".000000", balance(t, s).Total)
+}
+
+// BenchmarkSimulatorPay measures signed Pay calls per second over
+// loopback TLS; BenchmarkBareHTTP is a bare handler answering a body of
+// the same size over the same setting.
+func BenchmarkSimulatorPay(b *testing.B) {
+	for _, par := range []int{1, 8} {
+		b.Run(parName(par), func(b *testing.B) {
+			s := newServer(b)
+			tok := install(b, s, "ABT", fpstest.TokenUnrestricted)
+			var mu sync.Mutex
+			n := 0
+			b.SetParallelism(par)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					mu.Lock()
+					n++
+					ref := "bench-" + strconv.Itoa(n)
+					mu.Unlock()
+					st, body := pay(b, s, "Pay", tok, "0.01", ref)
+					if st != 200 {
+						b.Fatal(body)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+		})
+	}
+}
+
+func BenchmarkBareHTTP(b *testing.B) {
+	// The size of a Pay answer.
+	body := []byte(`<?xml version="1.0"?>` + "\n" + `<PayResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><PayResult><TransactionId>14GK6BGKA7U6OU6SUTNLBI5SBBV9PGDJ6UL</TransactionId><TransactionStatus>Success</TransactionStatus></PayResult><ResponseMetadata><RequestId>c21e7735-9c08-4cd8-99bf-535a848c79b4:0</RequestId></ResponseMetadata></PayResponse>`)
+	for _, par := range []int{1, 8} {
+		b.Run(parName(par), func(b *testing.B) {
+			s := newServer(b) // for its CA-trusting client and TLS setting
+			srv := newBareTLS(b, s, body)
+			b.SetParallelism(par)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					resp, err := s.HTTPClient().Post(srv, "application/x-www-form-urlencoded", strings.NewReader("Action=Pay"))
+					if err != nil {
+						b.Fatal(err)
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+		})
+	}
+}
+
+func parName(p int) string { return "parallel-" + strconv.Itoa(p) }
+
+func newBareTLS(b *testing.B, s *fpstest.Server, body []byte) string {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.Write(body)
+	}))
+	srv.TLS = s.ServerTLSConfig()
+	srv.StartTLS()
+	b.Cleanup(srv.Close)
+	return srv.URL + "/"
+}

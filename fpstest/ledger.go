@@ -1,0 +1,526 @@
+package fpstest
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fpskit/fps"
+	"github.com/shopspring/decimal"
+)
+
+// IdempotencyWindow is how long a CallerReference stays bound to the
+// request that first used it (simulator time).
+const IdempotencyWindow = 7 * 24 * time.Hour
+
+// Token types.
+const (
+	// TokenSingleUse is a token that pays once (SingleUse pipeline).
+	TokenSingleUse = "SingleUse"
+	// TokenMultiUse is a token that pays up to a global limit (MultiUse pipeline).
+	TokenMultiUse = "MultiUse"
+	// TokenRecurring is a token that pays a fixed amount per period (Recurring pipeline).
+	TokenRecurring = "Recurring"
+	// TokenUnrestricted is the type of recipient, refund, prepaid and
+	// postpaid tokens, and of InstallPaymentInstruction tokens that ask for it.
+	TokenUnrestricted = "Unrestricted"
+)
+
+// Status codes and messages of transactions (spec §4.2).
+const (
+	codePending = "PendingNetworkResponse"
+	msgPending  = "The transaction is awaiting a response from the backend payment processor."
+	codeSuccess = "Success"
+	msgSuccess  = "The transaction was successful and the payment instrument was charged."
+	msgReserved = "The transaction was successful and the funds were reserved on the payment instrument."
+	msgCancel   = "The transaction was cancelled."
+)
+
+// buyerName is the name of every simulated buyer.
+const (
+	buyerName  = "Test Buyer"
+	buyerEmail = "buyer@example.com"
+)
+
+// account is a caller account's ledger state.
+type account struct {
+	Account
+	balance decimal.Decimal
+}
+
+// token is an installed payment token.
+type token struct {
+	id, typ, status, callerRef, friendlyName, reason string
+	owner                                            string // caller access key id
+	method                                           string // ABT, ACH, CC, Prepaid, Debt
+	instruction                                      string
+	role                                             string // sender, recipient, refund, funding, settlement
+	instrument                                       string // prepaid or credit instrument of prepaid/postpaid sender tokens
+	installed, validFrom, expiry                     time.Time
+	amount                                           decimal.Decimal // per-transaction amount (zero: any)
+	amountType                                       string          // Exact, Maximum, Minimum
+	globalLimit                                      decimal.Decimal // zero: none
+	used                                             decimal.Decimal
+	uses                                             int
+	lastUsed                                         time.Time
+}
+
+type histEntry struct {
+	at     time.Time
+	status string
+	code   string
+	amount decimal.Decimal
+}
+
+// tx is one transaction.
+type tx struct {
+	id, callerRef, op, status, code, message string
+	method, sender, recipient, parent, owner string
+	callerDesc, senderDesc, instrument       string
+	amount, refunded, settled                decimal.Decimal
+	received, completed, due                 time.Time
+	pendingOp                                string // the step in flight: PAY, RESERVE, SETTLE, REFUND
+	history                                  []histEntry
+	refunds                                  []string
+}
+
+type instrument struct {
+	id, owner, kind string // kind: prepaid or credit
+	balance         decimal.Decimal
+	creditLimit     decimal.Decimal
+}
+
+type idemKey struct{ owner, callerRef string }
+
+type idemEntry struct {
+	fp   string
+	body []byte
+	err  *apiError
+	at   time.Time
+}
+
+// Ledger is the simulator's state: accounts, tokens, transactions,
+// instruments. It is safe for concurrent use; one mutex guards it all.
+type Ledger struct {
+	s           *Server
+	mu          sync.Mutex
+	accounts    map[string]*account
+	buyerABT    decimal.Decimal
+	tokens      map[string]*token
+	txs         map[string]*tx
+	order       []*tx
+	pending     map[*tx]struct{} // the Pending transactions
+	idem        map[idemKey]*idemEntry
+	settles     map[string]*idemEntry
+	settleCount map[string]int
+	instruments map[string]*instrument
+	sessions    map[string]*pipeline
+	approved    map[idemKey]*approval
+	outbox      []notification
+}
+
+func newLedger(s *Server) *Ledger {
+	l := &Ledger{
+		s:           s,
+		accounts:    map[string]*account{},
+		buyerABT:    s.cfg.BuyerBalance,
+		tokens:      map[string]*token{},
+		txs:         map[string]*tx{},
+		pending:     map[*tx]struct{}{},
+		idem:        map[idemKey]*idemEntry{},
+		settles:     map[string]*idemEntry{},
+		settleCount: map[string]int{},
+		instruments: map[string]*instrument{},
+		sessions:    map[string]*pipeline{},
+		approved:    map[idemKey]*approval{},
+	}
+	for _, a := range s.cfg.Accounts {
+		l.accounts[a.AccessKeyID] = &account{Account: a, balance: a.Balance}
+	}
+	return l
+}
+
+// Ledger returns the simulator's ledger, for inspection by tests.
+func (s *Server) Ledger() *Ledger { return s.ledger }
+
+func (l *Ledger) lock() { l.mu.Lock() }
+
+// unlock releases the ledger and hands the notifications queued meanwhile
+// to the IPN sender (which never blocks).
+func (l *Ledger) unlock() {
+	out := l.outbox
+	l.outbox = nil
+	l.mu.Unlock()
+	for _, n := range out {
+		l.s.ipn.send(n)
+	}
+}
+
+func (l *Ledger) setIPNURL(key, url string) error {
+	l.lock()
+	defer l.unlock()
+	a, ok := l.accounts[key]
+	if !ok {
+		return errUnknownAccount
+	}
+	a.IPNURL = url
+	return nil
+}
+
+// Transaction is a copy of one transaction of the ledger.
+type Transaction struct {
+	ID              string
+	CallerReference string
+	// Operation is Pay, Reserve, Refund, FundPrepaid, SettleDebt or
+	// WriteOffDebt; a settled Reserve stays Reserve (Settle reuses its id).
+	Operation        string
+	Status           fps.TransactionStatus
+	StatusCode       string
+	PaymentMethod    string
+	SenderTokenID    string
+	RecipientTokenID string
+	ParentID         string // refunds: the refunded transaction
+	AccessKeyID      string // the caller
+	Amount           decimal.Decimal
+	RefundedAmount   decimal.Decimal
+	SettledAmount    decimal.Decimal
+	Received         time.Time
+	Completed        time.Time
+}
+
+func (t *tx) export() Transaction {
+	return Transaction{
+		ID: t.id, CallerReference: t.callerRef, Operation: t.op,
+		Status: fps.TransactionStatus(t.status), StatusCode: t.code,
+		PaymentMethod: t.method, SenderTokenID: t.sender, RecipientTokenID: t.recipient,
+		ParentID: t.parent, AccessKeyID: t.owner, Amount: t.amount,
+		RefundedAmount: t.refunded, SettledAmount: t.settled,
+		Received: t.received, Completed: t.completed,
+	}
+}
+
+// Transactions returns every transaction, oldest first.
+func (l *Ledger) Transactions() []Transaction {
+	l.lock()
+	defer l.unlock()
+	out := make([]Transaction, 0, len(l.order))
+	for _, t := range l.order {
+		out = append(out, t.export())
+	}
+	return out
+}
+
+// Transaction returns the transaction with id.
+func (l *Ledger) Transaction(id string) (Transaction, bool) {
+	l.lock()
+	defer l.unlock()
+	t, ok := l.txs[id]
+	if !ok {
+		return Transaction{}, false
+	}
+	return t.export(), true
+}
+
+// ChargeCount returns how many transactions were created under
+// callerReference (an idempotent replay creates none).
+func (l *Ledger) ChargeCount(callerReference string) int {
+	l.lock()
+	defer l.unlock()
+	n := 0
+	for _, t := range l.order {
+		if t.callerRef == callerReference {
+			n++
+		}
+	}
+	return n
+}
+
+// SettleCount returns how many times the Reserve reserveTxID was settled.
+func (l *Ledger) SettleCount(reserveTxID string) int {
+	l.lock()
+	defer l.unlock()
+	return l.settleCount[reserveTxID]
+}
+
+// Balance returns the caller account's total balance.
+func (l *Ledger) Balance(accessKeyID string) decimal.Decimal {
+	l.lock()
+	defer l.unlock()
+	if a, ok := l.accounts[accessKeyID]; ok {
+		return a.balance
+	}
+	return decimal.Zero
+}
+
+// TokenStatus returns the status of a token (Active or Inactive) and
+// whether it exists.
+func (l *Ledger) TokenStatus(tokenID string) (string, bool) {
+	l.lock()
+	defer l.unlock()
+	t, ok := l.tokens[tokenID]
+	if !ok {
+		return "", false
+	}
+	return t.status, true
+}
+
+// InstallToken installs a sender token for the account directly, as if a
+// buyer had approved a pipeline with paymentMethod (ABT, ACH or CC):
+// typ is a token type, limit the per-use amount (zero for any). It
+// returns the token id.
+func (l *Ledger) InstallToken(accessKeyID, typ, paymentMethod, callerReference string, limit decimal.Decimal) (string, error) {
+	l.lock()
+	defer l.unlock()
+	if _, ok := l.accounts[accessKeyID]; !ok {
+		return "", errUnknownAccount
+	}
+	switch paymentMethod {
+	case "ABT", "ACH", "CC":
+	default:
+		return "", fmt.Errorf("fpstest: payment method %q is not ABT, ACH or CC", paymentMethod)
+	}
+	t := l.newToken(accessKeyID, typ, "sender", callerReference)
+	t.method = paymentMethod
+	t.amount = limit
+	t.amountType = "Maximum"
+	return t.id, nil
+}
+
+func (l *Ledger) newToken(owner, typ, role, callerRef string) *token {
+	t := &token{
+		id: newID(64), typ: typ, status: "Active", callerRef: callerRef,
+		owner: owner, role: role, installed: l.s.clock.Now(), method: "ABT",
+	}
+	l.tokens[t.id] = t
+	return t
+}
+
+func (l *Ledger) newTx(owner, op, callerRef string, amount decimal.Decimal, now time.Time) *tx {
+	t := &tx{id: newID(35), owner: owner, op: op, callerRef: callerRef, amount: amount, received: now}
+	l.txs[t.id] = t
+	l.order = append(l.order, t)
+	return t
+}
+
+// asynchronous reports whether a payment method completes later (CC and
+// ACH) rather than at once.
+func asynchronous(method string) bool { return method == "CC" || method == "ACH" }
+
+// start puts t in its first state for step (PAY, RESERVE, SETTLE,
+// REFUND, ...): Pending for CC and ACH, final at once otherwise.
+func (l *Ledger) start(t *tx, step string, now time.Time) {
+	t.pendingOp = step
+	if asynchronous(t.method) {
+		t.due = time.Time{}
+		if l.s.cfg.PendingDelay >= 0 {
+			t.due = now.Add(l.s.cfg.PendingDelay)
+		}
+		l.pending[t] = struct{}{}
+		l.setStatus(t, "Pending", codePending, msgPending, now)
+		return
+	}
+	l.finish(t, now)
+}
+
+// finish completes the step in flight of t.
+func (l *Ledger) finish(t *tx, now time.Time) {
+	t.due = time.Time{}
+	delete(l.pending, t)
+	switch t.pendingOp {
+	case "RESERVE":
+		l.setStatus(t, "Reserved", codeSuccess, msgReserved, now)
+		return
+	case "PAY":
+		l.credit(t.owner, t.amount)
+	case "FUNDPREPAID":
+		l.credit(t.owner, t.amount)
+		if in := l.instruments[t.instrument]; in != nil {
+			in.balance = in.balance.Add(t.amount)
+		}
+	case "SETTLEDEBT", "WRITEOFFDEBT":
+		if in := l.instruments[t.instrument]; in != nil {
+			in.balance = in.balance.Sub(t.amount)
+		}
+	case "SETTLE":
+		l.credit(t.owner, t.settled)
+	case "REFUND":
+		l.credit(t.owner, t.amount.Neg())
+	}
+	t.completed = now
+	l.setStatus(t, "Success", codeSuccess, msgSuccess, now)
+}
+
+func (l *Ledger) credit(owner string, d decimal.Decimal) {
+	if a, ok := l.accounts[owner]; ok {
+		a.balance = a.balance.Add(d)
+	}
+}
+
+// setStatus records a status change and queues its IPN.
+func (l *Ledger) setStatus(t *tx, status, code, message string, now time.Time) {
+	t.status, t.code, t.message = status, code, message
+	amt := t.amount
+	if t.pendingOp == "SETTLE" {
+		amt = t.settled
+	}
+	t.history = append(t.history, histEntry{at: now, status: status, code: code, amount: amt})
+	l.queueTxIPN(t, now)
+}
+
+// completeDue completes the Pending transactions due at now (all of them
+// when all is set).
+func (l *Ledger) completeDue(now time.Time, all bool) {
+	l.lock()
+	defer l.unlock()
+	var due []*tx
+	for t := range l.pending {
+		if all || (!t.due.IsZero() && !t.due.After(now)) {
+			due = append(due, t)
+		}
+	}
+	if len(due) == 0 {
+		return
+	}
+	slices.SortFunc(due, func(a, b *tx) int { return a.received.Compare(b.received) })
+	at := l.s.clock.Now()
+	for _, t := range due {
+		l.finish(t, at)
+	}
+}
+
+// withIdem runs do under the CallerReference idempotency of the caller:
+// an identical request within IdempotencyWindow answers what the first
+// answered, a different one DuplicateRequest. Called with l locked.
+func (l *Ledger) withIdem(rq *request, callerRef string, do func() ([]byte, *apiError)) ([]byte, *apiError) {
+	k := idemKey{rq.key, callerRef}
+	fp := idemFingerprint(rq.form)
+	if e, ok := l.idem[k]; ok && rq.now.Sub(e.at) < IdempotencyWindow {
+		if e.fp != fp {
+			return nil, fail("DuplicateRequest", "A different request associated with this caller reference already exists.")
+		}
+		return e.body, e.err
+	}
+	body, err := do()
+	l.idem[k] = &idemEntry{fp: fp, body: body, err: err, at: rq.now}
+	return body, err
+}
+
+// tokenUsable checks that a sender token can pay amount now.
+func (l *Ledger) senderToken(rq *request, id string) (*token, *apiError) {
+	t, ok := l.tokens[id]
+	if !ok || t.owner != rq.key || t.role == "recipient" || t.role == "refund" {
+		return nil, fail("InvalidTokenId_Sender", "The sender token %s is not valid.", id)
+	}
+	if t.status != "Active" {
+		return nil, fail("TokenNotActive_Sender", "The sender token is not active (it was cancelled).")
+	}
+	if !t.expiry.IsZero() && !rq.now.Before(t.expiry) {
+		return nil, fail("TokenNotActive_Sender", "The sender token expired.")
+	}
+	if !t.validFrom.IsZero() && rq.now.Before(t.validFrom) {
+		return nil, fail("TokenNotActive_Sender", "The sender token is not valid yet.")
+	}
+	return t, nil
+}
+
+// charge checks amount against the token's limits and funds, and records
+// the use.
+func (l *Ledger) charge(t *token, amount decimal.Decimal, now time.Time) *apiError {
+	limits := fail("InsufficientBalance", "The transaction exceeds the account/instrument limits.")
+	if t.typ == TokenSingleUse && t.uses > 0 {
+		return fail("TokenUsageError", "The single-use token was already used.")
+	}
+	if !t.amount.IsZero() {
+		switch t.amountType {
+		case "Exact", "":
+			if t.typ == TokenSingleUse || t.typ == TokenRecurring {
+				if amount.GreaterThan(t.amount) {
+					return limits
+				}
+			} else if !amount.Equal(t.amount) {
+				return fail("TransactionDenied", "The amount must be exactly %s.", t.amount.StringFixed(2))
+			}
+		case "Maximum":
+			if amount.GreaterThan(t.amount) {
+				return limits
+			}
+		case "Minimum":
+			if amount.LessThan(t.amount) {
+				return fail("TransactionDenied", "The amount must be at least %s.", t.amount.StringFixed(2))
+			}
+		}
+	}
+	if !t.globalLimit.IsZero() && t.used.Add(amount).GreaterThan(t.globalLimit) {
+		return limits
+	}
+	switch t.method {
+	case "ABT":
+		if amount.GreaterThan(l.buyerABT) {
+			return limits
+		}
+		l.buyerABT = l.buyerABT.Sub(amount)
+	case "Prepaid":
+		in := l.instruments[t.instrument]
+		if in == nil || amount.GreaterThan(in.balance) {
+			return limits
+		}
+		in.balance = in.balance.Sub(amount)
+	case "Debt":
+		in := l.instruments[t.instrument]
+		if in == nil || in.balance.Add(amount).GreaterThan(in.creditLimit) {
+			return limits
+		}
+		in.balance = in.balance.Add(amount)
+	}
+	t.used = t.used.Add(amount)
+	t.uses++
+	t.lastUsed = now
+	return nil
+}
+
+// release gives back what charge took from the buyer (cancel, refund).
+func (l *Ledger) release(t *token, amount decimal.Decimal) {
+	if t == nil {
+		return
+	}
+	switch t.method {
+	case "ABT":
+		l.buyerABT = l.buyerABT.Add(amount)
+	case "Prepaid":
+		if in := l.instruments[t.instrument]; in != nil {
+			in.balance = in.balance.Add(amount)
+		}
+	case "Debt":
+		if in := l.instruments[t.instrument]; in != nil {
+			in.balance = in.balance.Sub(amount)
+		}
+	}
+}
+
+// sortedTokens returns the tokens of owner, oldest first.
+func (l *Ledger) sortedTokens(owner string) []*token {
+	var out []*token
+	for _, t := range l.tokens {
+		if t.owner == owner {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b *token) int {
+		if c := a.installed.Compare(b.installed); c != 0 {
+			return c
+		}
+		return compareStrings(a.id, b.id)
+	})
+	return out
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,483 @@
+// Package fpstest is a faithful simulator of Amazon Flexible Payments
+// Service (API 2008-09-17, Co-Branded UI 2009-01-09), in the spirit of
+// net/http/httptest.
+//
+// NewServer starts it on 127.0.0.1 for a test; Start runs it as a process
+// (the `fps sandbox` command). One listener serves the API at "/" (GET or
+// form POST, Signature Version 2 checked against the configured caller
+// accounts), the Co-Branded UI at "/cobranded-ui/actions/start", and the
+// simulator's signing certificate under "/certs/". Return URLs and IPNs are
+// signed with RSA-SHA1 the way Amazon signed them.
+//
+// Headless buyers: Server.Buy plays the buyer in Go; over HTTP,
+//
+//	POST /cobranded-ui/actions/buy
+//	url=<signed pipeline URL>&action=approve|decline|abandon&paymentMethod=ABT|ACH|CC
+//
+// answers 302 Found with the signed return URL in Location.
+//
+// Behaviour where the service's documentation is silent, chosen here:
+//
+//   - CallerReference idempotency compares every parameter but
+//     AWSAccessKeyId, Signature, SignatureMethod, SignatureVersion and
+//     Timestamp; an identical replay within seven days (simulator time)
+//     answers the stored body byte for byte, errors included.
+//   - Settle answers the Reserve's TransactionId; repeating the identical
+//     Settle answers the same body again, a different one is
+//     InvalidTransactionState. Cancel of a Cancelled transaction answers
+//     Cancelled again.
+//   - Tokens: a single-use token pays once (TokenUsageError after); going
+//     over a token's amount or global limit, or over the buyer's ABT,
+//     prepaid or credit balance, is InsufficientBalance.
+//   - The buyer's Decline comes back as status NP; Abandon as status A.
+//   - VerifySignature takes no HTTP method, so the string to sign is tried
+//     with GET (return URLs) and POST (IPNs); Success when either verifies
+//     under the simulator's certificate.
+//   - IPNs are signed over their form body alone, under the host and path
+//     of the account's IPN URL.
+package fpstest
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fpskit/fps"
+	"github.com/shopspring/decimal"
+)
+
+// Test credentials of the default caller account. They are not secret:
+// anyone can use them against a simulator.
+const (
+	// DefaultAccessKeyID is the access key id of the default account.
+	DefaultAccessKeyID = "AKIAFPSTESTDEFAULT00"
+	// DefaultSecretAccessKey is the secret access key of the default
+	// account (a test value, not a secret).
+	DefaultSecretAccessKey = "fpstest/DEFAULT/secret+key/not+a+real+secret00"
+)
+
+// Account is a caller (merchant) account the simulator accepts requests
+// from.
+type Account struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	Name            string
+	Email           string
+	// IPNURL receives the account's Instant Payment Notifications; empty
+	// means none are sent.
+	IPNURL string
+	// Balance is the account's opening balance.
+	Balance decimal.Decimal
+}
+
+// DefaultAccount returns the account a simulator has when none is
+// configured: DefaultAccessKeyID and DefaultSecretAccessKey.
+func DefaultAccount() Account {
+	return Account{
+		AccessKeyID:     DefaultAccessKeyID,
+		SecretAccessKey: DefaultSecretAccessKey,
+		Name:            "Test Merchant",
+		Email:           "merchant@example.com",
+	}
+}
+
+// Config configures a simulator started with Start. Zero values take the
+// defaults documented on each field.
+type Config struct {
+	// Addr is the listen address; "127.0.0.1:0" (a random port) by default.
+	Addr string
+	// PlainHTTP serves http instead of https.
+	PlainHTTP bool
+	// Accounts are the caller accounts; the first is the default. Empty
+	// means DefaultAccount alone.
+	Accounts []Account
+	// Clock is the base clock; time.Now by default. Server.Clock can move
+	// it forward.
+	Clock func() time.Time
+	// PendingDelay is how long (simulator time) CC and ACH transactions stay
+	// Pending before they succeed: DefaultPendingDelay when zero; a negative
+	// value keeps them Pending until CompletePending.
+	PendingDelay time.Duration
+	// BuyerBalance is the Amazon Payments (ABT) balance the simulated
+	// buyers share; 10000.00 USD when zero.
+	BuyerBalance decimal.Decimal
+	// Faults injects failures into API calls.
+	Faults Faults
+	// IPNRetryWindow is how long a failing IPN is retried (10s by default);
+	// IPNFirstDelay is the first back-off (50ms by default, doubling).
+	IPNRetryWindow, IPNFirstDelay time.Duration
+	// IPNTimeout bounds one IPN delivery attempt (5s by default).
+	IPNTimeout time.Duration
+	// IPNFailFirst makes the first n IPN delivery attempts count as failed
+	// even when the receiver accepted them, so they are sent again.
+	IPNFailFirst int
+	// IPNClient sends IPNs; an *http.Client with IPNTimeout by default.
+	IPNClient *http.Client
+	// SigningKey signs return URLs and IPNs; a fresh RSA 2048 key by
+	// default.
+	SigningKey *rsa.PrivateKey
+	// Logger receives one record per API call; nil discards.
+	Logger *slog.Logger
+}
+
+// Option configures NewServer.
+type Option func(*Config)
+
+// WithPlainHTTP serves plain http instead of https.
+func WithPlainHTTP() Option { return func(c *Config) { c.PlainHTTP = true } }
+
+// WithAccount adds a caller account. The first account added is the
+// default one; without any, DefaultAccount is used.
+func WithAccount(a Account) Option { return func(c *Config) { c.Accounts = append(c.Accounts, a) } }
+
+// WithClock sets the base clock of the simulator.
+func WithClock(now func() time.Time) Option { return func(c *Config) { c.Clock = now } }
+
+// WithPendingDelay sets how long CC and ACH transactions stay Pending
+// (simulator time); negative means until CompletePending.
+func WithPendingDelay(d time.Duration) Option { return func(c *Config) { c.PendingDelay = d } }
+
+// WithBuyerBalance sets the ABT balance of simulated buyers.
+func WithBuyerBalance(d decimal.Decimal) Option { return func(c *Config) { c.BuyerBalance = d } }
+
+// WithFaults injects failures into API calls.
+func WithFaults(f Faults) Option { return func(c *Config) { c.Faults = f } }
+
+// WithIPNRetry sets how long failing IPN deliveries are retried and the
+// first back-off (it doubles after each attempt).
+func WithIPNRetry(window, firstDelay time.Duration) Option {
+	return func(c *Config) { c.IPNRetryWindow, c.IPNFirstDelay = window, firstDelay }
+}
+
+// WithIPNFailFirst makes the first n IPN delivery attempts fail on
+// purpose (they are sent, but counted as failed and sent again).
+func WithIPNFailFirst(n int) Option { return func(c *Config) { c.IPNFailFirst = n } }
+
+// WithIPNClient sends IPNs with c (for example one that trusts the test
+// server receiving them).
+func WithIPNClient(c *http.Client) Option { return func(cfg *Config) { cfg.IPNClient = c } }
+
+// WithSigningKey makes the simulator sign with key instead of generating
+// one (saves the key generation when many simulators run).
+func WithSigningKey(key *rsa.PrivateKey) Option { return func(c *Config) { c.SigningKey = key } }
+
+// WithLogger logs one record per API call.
+func WithLogger(l *slog.Logger) Option { return func(c *Config) { c.Logger = l } }
+
+// DefaultPendingDelay is how long CC and ACH transactions stay Pending
+// when Config.PendingDelay is zero.
+const DefaultPendingDelay = 2 * time.Second
+
+// Defaults of Config.
+const (
+	defaultIPNWindow    = 10 * time.Second
+	defaultIPNFirst     = 50 * time.Millisecond
+	defaultIPNTimeout   = 5 * time.Second
+	defaultBuyerBalance = 10000 // USD
+)
+
+// Server is a running simulator.
+type Server struct {
+	// URL is the base URL, e.g. "https://127.0.0.1:PORT".
+	URL string
+
+	cfg      Config
+	ln       net.Listener
+	srv      *http.Server
+	tlsConf  *tls.Config
+	pki      *pki
+	clock    *Clock
+	httpc    *http.Client
+	ledger   *Ledger
+	faults   *faultState
+	ipn      *ipnSender
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	closeOne sync.Once
+}
+
+// NewServer starts a simulator for a test on 127.0.0.1 (random port), over
+// https unless WithPlainHTTP is given, and stops it when the test ends.
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	var cfg Config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := Start(cfg)
+	if err != nil {
+		tb.Fatalf("fpstest: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start runs a simulator configured by cfg until Close.
+func Start(cfg Config) (*Server, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if len(cfg.Accounts) == 0 {
+		cfg.Accounts = []Account{DefaultAccount()}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.PendingDelay == 0 {
+		cfg.PendingDelay = DefaultPendingDelay
+	}
+	if cfg.BuyerBalance.IsZero() {
+		cfg.BuyerBalance = decimal.NewFromInt(defaultBuyerBalance)
+	}
+	if cfg.IPNRetryWindow <= 0 {
+		cfg.IPNRetryWindow = defaultIPNWindow
+	}
+	if cfg.IPNFirstDelay <= 0 {
+		cfg.IPNFirstDelay = defaultIPNFirst
+	}
+	if cfg.IPNTimeout <= 0 {
+		cfg.IPNTimeout = defaultIPNTimeout
+	}
+	if cfg.IPNClient == nil {
+		cfg.IPNClient = &http.Client{Timeout: cfg.IPNTimeout}
+	}
+	seen := map[string]bool{}
+	for i, a := range cfg.Accounts {
+		if a.AccessKeyID == "" || a.SecretAccessKey == "" {
+			return nil, fmt.Errorf("account %d: AccessKeyID and SecretAccessKey are required", i)
+		}
+		if seen[a.AccessKeyID] {
+			return nil, fmt.Errorf("account %d: AccessKeyID is used twice", i)
+		}
+		seen[a.AccessKeyID] = true
+	}
+	if err := cfg.Faults.check(); err != nil {
+		return nil, err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	s := &Server{cfg: cfg, ln: ln}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.clock = &Clock{base: cfg.Clock}
+	s.clock.onAdvance = s.sweep
+	if s.pki, err = newPKI(host, cfg.SigningKey, s.clock.Now()); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	scheme := "https"
+	if cfg.PlainHTTP {
+		scheme = "http"
+	}
+	s.URL = scheme + "://" + net.JoinHostPort(host, port)
+	s.httpc = &http.Client{Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: s.pki.pool, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2: false,
+		MaxIdleConns:      100, MaxIdleConnsPerHost: 100,
+	}, Timeout: fps.DefaultHTTPTimeout}
+	s.ledger = newLedger(s)
+	s.faults = newFaultState(cfg.Faults)
+	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
+
+	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: quietLog()}
+	if !cfg.PlainHTTP {
+		s.tlsConf = &tls.Config{
+			Certificates: []tls.Certificate{s.pki.tlsCert},
+			NextProtos:   []string{"http/1.1"}, // hijacking (dropped connections) needs HTTP/1
+			MinVersion:   tls.VersionTLS12,
+		}
+		ln = tls.NewListener(ln, s.tlsConf.Clone())
+	}
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		_ = s.srv.Serve(ln)
+	}()
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(25 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-t.C:
+				s.sweep()
+			}
+		}
+	}()
+	return s, nil
+}
+
+// Close stops the simulator: the listener, the pending-completion loop and
+// the IPN deliveries still in flight. It may be called more than once.
+func (s *Server) Close() {
+	s.closeOne.Do(func() {
+		s.cancel()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := s.srv.Shutdown(ctx); err != nil {
+			s.srv.Close()
+		}
+		s.wg.Wait()
+		s.ipn.close()
+		if t, ok := s.httpc.Transport.(*http.Transport); ok {
+			t.CloseIdleConnections()
+		}
+	})
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", s.serveAPI)
+	mux.HandleFunc("GET /cobranded-ui/actions/start", s.serveCBUIStart)
+	mux.HandleFunc("POST /cobranded-ui/actions/decide", s.serveCBUIDecide)
+	mux.HandleFunc("POST /cobranded-ui/actions/buy", s.serveCBUIBuy)
+	mux.HandleFunc("GET /certs/", s.serveCert)
+	return mux
+}
+
+// APIEndpoint returns the API URL (URL + "/").
+func (s *Server) APIEndpoint() string { return s.URL + "/" }
+
+// CBUIEndpoint returns the pipeline start URL.
+func (s *Server) CBUIEndpoint() string { return s.URL + cbuiStartPath }
+
+// BuyEndpoint returns the URL of the headless buyer form (POST url, action,
+// paymentMethod; answers 302 with the signed return URL).
+func (s *Server) BuyEndpoint() string { return s.URL + cbuiBuyPath }
+
+// ServerTLSConfig returns a copy of the TLS configuration the simulator
+// serves with (its certificate is issued by the simulator's CA, for
+// 127.0.0.1 and localhost), to serve something else the same way, or nil
+// under WithPlainHTTP.
+func (s *Server) ServerTLSConfig() *tls.Config {
+	if s.tlsConf == nil {
+		return nil
+	}
+	return s.tlsConf.Clone()
+}
+
+// HTTPClient returns an HTTP client that trusts the simulator's CA.
+func (s *Server) HTTPClient() *http.Client { return s.httpc }
+
+// CAPool returns a pool holding the simulator's CA certificate.
+func (s *Server) CAPool() *x509.CertPool { return s.pki.pool }
+
+// CAPEM returns the simulator's CA certificate, PEM-encoded.
+func (s *Server) CAPEM() []byte { return append([]byte(nil), s.pki.caPEM...) }
+
+// CertificateURL returns the URL of the certificate whose key signs return
+// URLs and IPNs (the certificateUrl parameter).
+func (s *Server) CertificateURL() string { return s.URL + "/certs/" + s.pki.certID + "/PKICert.pem" }
+
+// PublicKey returns the public key that verifies return URLs and IPNs.
+func (s *Server) PublicKey() *rsa.PublicKey { return &s.pki.signKey.PublicKey }
+
+// Clock returns the simulator's movable clock.
+func (s *Server) Clock() *Clock { return s.clock }
+
+// Accounts returns the configured caller accounts, the default first.
+func (s *Server) Accounts() []Account { return append([]Account(nil), s.cfg.Accounts...) }
+
+// Client returns an fps.Client for the default account, Environment
+// Sandbox, with both endpoints pointed at the simulator, an HTTP client
+// that trusts its CA, and the simulator's clock. optFns run last.
+func (s *Server) Client(tb testing.TB, optFns ...func(*fps.Options)) *fps.Client {
+	tb.Helper()
+	a := s.cfg.Accounts[0]
+	c, err := fps.New(fps.Options{
+		Environment:  fps.Sandbox,
+		Credentials:  fps.StaticCredentials(a.AccessKeyID, a.SecretAccessKey),
+		APIEndpoint:  s.APIEndpoint(),
+		CBUIEndpoint: s.CBUIEndpoint(),
+		HTTPClient:   s.httpc,
+		Clock:        s.clock.Now,
+	}, optFns...)
+	if err != nil {
+		tb.Fatalf("fpstest: client: %v", err)
+	}
+	return c
+}
+
+// SetIPNURL changes where the account's IPNs go ("" stops them).
+func (s *Server) SetIPNURL(accessKeyID, url string) error {
+	return s.ledger.setIPNURL(accessKeyID, url)
+}
+
+func (s *Server) serveCert(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/certs/" + s.pki.certID + "/PKICert.pem":
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		w.Write(s.pki.certPEM)
+	case "/certs/ca.pem":
+		w.Header().Set("Content-Type", "application/x-pem-file")
+		w.Write(s.pki.caPEM)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// Clock is the simulator's clock: a base clock moved forward by Advance.
+type Clock struct {
+	mu        sync.Mutex
+	base      func() time.Time
+	offset    time.Duration
+	onAdvance func()
+}
+
+// Now returns the simulator time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	off := c.offset
+	c.mu.Unlock()
+	return c.base().Add(off)
+}
+
+// Advance moves the clock forward by d, then completes what became due
+// (pending transactions).
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+	if c.onAdvance != nil {
+		c.onAdvance()
+	}
+}
+
+// CompletePending completes every Pending transaction now (Success), as
+// if the payment processor had answered, and sends their IPNs.
+func (s *Server) CompletePending(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.ledger.completeDue(time.Time{}, true)
+	return nil
+}
+
+func (s *Server) sweep() { s.ledger.completeDue(s.clock.Now(), false) }
+
+// quietLog silences the http.Server's own log (TLS handshakes from
+// clients that do not trust the CA would otherwise flood test output).
+func quietLog() *log.Logger { return log.New(io.Discard, "", 0) }
+
+var errUnknownAccount = errors.New("fpstest: unknown access key id")
