@@ -1,0 +1,688 @@
+package fps
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// MaxCallerDescriptionLength is the longest CallerDescription FPS accepts.
+const MaxCallerDescriptionLength = 160
+
+// PayInput is the input of Pay (and, as ReserveInput, of Reserve). A zero
+// field is not sent.
+type PayInput struct {
+	// SenderTokenID is the buyer's token, from the pipeline's return URL
+	// (tokenID). Required.
+	SenderTokenID string
+	// RecipientTokenID is needed when the caller is not the recipient
+	// (marketplace).
+	RecipientTokenID string
+	// TransactionAmount is the amount to charge. Required.
+	TransactionAmount Amount
+	ChargeFeeTo       ChargeFeeTo
+	// CallerReference makes the call idempotent at FPS for 7 days. Required;
+	// see NewCallerReference.
+	CallerReference string
+	// CallerDescription is at most 160 characters.
+	CallerDescription        string
+	SenderDescription        string
+	DescriptorPolicy         DescriptorPolicy
+	TransactionTimeoutInMins int
+	MarketplaceFixedFee      Amount
+	// MarketplaceVariableFee is a percentage of the amount, 0 to 100.
+	MarketplaceVariableFee decimal.Decimal
+}
+
+func (in *PayInput) build(b *builder) {
+	b.required("SenderTokenId", in.SenderTokenID)
+	b.add("RecipientTokenId", in.RecipientTokenID)
+	b.amount("TransactionAmount", in.TransactionAmount, true)
+	enum(b, "ChargeFeeTo", in.ChargeFeeTo, ChargeFeeToCaller, ChargeFeeToRecipient)
+	b.callerReference(in.CallerReference)
+	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
+	b.amount("MarketplaceFixedFee", in.MarketplaceFixedFee, false)
+	b.percentage("MarketplaceVariableFee", in.MarketplaceVariableFee)
+}
+
+// charge writes the optional parameters every charging action shares.
+func (b *builder) charge(senderDescription, callerDescription string, p DescriptorPolicy, timeoutInMins int) {
+	b.text("SenderDescription", senderDescription, 0)
+	b.text("CallerDescription", callerDescription, MaxCallerDescriptionLength)
+	b.descriptorPolicy(p)
+	b.count("TransactionTimeoutInMins", timeoutInMins)
+}
+
+// TransactionOutput is the answer of the actions that create a
+// transaction: Pay, Reserve, Settle, Refund, FundPrepaid, SettleDebt and
+// WriteOffDebt. An answer without TransactionId or TransactionStatus is an
+// error.
+type TransactionOutput struct {
+	TransactionID     string            `xml:"TransactionId" fps:"required"`
+	TransactionStatus TransactionStatus `xml:"TransactionStatus" fps:"required"`
+	ResponseMetadata
+}
+
+// PayOutput is the answer of Pay.
+type PayOutput = TransactionOutput
+
+// Pay charges the sender's token: SenderTokenID, TransactionAmount and
+// CallerReference are required. Credit card and bank payments answer
+// Pending first. A lost answer is resent with the same CallerReference,
+// which FPS answers with the first outcome.
+func (c *Client) Pay(ctx context.Context, in *PayInput, optFns ...func(*Options)) (*PayOutput, error) {
+	return invokeAction[PayOutput](ctx, c, "Pay", in, optFns)
+}
+
+// ReserveInput is the input of Reserve: the parameters of Pay.
+type ReserveInput PayInput
+
+func (in *ReserveInput) build(b *builder) { (*PayInput)(in).build(b) }
+
+// ReserveOutput is the answer of Reserve.
+type ReserveOutput = TransactionOutput
+
+// Reserve holds an amount on the sender's instrument, to be settled later
+// with Settle (or released with Cancel).
+func (c *Client) Reserve(ctx context.Context, in *ReserveInput, optFns ...func(*Options)) (*ReserveOutput, error) {
+	return invokeAction[ReserveOutput](ctx, c, "Reserve", in, optFns)
+}
+
+// SettleInput is the input of Settle.
+type SettleInput struct {
+	// ReserveTransactionID is the TransactionID of the Reserve. Required.
+	ReserveTransactionID string
+	// TransactionAmount is the amount to settle; zero settles the whole
+	// reserved amount.
+	TransactionAmount Amount
+}
+
+func (in *SettleInput) build(b *builder) {
+	b.required("ReserveTransactionId", in.ReserveTransactionID)
+	b.amount("TransactionAmount", in.TransactionAmount, false)
+}
+
+// reconcile learns whether a Settle whose answer was lost took effect: the
+// reserve moved on from Reserved.
+func (in *SettleInput) reconcile(ctx context.Context, c *Client, out any) (bool, error) {
+	st, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: in.ReserveTransactionID})
+	if err != nil {
+		return false, err
+	}
+	if st.TransactionStatus == TransactionStatusReserved || st.TransactionStatus == TransactionStatusCancelled {
+		return false, nil
+	}
+	*out.(*SettleOutput) = SettleOutput{TransactionID: st.TransactionID, TransactionStatus: st.TransactionStatus, ResponseMetadata: st.ResponseMetadata}
+	return true, nil
+}
+
+// SettleOutput is the answer of Settle.
+type SettleOutput = TransactionOutput
+
+// Settle charges a reserved amount. Settle carries no CallerReference:
+// when an answer is lost it asks GetTransactionStatus whether the reserve
+// was settled before it sends again, and when that cannot be learned it
+// returns an error wrapping ErrOutcomeUnknown.
+func (c *Client) Settle(ctx context.Context, in *SettleInput, optFns ...func(*Options)) (*SettleOutput, error) {
+	return invokeAction[SettleOutput](ctx, c, "Settle", in, optFns)
+}
+
+// RefundInput is the input of Refund.
+type RefundInput struct {
+	// TransactionID is the transaction to refund. Required.
+	TransactionID string
+	// RefundAmount is the amount to refund; zero refunds everything.
+	RefundAmount Amount
+	// CallerReference is required, and must differ for each partial refund.
+	CallerReference         string
+	CallerDescription       string
+	MarketplaceRefundPolicy MarketplaceRefundPolicy
+}
+
+func (in *RefundInput) build(b *builder) {
+	b.required("TransactionId", in.TransactionID)
+	b.amount("RefundAmount", in.RefundAmount, false)
+	b.callerReference(in.CallerReference)
+	b.text("CallerDescription", in.CallerDescription, MaxCallerDescriptionLength)
+	enum(b, "MarketplaceRefundPolicy", in.MarketplaceRefundPolicy,
+		MarketplaceRefundMasterTxnOnly, MarketplaceRefundMarketplaceTxnOnly, MarketplaceRefundMasterAndMarketplaceTxn)
+}
+
+// RefundOutput is the answer of Refund.
+type RefundOutput = TransactionOutput
+
+// Refund gives back all or part of a transaction.
+func (c *Client) Refund(ctx context.Context, in *RefundInput, optFns ...func(*Options)) (*RefundOutput, error) {
+	return invokeAction[RefundOutput](ctx, c, "Refund", in, optFns)
+}
+
+// CancelInput is the input of Cancel.
+type CancelInput struct {
+	// TransactionID is the pending or reserved transaction. Required.
+	TransactionID string
+	Description   string
+}
+
+func (in *CancelInput) build(b *builder) {
+	b.required("TransactionId", in.TransactionID)
+	b.add("Description", in.Description)
+}
+
+// reconcile learns whether a Cancel whose answer was lost took effect.
+func (in *CancelInput) reconcile(ctx context.Context, c *Client, out any) (bool, error) {
+	st, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: in.TransactionID})
+	if err != nil {
+		return false, err
+	}
+	if st.TransactionStatus != TransactionStatusCancelled {
+		return false, nil
+	}
+	*out.(*CancelOutput) = CancelOutput{TransactionID: st.TransactionID, TransactionStatus: st.TransactionStatus, ResponseMetadata: st.ResponseMetadata}
+	return true, nil
+}
+
+// CancelOutput is the answer of Cancel; both fields are optional.
+type CancelOutput struct {
+	TransactionID     string            `xml:"TransactionId"`
+	TransactionStatus TransactionStatus `xml:"TransactionStatus"`
+	ResponseMetadata
+}
+
+// Cancel cancels a pending transaction or releases a reserve. Like Settle,
+// it checks GetTransactionStatus after a lost answer before sending again.
+func (c *Client) Cancel(ctx context.Context, in *CancelInput, optFns ...func(*Options)) (*CancelOutput, error) {
+	return invokeAction[CancelOutput](ctx, c, "Cancel", in, optFns)
+}
+
+// CancelTokenInput is the input of CancelToken.
+type CancelTokenInput struct {
+	TokenID    string // required
+	ReasonText string
+}
+
+func (in *CancelTokenInput) build(b *builder) {
+	b.required("TokenId", in.TokenID)
+	b.add("ReasonText", in.ReasonText)
+}
+
+// CancelTokenOutput is the answer of CancelToken: only the request id.
+type CancelTokenOutput struct{ ResponseMetadata }
+
+// CancelToken cancels a token the caller installed.
+func (c *Client) CancelToken(ctx context.Context, in *CancelTokenInput, optFns ...func(*Options)) (*CancelTokenOutput, error) {
+	return invokeAction[CancelTokenOutput](ctx, c, "CancelToken", in, optFns)
+}
+
+// GetTransactionStatusInput is the input of GetTransactionStatus.
+type GetTransactionStatusInput struct {
+	TransactionID string // required
+}
+
+func (in *GetTransactionStatusInput) build(b *builder) {
+	b.required("TransactionId", in.TransactionID)
+}
+
+// GetTransactionStatusOutput is the answer of GetTransactionStatus.
+type GetTransactionStatusOutput struct {
+	TransactionID     string            `xml:"TransactionId" fps:"required"`
+	TransactionStatus TransactionStatus `xml:"TransactionStatus" fps:"required"`
+	CallerReference   string            `xml:"CallerReference" fps:"required"`
+	StatusCode        string            `xml:"StatusCode"`
+	StatusMessage     string            `xml:"StatusMessage"`
+	ResponseMetadata
+}
+
+// GetTransactionStatus returns the current status of a transaction.
+func (c *Client) GetTransactionStatus(ctx context.Context, in *GetTransactionStatusInput, optFns ...func(*Options)) (*GetTransactionStatusOutput, error) {
+	return invokeAction[GetTransactionStatusOutput](ctx, c, "GetTransactionStatus", in, optFns)
+}
+
+// GetTransactionInput is the input of GetTransaction.
+type GetTransactionInput struct {
+	TransactionID string // required
+}
+
+func (in *GetTransactionInput) build(b *builder) { b.required("TransactionId", in.TransactionID) }
+
+// GetTransactionOutput is the answer of GetTransaction.
+type GetTransactionOutput struct {
+	Transaction TransactionDetail `xml:"Transaction" fps:"required"`
+	ResponseMetadata
+}
+
+// GetTransaction returns the details of a transaction, its status history
+// included.
+func (c *Client) GetTransaction(ctx context.Context, in *GetTransactionInput, optFns ...func(*Options)) (*GetTransactionOutput, error) {
+	return invokeAction[GetTransactionOutput](ctx, c, "GetTransaction", in, optFns)
+}
+
+// GetTokensInput is the input of GetTokens; every field is an optional
+// filter.
+type GetTokensInput struct {
+	TokenStatus       TokenStatus
+	TokenType         TokenType
+	CallerReference   string
+	TokenFriendlyName string
+}
+
+func (in *GetTokensInput) build(b *builder) {
+	enum(b, "TokenStatus", in.TokenStatus, TokenStatusActive, TokenStatusInactive)
+	enum(b, "TokenType", in.TokenType, TokenTypeSingleUse, TokenTypeMultiUse, TokenTypeRecurring, TokenTypeUnrestricted)
+	b.text("CallerReference", in.CallerReference, MaxCallerReferenceLength)
+	b.add("TokenFriendlyName", in.TokenFriendlyName)
+}
+
+// GetTokensOutput is the answer of GetTokens.
+type GetTokensOutput struct {
+	Tokens []Token `xml:"Token"`
+	ResponseMetadata
+}
+
+// GetTokens lists the tokens installed by the caller.
+func (c *Client) GetTokens(ctx context.Context, in *GetTokensInput, optFns ...func(*Options)) (*GetTokensOutput, error) {
+	return invokeAction[GetTokensOutput](ctx, c, "GetTokens", in, optFns)
+}
+
+// GetTokenByCallerInput is the input of GetTokenByCaller: exactly one of
+// TokenID and CallerReference.
+type GetTokenByCallerInput struct {
+	TokenID         string
+	CallerReference string
+}
+
+func (in *GetTokenByCallerInput) build(b *builder) {
+	if (in.TokenID == "") == (in.CallerReference == "") {
+		b.fail("TokenId", "exactly one of TokenId and CallerReference is required")
+	}
+	b.add("TokenId", in.TokenID)
+	b.text("CallerReference", in.CallerReference, MaxCallerReferenceLength)
+}
+
+// GetTokenByCallerOutput is the answer of GetTokenByCaller.
+type GetTokenByCallerOutput struct {
+	Token *Token `xml:"Token"`
+	ResponseMetadata
+}
+
+// GetTokenByCaller finds a token by its id or by the callerReference of
+// the pipeline that installed it: the way to recover a lost return URL.
+func (c *Client) GetTokenByCaller(ctx context.Context, in *GetTokenByCallerInput, optFns ...func(*Options)) (*GetTokenByCallerOutput, error) {
+	return invokeAction[GetTokenByCallerOutput](ctx, c, "GetTokenByCaller", in, optFns)
+}
+
+// GetTokenUsageInput is the input of GetTokenUsage.
+type GetTokenUsageInput struct {
+	TokenID string // required
+}
+
+func (in *GetTokenUsageInput) build(b *builder) { b.required("TokenId", in.TokenID) }
+
+// GetTokenUsageOutput is the answer of GetTokenUsage.
+type GetTokenUsageOutput struct {
+	TokenUsageLimits []TokenUsageLimit `xml:"TokenUsageLimits"`
+	ResponseMetadata
+}
+
+// GetTokenUsage returns the usage limits of a token and what is used.
+func (c *Client) GetTokenUsage(ctx context.Context, in *GetTokenUsageInput, optFns ...func(*Options)) (*GetTokenUsageOutput, error) {
+	return invokeAction[GetTokenUsageOutput](ctx, c, "GetTokenUsage", in, optFns)
+}
+
+// GetAccountActivityInput is the input of GetAccountActivity.
+type GetAccountActivityInput struct {
+	StartDate         time.Time // required
+	EndDate           time.Time
+	MaxBatchSize      int
+	SortOrderByDate   SortOrder
+	FPSOperation      FPSOperation
+	PaymentMethod     PaymentMethod
+	Role              []TransactionalRole
+	TransactionStatus TransactionStatus
+}
+
+func (in *GetAccountActivityInput) build(b *builder) {
+	if in.StartDate.IsZero() {
+		b.fail("StartDate", "is required")
+	}
+	if !in.EndDate.IsZero() && in.EndDate.Before(in.StartDate) {
+		b.fail("EndDate", "must not be before StartDate")
+	}
+	b.time("StartDate", in.StartDate)
+	b.time("EndDate", in.EndDate)
+	b.count("MaxBatchSize", in.MaxBatchSize)
+	enum(b, "SortOrderByDate", in.SortOrderByDate, SortAscending, SortDescending)
+	enum(b, "FPSOperation", in.FPSOperation, FPSOperationPay, FPSOperationRefund, FPSOperationSettle,
+		FPSOperationSettleDebt, FPSOperationWriteOffDebt, FPSOperationFundPrepaid, FPSOperationReserve)
+	enum(b, "PaymentMethod", in.PaymentMethod, PaymentMethodABT, PaymentMethodCC, PaymentMethodACH, PaymentMethodDebt, PaymentMethodPrepaid)
+	for i, r := range in.Role {
+		enum(b, "Role."+strconv.Itoa(i+1), r, RoleSender, RoleCaller, RoleRecipient)
+	}
+	enum(b, "TransactionStatus", in.TransactionStatus, transactionStatuses...)
+}
+
+// GetAccountActivityOutput is the answer of GetAccountActivity.
+type GetAccountActivityOutput struct {
+	BatchSize    int           `xml:"BatchSize"`
+	Transactions []Transaction `xml:"Transaction"`
+	// StartTimeForNextTransaction, when set, is the StartDate of the next
+	// page.
+	StartTimeForNextTransaction time.Time `xml:"StartTimeForNextTransaction"`
+	ResponseMetadata
+}
+
+// GetAccountActivity lists the transactions of the caller's account from
+// StartDate on.
+func (c *Client) GetAccountActivity(ctx context.Context, in *GetAccountActivityInput, optFns ...func(*Options)) (*GetAccountActivityOutput, error) {
+	return invokeAction[GetAccountActivityOutput](ctx, c, "GetAccountActivity", in, optFns)
+}
+
+// GetAccountBalanceInput is the input of GetAccountBalance: no parameters.
+type GetAccountBalanceInput struct{}
+
+func (*GetAccountBalanceInput) build(*builder) {}
+
+// GetAccountBalanceOutput is the answer of GetAccountBalance.
+type GetAccountBalanceOutput struct {
+	AccountBalance AccountBalance `xml:"AccountBalance" fps:"required"`
+	ResponseMetadata
+}
+
+// GetAccountBalance returns the balance of the caller's account. in may
+// be nil.
+func (c *Client) GetAccountBalance(ctx context.Context, in *GetAccountBalanceInput, optFns ...func(*Options)) (*GetAccountBalanceOutput, error) {
+	return invokeAction[GetAccountBalanceOutput](ctx, c, "GetAccountBalance", in, optFns)
+}
+
+// VerifySignatureInput is the input of VerifySignature.
+type VerifySignatureInput struct {
+	// URLEndPoint is the URL the return or IPN arrived at: scheme, host,
+	// port when not the default, and path; no query. Required.
+	URLEndPoint string
+	// HTTPParameters is the raw query of the return URL or the raw body of
+	// the IPN, exactly as received. Required.
+	HTTPParameters string
+}
+
+func (in *VerifySignatureInput) build(b *builder) {
+	b.required("UrlEndPoint", in.URLEndPoint)
+	b.required("HttpParameters", in.HTTPParameters)
+}
+
+// VerifySignatureOutput is the answer of VerifySignature.
+type VerifySignatureOutput struct {
+	VerificationStatus VerificationStatus `xml:"VerificationStatus" fps:"required"`
+	ResponseMetadata
+}
+
+// VerifySignature asks FPS whether a return URL or an IPN carries Amazon's
+// signature. It is signed like every other call.
+func (c *Client) VerifySignature(ctx context.Context, in *VerifySignatureInput, optFns ...func(*Options)) (*VerifySignatureOutput, error) {
+	return invokeAction[VerifySignatureOutput](ctx, c, "VerifySignature", in, optFns)
+}
+
+// FundPrepaidInput is the input of FundPrepaid.
+type FundPrepaidInput struct {
+	SenderTokenID            string // required
+	PrepaidInstrumentID      string // required
+	FundingAmount            Amount // required
+	CallerReference          string // required
+	SenderDescription        string
+	CallerDescription        string
+	DescriptorPolicy         DescriptorPolicy
+	TransactionTimeoutInMins int
+}
+
+func (in *FundPrepaidInput) build(b *builder) {
+	b.required("SenderTokenId", in.SenderTokenID)
+	b.required("PrepaidInstrumentId", in.PrepaidInstrumentID)
+	b.amount("FundingAmount", in.FundingAmount, true)
+	b.callerReference(in.CallerReference)
+	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
+}
+
+// FundPrepaidOutput is the answer of FundPrepaid.
+type FundPrepaidOutput = TransactionOutput
+
+// FundPrepaid adds funds to a prepaid instrument.
+func (c *Client) FundPrepaid(ctx context.Context, in *FundPrepaidInput, optFns ...func(*Options)) (*FundPrepaidOutput, error) {
+	return invokeAction[FundPrepaidOutput](ctx, c, "FundPrepaid", in, optFns)
+}
+
+// GetPrepaidBalanceInput is the input of GetPrepaidBalance.
+type GetPrepaidBalanceInput struct {
+	PrepaidInstrumentID string // required
+}
+
+func (in *GetPrepaidBalanceInput) build(b *builder) {
+	b.required("PrepaidInstrumentId", in.PrepaidInstrumentID)
+}
+
+// GetPrepaidBalanceOutput is the answer of GetPrepaidBalance.
+type GetPrepaidBalanceOutput struct {
+	PrepaidBalance PrepaidBalance `xml:"PrepaidBalance" fps:"required"`
+	ResponseMetadata
+}
+
+// GetPrepaidBalance returns the balance of a prepaid instrument.
+func (c *Client) GetPrepaidBalance(ctx context.Context, in *GetPrepaidBalanceInput, optFns ...func(*Options)) (*GetPrepaidBalanceOutput, error) {
+	return invokeAction[GetPrepaidBalanceOutput](ctx, c, "GetPrepaidBalance", in, optFns)
+}
+
+// GetTotalPrepaidLiabilityInput is the input of GetTotalPrepaidLiability:
+// no parameters.
+type GetTotalPrepaidLiabilityInput struct{}
+
+func (*GetTotalPrepaidLiabilityInput) build(*builder) {}
+
+// GetTotalPrepaidLiabilityOutput is the answer of GetTotalPrepaidLiability.
+type GetTotalPrepaidLiabilityOutput struct {
+	OutstandingPrepaidLiability OutstandingPrepaidLiability `xml:"OutstandingPrepaidLiability" fps:"required"`
+	ResponseMetadata
+}
+
+// GetTotalPrepaidLiability returns what the caller owes on all prepaid
+// instruments. in may be nil.
+func (c *Client) GetTotalPrepaidLiability(ctx context.Context, in *GetTotalPrepaidLiabilityInput, optFns ...func(*Options)) (*GetTotalPrepaidLiabilityOutput, error) {
+	return invokeAction[GetTotalPrepaidLiabilityOutput](ctx, c, "GetTotalPrepaidLiability", in, optFns)
+}
+
+// SettleDebtInput is the input of SettleDebt.
+type SettleDebtInput struct {
+	SenderTokenID            string // required
+	CreditInstrumentID       string // required
+	SettlementAmount         Amount // required
+	CallerReference          string // required
+	SenderDescription        string
+	CallerDescription        string
+	DescriptorPolicy         DescriptorPolicy
+	TransactionTimeoutInMins int
+}
+
+func (in *SettleDebtInput) build(b *builder) {
+	b.required("SenderTokenId", in.SenderTokenID)
+	b.required("CreditInstrumentId", in.CreditInstrumentID)
+	b.amount("SettlementAmount", in.SettlementAmount, true)
+	b.callerReference(in.CallerReference)
+	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
+}
+
+// SettleDebtOutput is the answer of SettleDebt.
+type SettleDebtOutput = TransactionOutput
+
+// SettleDebt charges the sender for the debt of a credit instrument.
+func (c *Client) SettleDebt(ctx context.Context, in *SettleDebtInput, optFns ...func(*Options)) (*SettleDebtOutput, error) {
+	return invokeAction[SettleDebtOutput](ctx, c, "SettleDebt", in, optFns)
+}
+
+// WriteOffDebtInput is the input of WriteOffDebt.
+type WriteOffDebtInput struct {
+	CreditInstrumentID string // required
+	AdjustmentAmount   Amount // required
+	CallerReference    string // required
+	CallerDescription  string
+}
+
+func (in *WriteOffDebtInput) build(b *builder) {
+	b.required("CreditInstrumentId", in.CreditInstrumentID)
+	b.amount("AdjustmentAmount", in.AdjustmentAmount, true)
+	b.callerReference(in.CallerReference)
+	b.text("CallerDescription", in.CallerDescription, MaxCallerDescriptionLength)
+}
+
+// WriteOffDebtOutput is the answer of WriteOffDebt.
+type WriteOffDebtOutput = TransactionOutput
+
+// WriteOffDebt forgives all or part of the debt of a credit instrument.
+func (c *Client) WriteOffDebt(ctx context.Context, in *WriteOffDebtInput, optFns ...func(*Options)) (*WriteOffDebtOutput, error) {
+	return invokeAction[WriteOffDebtOutput](ctx, c, "WriteOffDebt", in, optFns)
+}
+
+// GetDebtBalanceInput is the input of GetDebtBalance.
+type GetDebtBalanceInput struct {
+	CreditInstrumentID string // required
+}
+
+func (in *GetDebtBalanceInput) build(b *builder) {
+	b.required("CreditInstrumentId", in.CreditInstrumentID)
+}
+
+// GetDebtBalanceOutput is the answer of GetDebtBalance.
+type GetDebtBalanceOutput struct {
+	DebtBalance DebtBalance `xml:"DebtBalance" fps:"required"`
+	ResponseMetadata
+}
+
+// GetDebtBalance returns the balance of a credit instrument.
+func (c *Client) GetDebtBalance(ctx context.Context, in *GetDebtBalanceInput, optFns ...func(*Options)) (*GetDebtBalanceOutput, error) {
+	return invokeAction[GetDebtBalanceOutput](ctx, c, "GetDebtBalance", in, optFns)
+}
+
+// GetOutstandingDebtBalanceInput is the input of GetOutstandingDebtBalance:
+// no parameters.
+type GetOutstandingDebtBalanceInput struct{}
+
+func (*GetOutstandingDebtBalanceInput) build(*builder) {}
+
+// GetOutstandingDebtBalanceOutput is the answer of GetOutstandingDebtBalance.
+type GetOutstandingDebtBalanceOutput struct {
+	OutstandingDebt OutstandingDebt `xml:"OutstandingDebt" fps:"required"`
+	ResponseMetadata
+}
+
+// GetOutstandingDebtBalance returns what is owed on all credit instruments.
+// in may be nil.
+func (c *Client) GetOutstandingDebtBalance(ctx context.Context, in *GetOutstandingDebtBalanceInput, optFns ...func(*Options)) (*GetOutstandingDebtBalanceOutput, error) {
+	return invokeAction[GetOutstandingDebtBalanceOutput](ctx, c, "GetOutstandingDebtBalance", in, optFns)
+}
+
+// InstallPaymentInstructionInput is the input of InstallPaymentInstruction.
+type InstallPaymentInstructionInput struct {
+	PaymentInstruction string    // required: GateKeeper text
+	TokenFriendlyName  string    //
+	CallerReference    string    // required
+	TokenType          TokenType // required
+	PaymentReason      string
+}
+
+func (in *InstallPaymentInstructionInput) build(b *builder) {
+	b.required("PaymentInstruction", in.PaymentInstruction)
+	b.add("TokenFriendlyName", in.TokenFriendlyName)
+	b.callerReference(in.CallerReference)
+	if in.TokenType == "" {
+		b.fail("TokenType", "is required")
+	}
+	enum(b, "TokenType", in.TokenType, TokenTypeSingleUse, TokenTypeMultiUse, TokenTypeRecurring, TokenTypeUnrestricted)
+	b.add("PaymentReason", in.PaymentReason)
+}
+
+// InstallPaymentInstructionOutput is the answer of InstallPaymentInstruction.
+type InstallPaymentInstructionOutput struct {
+	TokenID string `xml:"TokenId" fps:"required"`
+	ResponseMetadata
+}
+
+// InstallPaymentInstruction installs a token from a GateKeeper payment
+// instruction, typically the caller's own recipient token.
+func (c *Client) InstallPaymentInstruction(ctx context.Context, in *InstallPaymentInstructionInput, optFns ...func(*Options)) (*InstallPaymentInstructionOutput, error) {
+	return invokeAction[InstallPaymentInstructionOutput](ctx, c, "InstallPaymentInstruction", in, optFns)
+}
+
+// GetPaymentInstructionInput is the input of GetPaymentInstruction.
+type GetPaymentInstructionInput struct {
+	TokenID string // required
+}
+
+func (in *GetPaymentInstructionInput) build(b *builder) { b.required("TokenId", in.TokenID) }
+
+// GetPaymentInstructionOutput is the answer of GetPaymentInstruction.
+type GetPaymentInstructionOutput struct {
+	Token              *Token `xml:"Token"`
+	PaymentInstruction string `xml:"PaymentInstruction"`
+	CallerReference    string `xml:"CallerReference"`
+	TokenFriendlyName  string `xml:"TokenFriendlyName"`
+	ResponseMetadata
+}
+
+// GetPaymentInstruction returns a token with its payment instruction.
+func (c *Client) GetPaymentInstruction(ctx context.Context, in *GetPaymentInstructionInput, optFns ...func(*Options)) (*GetPaymentInstructionOutput, error) {
+	return invokeAction[GetPaymentInstructionOutput](ctx, c, "GetPaymentInstruction", in, optFns)
+}
+
+// CancelSubscriptionAndRefundInput is the input of
+// CancelSubscriptionAndRefund.
+type CancelSubscriptionAndRefundInput struct {
+	SubscriptionID string // required
+	RefundAmount   Amount
+	// CallerReference is required when RefundAmount is given.
+	CallerReference string
+	CancelReason    string
+}
+
+func (in *CancelSubscriptionAndRefundInput) build(b *builder) {
+	b.required("SubscriptionId", in.SubscriptionID)
+	b.amount("RefundAmount", in.RefundAmount, false)
+	if in.RefundAmount.IsZero() {
+		b.text("CallerReference", in.CallerReference, MaxCallerReferenceLength)
+	} else {
+		b.callerReference(in.CallerReference)
+	}
+	b.add("CancelReason", in.CancelReason)
+}
+
+// CancelSubscriptionAndRefundOutput is the answer of
+// CancelSubscriptionAndRefund.
+type CancelSubscriptionAndRefundOutput struct {
+	RefundTransactionID string `xml:"RefundTransactionId"`
+	ResponseMetadata
+}
+
+// CancelSubscriptionAndRefund cancels a subscription and refunds
+// RefundAmount, when given.
+func (c *Client) CancelSubscriptionAndRefund(ctx context.Context, in *CancelSubscriptionAndRefundInput, optFns ...func(*Options)) (*CancelSubscriptionAndRefundOutput, error) {
+	return invokeAction[CancelSubscriptionAndRefundOutput](ctx, c, "CancelSubscriptionAndRefund", in, optFns)
+}
+
+// GetRecipientVerificationStatusInput is the input of
+// GetRecipientVerificationStatus.
+type GetRecipientVerificationStatusInput struct {
+	RecipientTokenID string // required
+}
+
+func (in *GetRecipientVerificationStatusInput) build(b *builder) {
+	b.required("RecipientTokenId", in.RecipientTokenID)
+}
+
+// GetRecipientVerificationStatusOutput is the answer of
+// GetRecipientVerificationStatus.
+type GetRecipientVerificationStatusOutput struct {
+	RecipientVerificationStatus string `xml:"RecipientVerificationStatus" fps:"required"`
+	ResponseMetadata
+}
+
+// GetRecipientVerificationStatus returns whether the recipient of a token
+// is verified.
+func (c *Client) GetRecipientVerificationStatus(ctx context.Context, in *GetRecipientVerificationStatusInput, optFns ...func(*Options)) (*GetRecipientVerificationStatusOutput, error) {
+	return invokeAction[GetRecipientVerificationStatusOutput](ctx, c, "GetRecipientVerificationStatus", in, optFns)
+}
