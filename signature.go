@@ -47,14 +47,20 @@ func Escape(s string) string {
 	return s
 }
 
-func unreserved(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '_' || c == '.' || c == '~'
-}
+func unreserved(c byte) bool { return unreservedBytes[c] }
+
+// unreservedBytes is the constant RFC 3986 unreserved set, as a table.
+var unreservedBytes = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~'
+	}
+	return t
+}()
 
 const upperHex = "0123456789ABCDEF"
 
-func appendEscaped(b []byte, s string) []byte {
+func appendEscaped[T ~string | ~[]byte](b []byte, s T) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if unreserved(c) {
@@ -120,38 +126,47 @@ func CanonicalQuery(params []Param) string {
 // CanonicalHost returns the host line of the string to sign for u: the
 // host lower-cased, with ":port" only when the port is not the scheme's
 // default (80 for http, 443 for https).
-func CanonicalHost(u *url.URL) string {
+func CanonicalHost(u *url.URL) string { return string(appendCanonicalHost(nil, u)) }
+
+func appendCanonicalHost(b []byte, u *url.URL) []byte {
 	host := strings.ToLower(u.Hostname())
 	if strings.Contains(host, ":") { // IPv6 literal
-		host = "[" + host + "]"
+		b = append(append(append(b, '['), host...), ']')
+	} else {
+		b = append(b, host...)
 	}
 	port := u.Port()
 	if port == "" || (port == "80" && u.Scheme == "http") || (port == "443" && u.Scheme == "https") {
-		return host
+		return b
 	}
-	return host + ":" + port
+	return append(append(b, ':'), port...)
 }
 
 // CanonicalPath returns the path line of the string to sign: each
 // "/"-separated segment of the decoded path escaped with Escape, "/" when
 // the path is empty.
-func CanonicalPath(path string) string {
+func CanonicalPath(path string) string { return string(appendCanonicalPath(nil, path)) }
+
+func appendCanonicalPath(b []byte, path string) []byte {
 	if path == "" {
-		return "/"
+		return append(b, '/')
 	}
-	segments := strings.Split(path, "/")
-	for i, s := range segments {
-		segments[i] = Escape(s)
+	for i := 0; i < len(path); i++ {
+		if c := path[i]; c == '/' || unreserved(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', upperHex[c>>4], upperHex[c&15])
+		}
 	}
-	return strings.Join(segments, "/")
+	return b
 }
 
 func appendStringToSignPrefix(b []byte, method string, endpoint *url.URL) []byte {
 	b = append(b, method...)
 	b = append(b, '\n')
-	b = append(b, CanonicalHost(endpoint)...)
+	b = appendCanonicalHost(b, endpoint)
 	b = append(b, '\n')
-	b = append(b, CanonicalPath(endpoint.Path)...)
+	b = appendCanonicalPath(b, endpoint.Path)
 	return append(b, '\n')
 }
 
@@ -169,6 +184,16 @@ func StringToSign(method string, endpoint *url.URL, params []Param) string {
 // SignHMAC returns the base64 HMAC of stringToSign keyed with secret, with
 // the hash that method names.
 func SignHMAC(method SignatureMethod, secret, stringToSign string) (string, error) {
+	var buf [base64HMACMax]byte
+	sig, err := appendHMAC(buf[:0], method, secret, []byte(stringToSign))
+	return string(sig), err
+}
+
+// base64HMACMax is the length of a base64 HMAC-SHA256.
+const base64HMACMax = 44
+
+// appendHMAC appends the base64 HMAC of msg keyed with secret to dst.
+func appendHMAC(dst []byte, method SignatureMethod, secret string, msg []byte) ([]byte, error) {
 	var h func() hash.Hash
 	switch method {
 	case HmacSHA256:
@@ -176,12 +201,12 @@ func SignHMAC(method SignatureMethod, secret, stringToSign string) (string, erro
 	case HmacSHA1:
 		h = sha1.New
 	default:
-		return "", fmt.Errorf("fps: signature method %q is not HmacSHA256 or HmacSHA1", string(method))
+		return dst, fmt.Errorf("fps: signature method %q is not HmacSHA256 or HmacSHA1", string(method))
 	}
 	mac := hmac.New(h, []byte(secret))
-	mac.Write([]byte(stringToSign))
+	mac.Write(msg)
 	var sum [sha256.Size]byte
-	return base64.StdEncoding.EncodeToString(mac.Sum(sum[:0])), nil
+	return base64.StdEncoding.AppendEncode(dst, mac.Sum(sum[:0])), nil
 }
 
 // dialect names the signature parameters of one protocol: the API uses
@@ -213,7 +238,8 @@ func (c *Client) signedQuery(ctx context.Context, httpMethod string, endpoint *u
 	b := appendStringToSignPrefix(make([]byte, 0, 512), httpMethod, endpoint)
 	prefix := len(b)
 	b = appendCanonicalQuery(b, params)
-	sig, err := SignHMAC(c.options.SignatureMethod, creds.SecretAccessKey, string(b))
+	var buf [base64HMACMax]byte
+	sig, err := appendHMAC(buf[:0], c.options.SignatureMethod, creds.SecretAccessKey, b)
 	if err != nil {
 		return "", err
 	}

@@ -2,6 +2,7 @@ package fps
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -49,7 +50,24 @@ func checkAmount(field string, d decimal.Decimal) error {
 
 // formatAmount writes an amount as a plain decimal with 2 places, as FPS
 // expects: "19.99", "5.00".
-func formatAmount(d decimal.Decimal) string { return d.StringFixed(2) }
+func formatAmount(d decimal.Decimal) string {
+	// Fast path for the usual amounts: at most 2 places, fits in int64 cents.
+	if exp := d.Exponent(); exp >= -2 && exp <= 2 && d.NumDigits()+int(exp) <= 16 {
+		cents := d.CoefficientInt64()
+		for ; exp > -2; exp-- {
+			cents *= 10
+		}
+		var buf [24]byte
+		b := buf[:0]
+		if cents < 0 {
+			b = append(b, '-')
+			cents = -cents
+		}
+		b = strconv.AppendInt(b, cents/100, 10)
+		return string(append(b, '.', byte('0'+cents%100/10), byte('0'+cents%10)))
+	}
+	return d.StringFixed(2)
+}
 
 // checkCallerReference refuses an empty or overlong caller reference.
 func checkCallerReference(field, ref string) error {
