@@ -245,19 +245,25 @@ type attemptResult struct {
 	err       error
 }
 
-// attempt signs params with a fresh Timestamp, POSTs them and decodes the
-// answer.
-func (c *Client) attempt(ctx context.Context, action string, params []Param, out any) (res attemptResult) {
-	start := time.Now()
-	defer func() { res.duration = time.Since(start) }()
-	p := make([]Param, 0, len(params)+7)
+// requestBody returns the signed form body of one attempt: params with
+// Action, Version and a fresh Timestamp, canonical, then the Signature.
+func (c *Client) requestBody(ctx context.Context, action string, params []Param) (string, error) {
+	p := make([]Param, 0, len(params)+6) // 3 here, 3 in signedQuery
 	p = append(p, params...)
 	p = append(p,
 		Param{"Action", action},
 		Param{"Version", c.options.APIVersion},
 		Param{"Timestamp", c.now().UTC().Format(timestampLayout)},
 	)
-	body, err := c.signedQuery(ctx, http.MethodPost, c.api, apiDialect, p)
+	return c.signedQuery(ctx, http.MethodPost, c.api, apiDialect, p)
+}
+
+// attempt signs params with a fresh Timestamp, POSTs them and decodes the
+// answer.
+func (c *Client) attempt(ctx context.Context, action string, params []Param, out any) (res attemptResult) {
+	start := time.Now()
+	defer func() { res.duration = time.Since(start) }()
+	body, err := c.requestBody(ctx, action, params)
 	if err != nil {
 		res.err = err
 		return res
@@ -342,6 +348,9 @@ func (b *builder) fail(field, rule string, args ...any) {
 // add sends name=value unless value is empty.
 func (b *builder) add(name, value string) {
 	if value != "" {
+		if b.params == nil {
+			b.params = make([]Param, 0, 16)
+		}
 		b.params = append(b.params, Param{name, value})
 	}
 }
