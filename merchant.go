@@ -28,6 +28,23 @@ type Result struct {
 	Response any
 }
 
+// transactionResult turns the answer of Pay, Reserve, Settle or Refund
+// into a Result.
+func transactionResult(out *TransactionOutput, err error) (*Result, error) {
+	if err != nil {
+		return nil, err
+	}
+	return newResult(out.TransactionID, out.TransactionStatus, out), nil
+}
+
+// optionalUSD is amount in USD, or no amount (everything) when zero.
+func optionalUSD(amount decimal.Decimal) Amount {
+	if amount.IsZero() {
+		return Amount{}
+	}
+	return USD(amount)
+}
+
 func newResult(id string, st TransactionStatus, response any) *Result {
 	r := &Result{Status: ResultSuccess, TransactionID: id, TransactionStatus: st, Response: response}
 	if st == TransactionStatusFailure {
@@ -74,21 +91,13 @@ func (o PurchaseOptions) payInput(amount decimal.Decimal) *PayInput {
 
 // Purchase charges amount (USD) to the token of opts: the Pay action.
 func (c *Client) Purchase(ctx context.Context, amount decimal.Decimal, opts PurchaseOptions, optFns ...func(*Options)) (*Result, error) {
-	out, err := c.Pay(ctx, opts.payInput(amount), optFns...)
-	if err != nil {
-		return nil, err
-	}
-	return newResult(out.TransactionID, out.TransactionStatus, out), nil
+	return transactionResult(c.Pay(ctx, opts.payInput(amount), optFns...))
 }
 
 // Authorize reserves amount (USD) on the token of opts: the Reserve
 // action. Capture settles it, Void releases it.
 func (c *Client) Authorize(ctx context.Context, amount decimal.Decimal, opts PurchaseOptions, optFns ...func(*Options)) (*Result, error) {
-	out, err := c.Reserve(ctx, (*ReserveInput)(opts.payInput(amount)), optFns...)
-	if err != nil {
-		return nil, err
-	}
-	return newResult(out.TransactionID, out.TransactionStatus, out), nil
+	return transactionResult(c.Reserve(ctx, (*ReserveInput)(opts.payInput(amount)), optFns...))
 }
 
 // CaptureOptions names the reserve to capture.
@@ -100,15 +109,8 @@ type CaptureOptions struct {
 // Capture settles amount (USD) of an authorization: the Settle action. A
 // zero amount settles the whole reserved amount.
 func (c *Client) Capture(ctx context.Context, amount decimal.Decimal, opts CaptureOptions, optFns ...func(*Options)) (*Result, error) {
-	in := &SettleInput{ReserveTransactionID: opts.TransactionID}
-	if !amount.IsZero() {
-		in.TransactionAmount = USD(amount)
-	}
-	out, err := c.Settle(ctx, in, optFns...)
-	if err != nil {
-		return nil, err
-	}
-	return newResult(out.TransactionID, out.TransactionStatus, out), nil
+	in := &SettleInput{ReserveTransactionID: opts.TransactionID, TransactionAmount: optionalUSD(amount)}
+	return transactionResult(c.Settle(ctx, in, optFns...))
 }
 
 // CreditOptions names the transaction to refund.
@@ -125,20 +127,13 @@ type CreditOptions struct {
 // Credit refunds amount (USD) of a transaction: the Refund action. A zero
 // amount refunds everything.
 func (c *Client) Credit(ctx context.Context, amount decimal.Decimal, opts CreditOptions, optFns ...func(*Options)) (*Result, error) {
-	in := &RefundInput{
+	return transactionResult(c.Refund(ctx, &RefundInput{
 		TransactionID:           opts.TransactionID,
+		RefundAmount:            optionalUSD(amount),
 		CallerReference:         opts.CallerReference,
 		CallerDescription:       opts.Description,
 		MarketplaceRefundPolicy: opts.MarketplaceRefundPolicy,
-	}
-	if !amount.IsZero() {
-		in.RefundAmount = USD(amount)
-	}
-	out, err := c.Refund(ctx, in, optFns...)
-	if err != nil {
-		return nil, err
-	}
-	return newResult(out.TransactionID, out.TransactionStatus, out), nil
+	}, optFns...))
 }
 
 // VoidOptions carries the optional description of a Void.

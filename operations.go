@@ -147,6 +147,9 @@ func (c *Client) invoke(ctx context.Context, action string, params []Param, out 
 	}
 	var retryRelease func(error) error
 	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil { // nothing of this attempt was sent
+			return fail(err, attempt-1, false)
+		}
 		release, err := retryer.GetAttemptToken(ctx)
 		if err != nil {
 			return fail(err, attempt-1, false)

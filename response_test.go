@@ -2,7 +2,6 @@ package fps
 
 import (
 	"errors"
-	"net/http"
 	"testing"
 	"time"
 
@@ -91,7 +90,7 @@ func TestDecodeSDKErrorEnvelope(t *testing.T) {
 	// A body that is no envelope still gives the HTTP status.
 	e = decodeAPIError(503, []byte("<html>busy</html"))
 	require.Empty(t, e.Code)
-	require.Equal(t, http.StatusText(503), e.Message)
+	require.Equal(t, "Service Unavailable", e.Message)
 	require.Equal(t, smithy.FaultServer, e.ErrorFault())
 	require.Contains(t, e.Error(), "HTTP 503")
 }
