@@ -271,3 +271,27 @@ func TestTransactionStatusCaseInsensitive(t *testing.T) {
 	require.True(t, out.TransactionStatus.Final())
 	require.True(t, out.TransactionStatus.MoneyMoved())
 }
+
+func FuzzDecodeResult(f *testing.F) {
+	for _, s := range []string{samplePay, sampleGetTransactionStatus, sampleCancelToken, sampleError,
+		`<PayResponse><PayResult><TransactionId>X</TransactionId><TransactionStatus>SUCCESS</TransactionStatus></PayResult></PayResponse>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var p PayOutput
+		if decodeResult("Pay", []byte(body), &p) == nil {
+			if p.TransactionID == "" {
+				t.Fatalf("success without TransactionId: %q", body)
+			}
+			if _, ok := ParseTransactionStatus(string(p.TransactionStatus)); !ok {
+				t.Fatalf("success with status %q: %q", p.TransactionStatus, body)
+			}
+		}
+		var g GetTransactionOutput
+		_ = decodeResult("GetTransaction", []byte(body), &g)
+		e := decodeAPIError(400, []byte(body))
+		if e.StatusCode != 400 || e.Error() == "" {
+			t.Fatalf("bad APIError %#v", e)
+		}
+	})
+}
