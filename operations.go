@@ -51,6 +51,7 @@ type callError struct {
 	mayHaveMoved bool
 }
 
+// Error says what failed and whether money may have moved.
 func (e *callError) Error() string {
 	msg := e.err.Error()
 	if e.attempts > 1 {
@@ -64,6 +65,7 @@ func (e *callError) Error() string {
 	return msg
 }
 
+// Unwrap returns the error of the last attempt.
 func (e *callError) Unwrap() error { return e.err }
 
 // effect says what an action changes at FPS.
@@ -121,6 +123,7 @@ type maxAttemptsRetryer struct {
 	n int
 }
 
+// MaxAttempts returns the per-call attempt count.
 func (r maxAttemptsRetryer) MaxAttempts() int { return r.n }
 
 // invoke is the request engine: it sends action with params, one signed
@@ -215,7 +218,10 @@ type sendError struct {
 	canceled bool
 }
 
+// Error implements error.
 func (e *sendError) Error() string { return "fps: send request: " + e.err.Error() }
+
+// Unwrap returns the transport error.
 func (e *sendError) Unwrap() error { return e.err }
 
 // ConnectionError marks the error retryable for aws/retry, unless the
