@@ -149,13 +149,14 @@ func (c *Client) invoke(ctx context.Context, action string, params []Param, out 
 			Err: &callError{err: err, attempts: attempts, mayHaveMoved: unknown && eff == movesMoney}}
 	}
 	var retryRelease func(error) error
+	unknown := false // whether the last answer was lost
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil { // nothing of this attempt was sent
-			return fail(err, attempt-1, false)
+			return fail(err, attempt-1, unknown)
 		}
 		release, err := retryer.GetAttemptToken(ctx)
 		if err != nil {
-			return fail(err, attempt-1, false)
+			return fail(err, attempt-1, unknown)
 		}
 		res := call.attempt(ctx, action, params, out)
 		_ = release(res.err)
@@ -166,7 +167,7 @@ func (c *Client) invoke(ctx context.Context, action string, params []Param, out 
 			call.logAttempt(ctx, action, attempt, res, "success")
 			return nil
 		}
-		unknown := eff != readsOnly && lostAnswer(res.err)
+		unknown = eff != readsOnly && lostAnswer(res.err)
 		if unknown && r != nil {
 			done, rerr := r.reconcile(ctx, call, out)
 			switch {

@@ -810,3 +810,14 @@ func TestCanonicalPathAndHost(t *testing.T) {
 	u, _ = url.Parse("http://[::1]:8080/")
 	require.Equal(t, "[::1]:8080", CanonicalHost(u))
 }
+
+func TestRefusedConnectionMovedNothing(t *testing.T) {
+	f := newFakeFPS(t, func(w http.ResponseWriter, _ *http.Request, _ url.Values, _ int) {})
+	c := newTestClient(t, f)
+	f.srv.Close() // the port now refuses connections: nothing can be sent
+	_, err := c.Pay(context.Background(), &PayInput{SenderTokenID: "S", TransactionAmount: USD(dec("1")), CallerReference: "r"})
+	require.Error(t, err)
+	require.False(t, MayHaveMoved(err), err.Error())
+	require.NotErrorIs(t, err, ErrOutcomeUnknown)
+	require.Contains(t, err.Error(), "after 3 attempts", "refused connections are retried")
+}
