@@ -821,3 +821,33 @@ func TestRefusedConnectionMovedNothing(t *testing.T) {
 	require.NotErrorIs(t, err, ErrOutcomeUnknown)
 	require.Contains(t, err.Error(), "after 3 attempts", "refused connections are retried")
 }
+
+func TestConcurrentCalls(t *testing.T) {
+	var seen sync.Map
+	f := newFakeFPS(t, func(w http.ResponseWriter, _ *http.Request, form url.Values, _ int) {
+		if _, again := seen.LoadOrStore(form.Get("CallerReference"), true); !again {
+			writeXML(w, 503, "") // the first attempt of every call fails
+			return
+		}
+		writeXML(w, 200, txBody("Pay", "TX-"+form.Get("CallerReference"), TransactionStatusSuccess, "r"))
+	})
+	c := newTestClient(t, f)
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ref := fmt.Sprintf("ref-%d", i)
+			out, err := c.Pay(context.Background(), &PayInput{SenderTokenID: "S", TransactionAmount: USD(dec("1")), CallerReference: ref})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if out.TransactionID != "TX-"+ref {
+				t.Errorf("answer %s for %s", out.TransactionID, ref)
+			}
+		}()
+	}
+	wg.Wait()
+	require.EqualValues(t, 40, f.hits.Load())
+}
