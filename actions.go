@@ -62,7 +62,8 @@ func (b *builder) charge(senderDescription, callerDescription string, p Descript
 type TransactionOutput struct {
 	TransactionID     string            `xml:"TransactionId" fps:"required"`
 	TransactionStatus TransactionStatus `xml:"TransactionStatus" fps:"required"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // PayOutput is the answer of Pay.
@@ -114,7 +115,7 @@ func (in *SettleInput) reconcile(ctx context.Context, c *Client, out any) (bool,
 	if st.TransactionStatus == TransactionStatusReserved || st.TransactionStatus == TransactionStatusCancelled {
 		return false, nil
 	}
-	*out.(*SettleOutput) = SettleOutput{TransactionID: st.TransactionID, TransactionStatus: st.TransactionStatus, ResponseMetadata: st.ResponseMetadata}
+	*out.(*SettleOutput) = SettleOutput{TransactionID: st.TransactionID, TransactionStatus: st.TransactionStatus, RequestID: st.RequestID}
 	return true, nil
 }
 
@@ -179,7 +180,7 @@ func (in *CancelInput) reconcile(ctx context.Context, c *Client, out any) (bool,
 	if st.TransactionStatus != TransactionStatusCancelled {
 		return false, nil
 	}
-	*out.(*CancelOutput) = CancelOutput{TransactionID: st.TransactionID, TransactionStatus: st.TransactionStatus, ResponseMetadata: st.ResponseMetadata}
+	*out.(*CancelOutput) = CancelOutput{TransactionID: st.TransactionID, TransactionStatus: st.TransactionStatus, RequestID: st.RequestID}
 	return true, nil
 }
 
@@ -187,7 +188,8 @@ func (in *CancelInput) reconcile(ctx context.Context, c *Client, out any) (bool,
 type CancelOutput struct {
 	TransactionID     string            `xml:"TransactionId"`
 	TransactionStatus TransactionStatus `xml:"TransactionStatus"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // Cancel cancels a pending transaction or releases a reserve. Like Settle,
@@ -208,7 +210,10 @@ func (in *CancelTokenInput) build(b *builder) {
 }
 
 // CancelTokenOutput is the answer of CancelToken: only the request id.
-type CancelTokenOutput struct{ ResponseMetadata }
+type CancelTokenOutput struct {
+	// RequestID identifies the request at FPS.
+	RequestID string `xml:"-"`
+}
 
 // CancelToken cancels a token the caller installed.
 func (c *Client) CancelToken(ctx context.Context, in *CancelTokenInput, optFns ...func(*Options)) (*CancelTokenOutput, error) {
@@ -231,7 +236,8 @@ type GetTransactionStatusOutput struct {
 	CallerReference   string            `xml:"CallerReference" fps:"required"`
 	StatusCode        string            `xml:"StatusCode"`
 	StatusMessage     string            `xml:"StatusMessage"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetTransactionStatus returns the current status of a transaction.
@@ -249,7 +255,8 @@ func (in *GetTransactionInput) build(b *builder) { b.required("TransactionId", i
 // GetTransactionOutput is the answer of GetTransaction.
 type GetTransactionOutput struct {
 	Transaction TransactionDetail `xml:"Transaction" fps:"required"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetTransaction returns the details of a transaction, its status history
@@ -277,7 +284,8 @@ func (in *GetTokensInput) build(b *builder) {
 // GetTokensOutput is the answer of GetTokens.
 type GetTokensOutput struct {
 	Tokens []Token `xml:"Token"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetTokens lists the tokens installed by the caller.
@@ -303,7 +311,8 @@ func (in *GetTokenByCallerInput) build(b *builder) {
 // GetTokenByCallerOutput is the answer of GetTokenByCaller.
 type GetTokenByCallerOutput struct {
 	Token *Token `xml:"Token"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetTokenByCaller finds a token by its id or by the callerReference of
@@ -322,7 +331,8 @@ func (in *GetTokenUsageInput) build(b *builder) { b.required("TokenId", in.Token
 // GetTokenUsageOutput is the answer of GetTokenUsage.
 type GetTokenUsageOutput struct {
 	TokenUsageLimits []TokenUsageLimit `xml:"TokenUsageLimits"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetTokenUsage returns the usage limits of a token and what is used.
@@ -369,7 +379,8 @@ type GetAccountActivityOutput struct {
 	// StartTimeForNextTransaction, when set, is the StartDate of the next
 	// page.
 	StartTimeForNextTransaction time.Time `xml:"StartTimeForNextTransaction"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetAccountActivity lists the transactions of the caller's account from
@@ -386,7 +397,8 @@ func (*GetAccountBalanceInput) build(*builder) {}
 // GetAccountBalanceOutput is the answer of GetAccountBalance.
 type GetAccountBalanceOutput struct {
 	AccountBalance AccountBalance `xml:"AccountBalance" fps:"required"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetAccountBalance returns the balance of the caller's account. in may
@@ -413,7 +425,8 @@ func (in *VerifySignatureInput) build(b *builder) {
 // VerifySignatureOutput is the answer of VerifySignature.
 type VerifySignatureOutput struct {
 	VerificationStatus VerificationStatus `xml:"VerificationStatus" fps:"required"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // VerifySignature asks FPS whether a return URL or an IPN carries Amazon's
@@ -462,7 +475,8 @@ func (in *GetPrepaidBalanceInput) build(b *builder) {
 // GetPrepaidBalanceOutput is the answer of GetPrepaidBalance.
 type GetPrepaidBalanceOutput struct {
 	PrepaidBalance PrepaidBalance `xml:"PrepaidBalance" fps:"required"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetPrepaidBalance returns the balance of a prepaid instrument.
@@ -479,7 +493,8 @@ func (*GetTotalPrepaidLiabilityInput) build(*builder) {}
 // GetTotalPrepaidLiabilityOutput is the answer of GetTotalPrepaidLiability.
 type GetTotalPrepaidLiabilityOutput struct {
 	OutstandingPrepaidLiability OutstandingPrepaidLiability `xml:"OutstandingPrepaidLiability" fps:"required"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetTotalPrepaidLiability returns what the caller owes on all prepaid
@@ -551,7 +566,8 @@ func (in *GetDebtBalanceInput) build(b *builder) {
 // GetDebtBalanceOutput is the answer of GetDebtBalance.
 type GetDebtBalanceOutput struct {
 	DebtBalance DebtBalance `xml:"DebtBalance" fps:"required"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetDebtBalance returns the balance of a credit instrument.
@@ -568,7 +584,8 @@ func (*GetOutstandingDebtBalanceInput) build(*builder) {}
 // GetOutstandingDebtBalanceOutput is the answer of GetOutstandingDebtBalance.
 type GetOutstandingDebtBalanceOutput struct {
 	OutstandingDebt OutstandingDebt `xml:"OutstandingDebt" fps:"required"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetOutstandingDebtBalance returns what is owed on all credit instruments.
@@ -600,7 +617,8 @@ func (in *InstallPaymentInstructionInput) build(b *builder) {
 // InstallPaymentInstructionOutput is the answer of InstallPaymentInstruction.
 type InstallPaymentInstructionOutput struct {
 	TokenID string `xml:"TokenId" fps:"required"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // InstallPaymentInstruction installs a token from a GateKeeper payment
@@ -622,7 +640,8 @@ type GetPaymentInstructionOutput struct {
 	PaymentInstruction string `xml:"PaymentInstruction"`
 	CallerReference    string `xml:"CallerReference"`
 	TokenFriendlyName  string `xml:"TokenFriendlyName"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetPaymentInstruction returns a token with its payment instruction.
@@ -655,7 +674,8 @@ func (in *CancelSubscriptionAndRefundInput) build(b *builder) {
 // CancelSubscriptionAndRefund.
 type CancelSubscriptionAndRefundOutput struct {
 	RefundTransactionID string `xml:"RefundTransactionId"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // CancelSubscriptionAndRefund cancels a subscription and refunds
@@ -678,7 +698,8 @@ func (in *GetRecipientVerificationStatusInput) build(b *builder) {
 // GetRecipientVerificationStatus.
 type GetRecipientVerificationStatusOutput struct {
 	RecipientVerificationStatus string `xml:"RecipientVerificationStatus" fps:"required"`
-	ResponseMetadata
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
 }
 
 // GetRecipientVerificationStatus returns whether the recipient of a token

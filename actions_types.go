@@ -94,14 +94,9 @@ const (
 	FPSOperationReserve      FPSOperation = "Reserve"
 )
 
-// PaymentMethod is the instrument a transaction used.
-type PaymentMethod string
-
-// PaymentMethod values.
+// The payment methods that only transactions report (GetAccountActivity,
+// GetTransaction): paid from a postpaid credit instrument or a prepaid one.
 const (
-	PaymentMethodABT     PaymentMethod = "ABT"
-	PaymentMethodCC      PaymentMethod = "CC"
-	PaymentMethodACH     PaymentMethod = "ACH"
 	PaymentMethodDebt    PaymentMethod = "Debt"
 	PaymentMethodPrepaid PaymentMethod = "Prepaid"
 )

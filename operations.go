@@ -309,8 +309,8 @@ func (c *Client) attempt(ctx context.Context, action string, params []Param, out
 	}
 	reflect.ValueOf(out).Elem().SetZero()
 	res.err = decodeResult(action, data, out)
-	if m, ok := out.(interface{ requestID() string }); ok {
-		res.requestID = m.requestID()
+	if f := requestIDField(out); f.IsValid() {
+		res.requestID = f.String()
 	}
 	return res
 }

@@ -266,15 +266,10 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// ResponseMetadata is what every FPS answer carries besides its result.
-type ResponseMetadata struct {
-	// RequestID identifies the request at FPS, e.g.
-	// "c21e7735-9c08-4cd8-99bf-535a848c79b4:0".
-	RequestID string `xml:"-"`
+// requestIDField is the RequestID field of an output, when it has one.
+func requestIDField(out any) reflect.Value {
+	return reflect.ValueOf(out).Elem().FieldByName("RequestID")
 }
-
-func (m *ResponseMetadata) setRequestID(id string) { m.RequestID = id }
-func (m *ResponseMetadata) requestID() string      { return m.RequestID }
 
 // resultAliases names the other spellings of a result element: the
 // service's own for GetRecipientVerificationStatus is uncertain.
@@ -323,8 +318,8 @@ func decodeResult(action string, body []byte, out any) error {
 				if err := dec.DecodeElement(&md, &t); err != nil {
 					return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: %w", action, err)}
 				}
-				if s, ok := out.(interface{ setRequestID(string) }); ok {
-					s.setRequestID(md.RequestID)
+				if f := requestIDField(out); f.IsValid() {
+					f.SetString(md.RequestID)
 				}
 				depth--
 			}

@@ -2,6 +2,7 @@ package fps
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -51,7 +52,7 @@ func TestDecodeAppendixA(t *testing.T) {
 		CallerReference:   "CallerReference07",
 		StatusCode:        "Success",
 		StatusMessage:     "The transaction was successful and the payment instrument was charged.",
-		ResponseMetadata:  ResponseMetadata{RequestID: "13279842-6f84-41ef-ae36-c1ededaf278d:0"},
+		RequestID:         "13279842-6f84-41ef-ae36-c1ededaf278d:0",
 	}, st)
 
 	var ct CancelTokenOutput
@@ -294,4 +295,18 @@ func FuzzDecodeResult(f *testing.F) {
 			t.Fatalf("bad APIError %#v", e)
 		}
 	})
+}
+
+func TestEveryOutputHasRequestID(t *testing.T) {
+	for _, out := range []any{
+		new(PayOutput), new(CancelOutput), new(CancelTokenOutput), new(GetTransactionStatusOutput), new(GetTransactionOutput),
+		new(GetTokensOutput), new(GetTokenByCallerOutput), new(GetTokenUsageOutput), new(GetAccountActivityOutput),
+		new(GetAccountBalanceOutput), new(VerifySignatureOutput), new(GetPrepaidBalanceOutput), new(GetTotalPrepaidLiabilityOutput),
+		new(GetDebtBalanceOutput), new(GetOutstandingDebtBalanceOutput), new(InstallPaymentInstructionOutput),
+		new(GetPaymentInstructionOutput), new(CancelSubscriptionAndRefundOutput), new(GetRecipientVerificationStatusOutput),
+	} {
+		f := requestIDField(out)
+		require.True(t, f.IsValid(), "%T", out)
+		require.Equal(t, reflect.String, f.Kind(), "%T", out)
+	}
 }
