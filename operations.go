@@ -232,7 +232,9 @@ func (e *sendError) ConnectionError() bool { return !e.canceled }
 // CanceledError tells aws/retry not to retry a cancelled call.
 func (e *sendError) CanceledError() bool { return e.canceled }
 
-// lostAnswer reports whether err leaves open that the request took effect.
+// lostAnswer reports whether err leaves open that the request took effect:
+// it may have been sent and no definite answer came back (a network error,
+// HTTP 5xx or InternalError, an unreadable 2xx answer).
 func lostAnswer(err error) bool {
 	var se *sendError
 	var ae *APIError
@@ -241,7 +243,7 @@ func lostAnswer(err error) bool {
 	case errors.As(err, &se):
 		return se.sent
 	case errors.As(err, &ae):
-		return ae.StatusCode >= 500
+		return ae.StatusCode >= 500 || ae.Code == ErrCodeInternalError
 	default:
 		return errors.As(err, &de)
 	}

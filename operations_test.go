@@ -431,7 +431,7 @@ func TestRetryClassification(t *testing.T) {
 		moved    bool
 	}{
 		{"InternalError is retried", 500, errBody("InternalError", "try again"), 3, ErrCodeInternalError, true},
-		{"InternalError code on 400 is retried", 400, errBody("InternalError", "try again"), 3, ErrCodeInternalError, false},
+		{"InternalError code on 400 is retried", 400, errBody("InternalError", "try again"), 3, ErrCodeInternalError, true},
 		{"ConcurrentModification is retried", 409, errBody("ConcurrentModification", "busy"), 3, ErrCodeConcurrentModification, false},
 		{"InsufficientBalance is not retried", 400, errBody("InsufficientBalance", "The transaction exceeds the account/instrument limits."), 1, ErrCodeInsufficientBalance, false},
 		{"a plain 400 is not retried", 400, errBody("InvalidParams", "bad"), 1, ErrCodeInvalidParams, false},
