@@ -260,8 +260,8 @@ type attemptResult struct {
 // requestBody returns the signed form body of one attempt: params with
 // Action, Version and a fresh Timestamp, canonical, then the Signature.
 func (c *Client) requestBody(ctx context.Context, action string, params []Param) (string, error) {
-	p := make([]Param, 0, len(params)+6) // 3 here, 3 in signedQuery
-	p = append(p, params...)
+	var buf [24]Param // 3 added here, 3 in signedQuery
+	p := append(buf[:0:max(len(buf), len(params)+6)], params...)
 	p = append(p,
 		Param{"Action", action},
 		Param{"Version", c.options.APIVersion},

@@ -73,14 +73,27 @@ func appendEscaped[T ~string | ~[]byte](b []byte, s T) []byte {
 }
 
 // sortParams orders params by name in byte order, then by value, as the
-// canonical query requires.
+// canonical query requires. Requests hold a few dozen parameters at most,
+// so an insertion sort is the fast one.
 func sortParams(params []Param) {
-	slices.SortFunc(params, func(a, b Param) int {
-		if c := strings.Compare(a.Name, b.Name); c != 0 {
-			return c
+	if len(params) > 32 {
+		slices.SortFunc(params, func(a, b Param) int {
+			if c := strings.Compare(a.Name, b.Name); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Value, b.Value)
+		})
+		return
+	}
+	for i := 1; i < len(params); i++ {
+		for j := i; j > 0 && paramLess(params[j], params[j-1]); j-- {
+			params[j], params[j-1] = params[j-1], params[j]
 		}
-		return strings.Compare(a.Value, b.Value)
-	})
+	}
+}
+
+func paramLess(a, b Param) bool {
+	return a.Name < b.Name || a.Name == b.Name && a.Value < b.Value
 }
 
 // appendCanonicalQuery is the one canonicaliser: it appends the sorted
