@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -850,4 +851,20 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 	wg.Wait()
 	require.EqualValues(t, 40, f.hits.Load())
+}
+
+func TestSortParamsMatchesByteOrder(t *testing.T) {
+	for _, n := range []int{0, 1, 5, 14, 32, 33, 80} {
+		params := make([]Param, n)
+		for i := range params {
+			params[i] = Param{Name: fmt.Sprintf("%c%d", "AbaB_~."[i%7], i%5), Value: fmt.Sprint(n - i)}
+		}
+		got := slices.Clone(params)
+		sortParams(got)
+		for i := 1; i < len(got); i++ {
+			a, b := got[i-1], got[i]
+			require.True(t, a.Name < b.Name || a.Name == b.Name && a.Value <= b.Value, "n=%d: %v before %v", n, a, b)
+		}
+		require.ElementsMatch(t, params, got)
+	}
 }
