@@ -48,6 +48,7 @@ func MayHaveMoved(err error) bool {
 type callError struct {
 	err          error
 	attempts     int
+	effect       effect
 	mayHaveMoved bool
 }
 
@@ -57,9 +58,10 @@ func (e *callError) Error() string {
 	if e.attempts > 1 {
 		msg += fmt.Sprintf(" (after %d attempts)", e.attempts)
 	}
-	if e.mayHaveMoved {
+	switch {
+	case e.mayHaveMoved:
 		msg += "; money may have moved"
-	} else {
+	case e.effect == movesMoney:
 		msg += "; no money moved"
 	}
 	return msg
@@ -146,7 +148,7 @@ func (c *Client) invoke(ctx context.Context, action string, params []Param, out 
 			err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 		}
 		return &smithy.OperationError{ServiceID: ServiceID, OperationName: action,
-			Err: &callError{err: err, attempts: attempts, mayHaveMoved: unknown && eff == movesMoney}}
+			Err: &callError{err: err, attempts: attempts, effect: eff, mayHaveMoved: unknown && eff == movesMoney}}
 	}
 	var retryRelease func(error) error
 	unknown := false // whether the last answer was lost

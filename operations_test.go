@@ -477,6 +477,7 @@ func TestPerCallMaxAttempts(t *testing.T) {
 	require.Error(t, err)
 	require.EqualValues(t, 1, f.hits.Load())
 	require.False(t, MayHaveMoved(err), "a read moves nothing")
+	require.NotContains(t, err.Error(), "money", "a read says nothing about money")
 	require.False(t, errors.Is(err, ErrOutcomeUnknown))
 }
 
