@@ -2,6 +2,7 @@ package fps
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -106,14 +107,28 @@ func (in *SettleInput) build(b *builder) {
 }
 
 // reconcile learns whether a Settle whose answer was lost took effect: the
-// reserve moved on from Reserved.
+// reserve moved on from Reserved. A credit card or bank reserve is Pending
+// (and may fail) before it is Reserved, so for those two statuses the
+// status history must show it was Reserved first.
 func (in *SettleInput) reconcile(ctx context.Context, c *Client, out any) (bool, error) {
-	st, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: in.ReserveTransactionID})
+	id := in.ReserveTransactionID
+	st, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: id})
 	if err != nil {
 		return false, err
 	}
-	if st.TransactionStatus == TransactionStatusReserved || st.TransactionStatus == TransactionStatusCancelled {
+	switch st.TransactionStatus {
+	case TransactionStatusReserved, TransactionStatusCancelled:
 		return false, nil
+	case TransactionStatusPending, TransactionStatusFailure:
+		tx, err := c.GetTransaction(ctx, &GetTransactionInput{TransactionID: id})
+		if err != nil {
+			return false, err
+		}
+		if !slices.ContainsFunc(tx.Transaction.StatusHistory, func(h StatusHistory) bool {
+			return h.TransactionStatus == TransactionStatusReserved
+		}) {
+			return false, nil
+		}
 	}
 	*out.(*SettleOutput) = SettleOutput{TransactionID: st.TransactionID, TransactionStatus: st.TransactionStatus, RequestID: st.RequestID}
 	return true, nil

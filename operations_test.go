@@ -530,6 +530,15 @@ func statusBody(id string, st TransactionStatus) string {
 		`</TransactionStatus><CallerReference>reserve-ref</CallerReference></GetTransactionStatusResult><ResponseMetadata><RequestId>status-req</RequestId></ResponseMetadata></GetTransactionStatusResponse>`
 }
 
+func historyBody(id string, history ...TransactionStatus) string {
+	var b strings.Builder
+	for _, st := range history {
+		b.WriteString("<StatusHistory><Date>2009-10-05T22:50:08Z</Date><TransactionStatus>" + string(st) + "</TransactionStatus></StatusHistory>")
+	}
+	return `<GetTransactionResponse><GetTransactionResult><Transaction><TransactionId>` + id + `</TransactionId><TransactionStatus>` +
+		string(history[len(history)-1]) + `</TransactionStatus>` + b.String() + `</Transaction></GetTransactionResult></GetTransactionResponse>`
+}
+
 func countAction(f *fakeFPS, action string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -548,11 +557,17 @@ func TestSettleLostAnswer(t *testing.T) {
 
 	t.Run("it happened", func(t *testing.T) {
 		f := newFakeFPS(t, dropFirst("Settle", func(w http.ResponseWriter, form url.Values) bool {
-			if form.Get("Action") == "GetTransactionStatus" && form.Get("TransactionId") == "RESERVE1" {
+			switch {
+			case form.Get("TransactionId") != "RESERVE1":
+				return false
+			case form.Get("Action") == "GetTransactionStatus":
 				writeXML(w, 200, statusBody("RESERVE1", TransactionStatusPending))
-				return true
+			case form.Get("Action") == "GetTransaction":
+				writeXML(w, 200, historyBody("RESERVE1", TransactionStatusPending, TransactionStatusReserved, TransactionStatusPending))
+			default:
+				return false
 			}
-			return false
+			return true
 		}))
 		out, err := newTestClient(t, f).Settle(ctx, in)
 		require.NoError(t, err)
@@ -585,6 +600,28 @@ func TestSettleLostAnswer(t *testing.T) {
 			require.Equal(t, "Settle", f.form(i).Get("Action"))
 			require.Equal(t, "4.00", f.form(i).Get("TransactionAmount.Value"))
 		}
+	})
+
+	t.Run("a pending reserve was never settled", func(t *testing.T) {
+		f := newFakeFPS(t, dropFirst("Settle", func(w http.ResponseWriter, form url.Values) bool {
+			switch form.Get("Action") {
+			case "GetTransactionStatus":
+				writeXML(w, 200, statusBody("RESERVE1", TransactionStatusPending))
+			case "GetTransaction":
+				writeXML(w, 200, historyBody("RESERVE1", TransactionStatusPending))
+			case "Settle":
+				writeXML(w, 400, errBody("InvalidTransactionState", "only a Reserved transaction can be settled"))
+			default:
+				return false
+			}
+			return true
+		}))
+		_, err := newTestClient(t, f).Settle(ctx, in)
+		var ae *APIError
+		require.ErrorAs(t, err, &ae)
+		require.Equal(t, ErrCodeInvalidTransactionState, ae.Code)
+		require.False(t, MayHaveMoved(err))
+		require.Equal(t, 2, countAction(f, "Settle"), "sent again: the first one did nothing")
 	})
 
 	t.Run("unknown", func(t *testing.T) {
