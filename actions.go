@@ -138,7 +138,8 @@ func (in *SettleInput) reconcile(ctx context.Context, c *Client, out any) (bool,
 type SettleOutput = TransactionOutput
 
 // Settle charges a reserved amount. Settle carries no CallerReference:
-// when an answer is lost it asks GetTransactionStatus whether the reserve
+// when an answer is lost it asks GetTransactionStatus (and, for a Pending
+// or failed reserve, GetTransaction's status history) whether the reserve
 // was settled before it sends again, and when that cannot be learned it
 // returns an error wrapping ErrOutcomeUnknown.
 func (c *Client) Settle(ctx context.Context, in *SettleInput, optFns ...func(*Options)) (*SettleOutput, error) {
