@@ -1,6 +1,17 @@
 package fps
 
-import "strings"
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
 
 // TransactionStatus is the status of an FPS transaction. API responses
 // spell it "Success", IPNs "SUCCESS"; ParseTransactionStatus accepts both.
@@ -40,3 +51,341 @@ func (s TransactionStatus) Final() bool {
 // MoneyMoved reports whether the status means the sender was charged (or,
 // for a refund, credited): only Success.
 func (s TransactionStatus) MoneyMoved() bool { return s == TransactionStatusSuccess }
+
+// UnmarshalText reads a status case-insensitively, as ParseTransactionStatus
+// does; a value that is not a status is an error.
+func (s *TransactionStatus) UnmarshalText(b []byte) error {
+	st, ok := ParseTransactionStatus(string(b))
+	if !ok {
+		return fmt.Errorf("fps: %q is not a transaction status", string(b))
+	}
+	*s = st
+	return nil
+}
+
+// ErrorDetail is one <Error> entry of an FPS error response.
+type ErrorDetail struct {
+	// Type is "Sender" or "Receiver" in the SDK envelope; empty in the
+	// envelope the service sends.
+	Type    string
+	Code    string
+	Message string
+	Detail  string
+}
+
+// APIError is an error answer of FPS: an HTTP status that is not 2xx, with
+// the error envelope decoded. Code and Message are those of the first
+// <Error>; Errors holds every entry. It implements smithy.APIError.
+type APIError struct {
+	Code      string
+	Message   string
+	RequestID string
+	// StatusCode is the HTTP status of the answer (also HTTPStatusCode()).
+	StatusCode int
+	Errors     []ErrorDetail
+}
+
+// Error implements error.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("fps: ")
+	if e.Code != "" {
+		b.WriteString(e.Code)
+	} else {
+		fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if len(e.Errors) > 1 {
+		fmt.Fprintf(&b, " (and %d more errors)", len(e.Errors)-1)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id ")
+		b.WriteString(e.RequestID)
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// ErrorCode returns the FPS error code, such as "InsufficientBalance".
+func (e *APIError) ErrorCode() string { return e.Code }
+
+// ErrorMessage returns the message of the first error entry.
+func (e *APIError) ErrorMessage() string { return e.Message }
+
+// ErrorFault says whose fault the error is: the server's for HTTP 5xx or an
+// entry of type Receiver, the client's otherwise.
+func (e *APIError) ErrorFault() smithy.ErrorFault {
+	if e.StatusCode >= 500 {
+		return smithy.FaultServer
+	}
+	for _, d := range e.Errors {
+		if d.Type == "Receiver" {
+			return smithy.FaultServer
+		}
+	}
+	return smithy.FaultClient
+}
+
+// HTTPStatusCode returns the HTTP status of the answer.
+func (e *APIError) HTTPStatusCode() int { return e.StatusCode }
+
+// Retriable reports the documented "Retriable" flag of the code: true means
+// the same request may succeed later (often only after the buyer or the
+// caller fixed something, as for InsufficientBalance). It is not what the
+// client retries by itself: that is only InternalError,
+// ConcurrentModification, throttling, HTTP 5xx and network errors.
+func (e *APIError) Retriable() bool { return Retriable(e.Code) }
+
+// The FPS error codes (API version 2008-09-17) and the generic AWS codes
+// FPS answered with.
+const (
+	ErrCodeAccessFailure                        = "AccessFailure"
+	ErrCodeAccountClosed                        = "AccountClosed"
+	ErrCodeAccountLimitsExceeded                = "AccountLimitsExceeded"
+	ErrCodeAmountOutOfRange                     = "AmountOutOfRange"
+	ErrCodeAuthFailure                          = "AuthFailure"
+	ErrCodeConcurrentModification               = "ConcurrentModification"
+	ErrCodeDuplicateRequest                     = "DuplicateRequest"
+	ErrCodeInactiveInstrument                   = "InactiveInstrument"
+	ErrCodeIncompatibleTokens                   = "IncompatibleTokens"
+	ErrCodeInstrumentAccessDenied               = "InstrumentAccessDenied"
+	ErrCodeInstrumentExpired                    = "InstrumentExpired"
+	ErrCodeInsufficientBalance                  = "InsufficientBalance"
+	ErrCodeInternalError                        = "InternalError"
+	ErrCodeInvalidAccountState                  = "InvalidAccountState"
+	ErrCodeInvalidAccountStateCaller            = "InvalidAccountState_Caller"
+	ErrCodeInvalidAccountStateRecipient         = "InvalidAccountState_Recipient"
+	ErrCodeInvalidAccountStateSender            = "InvalidAccountState_Sender"
+	ErrCodeInvalidCallerReference               = "InvalidCallerReference"
+	ErrCodeInvalidClientTokenID                 = "InvalidClientTokenId"
+	ErrCodeInvalidDateRange                     = "InvalidDateRange"
+	ErrCodeInvalidParams                        = "InvalidParams"
+	ErrCodeInvalidPaymentInstrument             = "InvalidPaymentInstrument"
+	ErrCodeInvalidPaymentMethod                 = "InvalidPaymentMethod"
+	ErrCodeInvalidRecipientForCCTransaction     = "InvalidRecipientForCCTransaction"
+	ErrCodeInvalidSenderRoleForAccountType      = "InvalidSenderRoleForAccountType"
+	ErrCodeInvalidTokenID                       = "InvalidTokenId"
+	ErrCodeInvalidTokenIDRecipient              = "InvalidTokenId_Recipient"
+	ErrCodeInvalidTokenIDSender                 = "InvalidTokenId_Sender"
+	ErrCodeInvalidTokenType                     = "InvalidTokenType"
+	ErrCodeInvalidTransactionID                 = "InvalidTransactionId"
+	ErrCodeInvalidTransactionState              = "InvalidTransactionState"
+	ErrCodeNotMarketplaceApp                    = "NotMarketplaceApp"
+	ErrCodeOriginalTransactionFailed            = "OriginalTransactionFailed"
+	ErrCodeOriginalTransactionIncomplete        = "OriginalTransactionIncomplete"
+	ErrCodePaymentInstrumentNotCC               = "PaymentInstrumentNotCC"
+	ErrCodePaymentMethodNotDefined              = "PaymentMethodNotDefined"
+	ErrCodePrepaidFundingLimitExceeded          = "PrepaidFundingLimitExceeded"
+	ErrCodeRefundAmountExceeded                 = "RefundAmountExceeded"
+	ErrCodeSameSenderAndRecipient               = "SameSenderAndRecipient"
+	ErrCodeSameTokenIDUsedMultipleTimes         = "SameTokenIdUsedMultipleTimes"
+	ErrCodeSenderNotOriginalRecipient           = "SenderNotOriginalRecipient"
+	ErrCodeSettleAmountGreaterThanDebt          = "SettleAmountGreaterThanDebt"
+	ErrCodeSettleAmountGreaterThanReserveAmount = "SettleAmountGreaterThanReserveAmount"
+	ErrCodeSignatureDoesNotMatch                = "SignatureDoesNotMatch"
+	ErrCodeTokenAccessDenied                    = "TokenAccessDenied"
+	ErrCodeTokenNotActive                       = "TokenNotActive"
+	ErrCodeTokenNotActiveRecipient              = "TokenNotActive_Recipient"
+	ErrCodeTokenNotActiveSender                 = "TokenNotActive_Sender"
+	ErrCodeTokenUsageError                      = "TokenUsageError"
+	ErrCodeTransactionDenied                    = "TransactionDenied"
+	ErrCodeTransactionFullyRefundedAlready      = "TransactionFullyRefundedAlready"
+	ErrCodeTransactionTypeNotRefundable         = "TransactionTypeNotRefundable"
+	ErrCodeUnverifiedAccountRecipient           = "UnverifiedAccount_Recipient"
+	ErrCodeUnverifiedAccountSender              = "UnverifiedAccount_Sender"
+	ErrCodeUnverifiedBankAccount                = "UnverifiedBankAccount"
+	ErrCodeUnverifiedEmailAddressCaller         = "UnverifiedEmailAddress_Caller"
+	ErrCodeUnverifiedEmailAddressRecipient      = "UnverifiedEmailAddress_Recipient"
+	ErrCodeUnverifiedEmailAddressSender         = "UnverifiedEmailAddress_Sender"
+
+	ErrCodeInvalidParameterValue = "InvalidParameterValue"
+	ErrCodeRequestExpired        = "RequestExpired"
+	ErrCodeInvalidSignature      = "InvalidSignature"
+)
+
+// retriableCodes are the codes the FPS error table marks "Retriable: Yes".
+var retriableCodes = map[string]bool{
+	ErrCodeAccessFailure: true, ErrCodeAccountClosed: true, ErrCodeAccountLimitsExceeded: true,
+	ErrCodeAuthFailure: true, ErrCodeConcurrentModification: true, ErrCodeInsufficientBalance: true,
+	ErrCodeInternalError: true, ErrCodeInvalidAccountState: true, ErrCodeInvalidAccountStateCaller: true,
+	ErrCodeInvalidAccountStateRecipient: true, ErrCodeInvalidAccountStateSender: true,
+	ErrCodeNotMarketplaceApp: true, ErrCodeOriginalTransactionIncomplete: true,
+	ErrCodePrepaidFundingLimitExceeded: true,
+}
+
+// Retriable reports the documented "Retriable" flag of an FPS error code:
+// true when the same request may succeed if tried later, by the caller
+// (InsufficientBalance, AccountLimitsExceeded, InternalError, ...). Unknown
+// codes are not retriable. The client itself retries only transient faults;
+// see Options.Retryer.
+func Retriable(code string) bool { return retriableCodes[code] }
+
+// maxResponseBytes caps the body of an answer that is read.
+const maxResponseBytes = 1 << 20
+
+// errorEnvelope decodes both error shapes: the service's
+// <Response><Errors><Error>…</Errors><RequestID> and the SDK's
+// <ErrorResponse><Error>…</Error>+<RequestId>.
+type errorEnvelope struct {
+	XMLName      xml.Name
+	Errors       []ErrorDetail `xml:"Errors>Error"`
+	Error        []ErrorDetail `xml:"Error"`
+	RequestID    string        `xml:"RequestID"`
+	RequestIDSDK string        `xml:"RequestId"`
+	ResponseMD   string        `xml:"ResponseMetadata>RequestId"`
+}
+
+// decodeAPIError reads an error answer. A body that is not an FPS error
+// envelope still gives an *APIError, with the HTTP status and no code.
+func decodeAPIError(status int, body []byte) *APIError {
+	e := &APIError{StatusCode: status}
+	var env errorEnvelope
+	if xml.Unmarshal(body, &env) != nil {
+		e.Message = http.StatusText(status)
+		return e
+	}
+	e.Errors = append(env.Errors, env.Error...)
+	e.RequestID = firstNonEmpty(env.RequestID, env.RequestIDSDK, env.ResponseMD)
+	if len(e.Errors) > 0 {
+		e.Code, e.Message = e.Errors[0].Code, e.Errors[0].Message
+	} else {
+		e.Message = http.StatusText(status)
+	}
+	return e
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// requestIDField is the RequestID field of an output, when it has one.
+func requestIDField(out any) reflect.Value {
+	return reflect.ValueOf(out).Elem().FieldByName("RequestID")
+}
+
+// resultAliases names the other spellings of a result element: the
+// service's own for GetRecipientVerificationStatus is uncertain.
+var resultAliases = map[string]string{
+	"GetRecipientVerificationStatus": "GetRecipientVerification",
+}
+
+// decodeResult reads a success answer of action into out: the root must be
+// <{action}Response>, the <{action}Result> child (namespace ignored) is
+// decoded into out, and the request id is stored. Elements of out marked
+// `fps:"required"` must be present.
+func decodeResult(action string, body []byte, out any) error {
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	names := []string{action}
+	if alias, ok := resultAliases[action]; ok {
+		names = append(names, alias)
+	}
+	var root string
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: %w", action, err)}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch {
+			case depth == 1:
+				root = t.Name.Local
+				if !slices.Contains(names, strings.TrimSuffix(root, "Response")) || !strings.HasSuffix(root, "Response") {
+					return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: root element is <%s>, want <%sResponse>", action, root, action)}
+				}
+			case depth == 2 && t.Name.Local == strings.TrimSuffix(root, "Response")+"Result":
+				if err := dec.DecodeElement(out, &t); err != nil {
+					return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: %w", action, err)}
+				}
+				depth--
+			case depth == 2 && t.Name.Local == "ResponseMetadata":
+				var md struct {
+					RequestID string `xml:"RequestId"`
+				}
+				if err := dec.DecodeElement(&md, &t); err != nil {
+					return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: %w", action, err)}
+				}
+				if f := requestIDField(out); f.IsValid() {
+					f.SetString(md.RequestID)
+				}
+				depth--
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+	if root == "" {
+		return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: empty body", action)}
+	}
+	if err := checkRequired(reflect.ValueOf(out).Elem(), ""); err != nil {
+		return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: %w", action, err)}
+	}
+	return nil
+}
+
+// checkRequired reports the first field tagged `fps:"required"` that is
+// empty, looking into nested structs and slices of this package's types.
+func checkRequired(v reflect.Value, path string) error {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Name
+		if tag, _, _ := strings.Cut(f.Tag.Get("xml"), ","); tag != "" && tag != "-" {
+			name = tag
+		}
+		name = path + name
+		fv := v.Field(i)
+		if f.Tag.Get("fps") == "required" && isEmpty(fv) {
+			return fmt.Errorf("required element %s is missing", name)
+		}
+		if err := checkNested(fv, name+"."); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var packagePath = reflect.TypeOf(Amount{}).PkgPath()
+
+func checkNested(v reflect.Value, path string) error {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			return checkNested(v.Elem(), path)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if err := checkNested(v.Index(i), path); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		if v.Type().PkgPath() == packagePath {
+			return checkRequired(v, path)
+		}
+	}
+	return nil
+}
+
+func isEmpty(v reflect.Value) bool {
+	if z, ok := v.Interface().(interface{ IsZero() bool }); ok {
+		return z.IsZero()
+	}
+	return v.IsZero()
+}

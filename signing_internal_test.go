@@ -66,18 +66,6 @@ func TestAmountCheck(t *testing.T) {
 	require.Equal(t, "RefundAmount.Value", ve.Field)
 }
 
-// formatAmount writes 2 places whether it takes the cents path or
-// decimal's.
-func TestFormatAmount(t *testing.T) {
-	for in, want := range map[string]string{
-		"5": "5.00", "19.9": "19.90", "19.99": "19.99", "0.5": "0.50", "1.000": "1.00",
-		"-3.1": "-3.10", "1E2": "100.00", "12345678901234.56": "12345678901234.56",
-		"123456789012345678.5": "123456789012345678.50",
-	} {
-		require.Equal(t, want, formatAmount(decimal.RequireFromString(in)), in)
-	}
-}
-
 // sortParams orders by name in byte order (upper case first), then by
 // value, on both of its paths.
 func TestSortParams(t *testing.T) {

@@ -1,0 +1,382 @@
+package fps
+
+import (
+	"context"
+	"slices"
+
+	"github.com/shopspring/decimal"
+)
+
+// MaxCallerDescriptionLength is the longest CallerDescription FPS accepts.
+const MaxCallerDescriptionLength = 160
+
+// PayInput is the input of Pay (and, as ReserveInput, of Reserve). A zero
+// field is not sent.
+type PayInput struct {
+	// SenderTokenID is the buyer's token, from the pipeline's return URL
+	// (tokenID). Required.
+	SenderTokenID string
+	// RecipientTokenID is needed when the caller is not the recipient
+	// (marketplace).
+	RecipientTokenID string
+	// TransactionAmount is the amount to charge. Required.
+	TransactionAmount Amount
+	ChargeFeeTo       ChargeFeeTo
+	// CallerReference makes the call idempotent at FPS for 7 days. Required;
+	// see NewCallerReference.
+	CallerReference string
+	// CallerDescription is at most 160 characters.
+	CallerDescription        string
+	SenderDescription        string
+	DescriptorPolicy         DescriptorPolicy
+	TransactionTimeoutInMins int
+	MarketplaceFixedFee      Amount
+	// MarketplaceVariableFee is a percentage of the amount, 0 to 100.
+	MarketplaceVariableFee decimal.Decimal
+}
+
+func (in *PayInput) build(b *builder) {
+	b.required("SenderTokenId", in.SenderTokenID)
+	b.add("RecipientTokenId", in.RecipientTokenID)
+	b.amount("TransactionAmount", in.TransactionAmount, true)
+	enum(b, "ChargeFeeTo", in.ChargeFeeTo, ChargeFeeToCaller, ChargeFeeToRecipient)
+	b.callerReference(in.CallerReference)
+	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
+	b.amount("MarketplaceFixedFee", in.MarketplaceFixedFee, false)
+	b.percentage("MarketplaceVariableFee", in.MarketplaceVariableFee)
+}
+
+// charge writes the optional parameters every charging action shares.
+func (b *builder) charge(senderDescription, callerDescription string, p DescriptorPolicy, timeoutInMins int) {
+	b.text("SenderDescription", senderDescription, 0)
+	b.text("CallerDescription", callerDescription, MaxCallerDescriptionLength)
+	b.descriptorPolicy(p)
+	b.count("TransactionTimeoutInMins", timeoutInMins)
+}
+
+// TransactionOutput is the answer of the actions that create a
+// transaction: Pay, Reserve, Settle, Refund, FundPrepaid, SettleDebt and
+// WriteOffDebt. An answer without TransactionId or TransactionStatus is an
+// error.
+type TransactionOutput struct {
+	TransactionID     string            `xml:"TransactionId" fps:"required"`
+	TransactionStatus TransactionStatus `xml:"TransactionStatus" fps:"required"`
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
+}
+
+// PayOutput is the answer of Pay.
+type PayOutput = TransactionOutput
+
+// Pay charges the sender's token: SenderTokenID, TransactionAmount and
+// CallerReference are required. Credit card and bank payments answer
+// Pending first. A lost answer is resent with the same CallerReference,
+// which FPS answers with the first outcome.
+func (c *Client) Pay(ctx context.Context, in *PayInput, optFns ...func(*Options)) (*PayOutput, error) {
+	return invokeAction[PayOutput](ctx, c, "Pay", in, optFns)
+}
+
+// ReserveInput is the input of Reserve: the parameters of Pay.
+type ReserveInput PayInput
+
+func (in *ReserveInput) build(b *builder) { (*PayInput)(in).build(b) }
+
+// ReserveOutput is the answer of Reserve.
+type ReserveOutput = TransactionOutput
+
+// Reserve holds an amount on the sender's instrument, to be settled later
+// with Settle (or released with Cancel).
+func (c *Client) Reserve(ctx context.Context, in *ReserveInput, optFns ...func(*Options)) (*ReserveOutput, error) {
+	return invokeAction[ReserveOutput](ctx, c, "Reserve", in, optFns)
+}
+
+// SettleInput is the input of Settle.
+type SettleInput struct {
+	// ReserveTransactionID is the TransactionID of the Reserve. Required.
+	ReserveTransactionID string
+	// TransactionAmount is the amount to settle; zero settles the whole
+	// reserved amount.
+	TransactionAmount Amount
+}
+
+func (in *SettleInput) build(b *builder) {
+	b.required("ReserveTransactionId", in.ReserveTransactionID)
+	b.amount("TransactionAmount", in.TransactionAmount, false)
+}
+
+// reconcile learns whether a Settle whose answer was lost took effect: the
+// reserve moved on from Reserved. A credit card or bank reserve is Pending
+// (and may fail) before it is Reserved, so for those two statuses the
+// status history must show it was Reserved first.
+func (in *SettleInput) reconcile(ctx context.Context, c *Client, out any) (bool, error) {
+	id := in.ReserveTransactionID
+	st, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: id})
+	if err != nil {
+		return false, err
+	}
+	switch st.TransactionStatus {
+	case TransactionStatusReserved, TransactionStatusCancelled:
+		return false, nil
+	case TransactionStatusPending, TransactionStatusFailure:
+		tx, err := c.GetTransaction(ctx, &GetTransactionInput{TransactionID: id})
+		if err != nil {
+			return false, err
+		}
+		if !slices.ContainsFunc(tx.Transaction.StatusHistory, func(h StatusHistory) bool {
+			return h.TransactionStatus == TransactionStatusReserved
+		}) {
+			return false, nil
+		}
+	}
+	*out.(*SettleOutput) = SettleOutput{TransactionID: st.TransactionID, TransactionStatus: st.TransactionStatus, RequestID: st.RequestID}
+	return true, nil
+}
+
+// SettleOutput is the answer of Settle.
+type SettleOutput = TransactionOutput
+
+// Settle charges a reserved amount. Settle carries no CallerReference:
+// when an answer is lost it asks GetTransactionStatus (and, for a Pending
+// or failed reserve, GetTransaction's status history) whether the reserve
+// was settled before it sends again, and when that cannot be learned it
+// returns an error wrapping ErrOutcomeUnknown.
+func (c *Client) Settle(ctx context.Context, in *SettleInput, optFns ...func(*Options)) (*SettleOutput, error) {
+	return invokeAction[SettleOutput](ctx, c, "Settle", in, optFns)
+}
+
+// RefundInput is the input of Refund.
+type RefundInput struct {
+	// TransactionID is the transaction to refund. Required.
+	TransactionID string
+	// RefundAmount is the amount to refund; zero refunds everything.
+	RefundAmount Amount
+	// CallerReference is required, and must differ for each partial refund.
+	CallerReference         string
+	CallerDescription       string
+	MarketplaceRefundPolicy MarketplaceRefundPolicy
+}
+
+func (in *RefundInput) build(b *builder) {
+	b.required("TransactionId", in.TransactionID)
+	b.amount("RefundAmount", in.RefundAmount, false)
+	b.callerReference(in.CallerReference)
+	b.text("CallerDescription", in.CallerDescription, MaxCallerDescriptionLength)
+	enum(b, "MarketplaceRefundPolicy", in.MarketplaceRefundPolicy,
+		MarketplaceRefundMasterTxnOnly, MarketplaceRefundMarketplaceTxnOnly, MarketplaceRefundMasterAndMarketplaceTxn)
+}
+
+// RefundOutput is the answer of Refund.
+type RefundOutput = TransactionOutput
+
+// Refund gives back all or part of a transaction.
+func (c *Client) Refund(ctx context.Context, in *RefundInput, optFns ...func(*Options)) (*RefundOutput, error) {
+	return invokeAction[RefundOutput](ctx, c, "Refund", in, optFns)
+}
+
+// CancelInput is the input of Cancel.
+type CancelInput struct {
+	// TransactionID is the pending or reserved transaction. Required.
+	TransactionID string
+	Description   string
+}
+
+func (in *CancelInput) build(b *builder) {
+	b.required("TransactionId", in.TransactionID)
+	b.add("Description", in.Description)
+}
+
+// reconcile learns whether a Cancel whose answer was lost took effect.
+func (in *CancelInput) reconcile(ctx context.Context, c *Client, out any) (bool, error) {
+	st, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: in.TransactionID})
+	if err != nil {
+		return false, err
+	}
+	if st.TransactionStatus != TransactionStatusCancelled {
+		return false, nil
+	}
+	*out.(*CancelOutput) = CancelOutput{TransactionID: st.TransactionID, TransactionStatus: st.TransactionStatus, RequestID: st.RequestID}
+	return true, nil
+}
+
+// CancelOutput is the answer of Cancel; both fields are optional.
+type CancelOutput struct {
+	TransactionID     string            `xml:"TransactionId"`
+	TransactionStatus TransactionStatus `xml:"TransactionStatus"`
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
+}
+
+// Cancel cancels a pending transaction or releases a reserve. Like Settle,
+// it checks GetTransactionStatus after a lost answer before sending again.
+func (c *Client) Cancel(ctx context.Context, in *CancelInput, optFns ...func(*Options)) (*CancelOutput, error) {
+	return invokeAction[CancelOutput](ctx, c, "Cancel", in, optFns)
+}
+
+// CancelTokenInput is the input of CancelToken.
+type CancelTokenInput struct {
+	TokenID    string // required
+	ReasonText string
+}
+
+func (in *CancelTokenInput) build(b *builder) {
+	b.required("TokenId", in.TokenID)
+	b.add("ReasonText", in.ReasonText)
+}
+
+// CancelTokenOutput is the answer of CancelToken: only the request id.
+type CancelTokenOutput struct {
+	// RequestID identifies the request at FPS.
+	RequestID string `xml:"-"`
+}
+
+// CancelToken cancels a token the caller installed.
+func (c *Client) CancelToken(ctx context.Context, in *CancelTokenInput, optFns ...func(*Options)) (*CancelTokenOutput, error) {
+	return invokeAction[CancelTokenOutput](ctx, c, "CancelToken", in, optFns)
+}
+
+// FundPrepaidInput is the input of FundPrepaid.
+type FundPrepaidInput struct {
+	SenderTokenID            string // required
+	PrepaidInstrumentID      string // required
+	FundingAmount            Amount // required
+	CallerReference          string // required
+	SenderDescription        string
+	CallerDescription        string
+	DescriptorPolicy         DescriptorPolicy
+	TransactionTimeoutInMins int
+}
+
+func (in *FundPrepaidInput) build(b *builder) {
+	b.required("SenderTokenId", in.SenderTokenID)
+	b.required("PrepaidInstrumentId", in.PrepaidInstrumentID)
+	b.amount("FundingAmount", in.FundingAmount, true)
+	b.callerReference(in.CallerReference)
+	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
+}
+
+// FundPrepaidOutput is the answer of FundPrepaid.
+type FundPrepaidOutput = TransactionOutput
+
+// FundPrepaid adds funds to a prepaid instrument.
+func (c *Client) FundPrepaid(ctx context.Context, in *FundPrepaidInput, optFns ...func(*Options)) (*FundPrepaidOutput, error) {
+	return invokeAction[FundPrepaidOutput](ctx, c, "FundPrepaid", in, optFns)
+}
+
+// SettleDebtInput is the input of SettleDebt.
+type SettleDebtInput struct {
+	SenderTokenID            string // required
+	CreditInstrumentID       string // required
+	SettlementAmount         Amount // required
+	CallerReference          string // required
+	SenderDescription        string
+	CallerDescription        string
+	DescriptorPolicy         DescriptorPolicy
+	TransactionTimeoutInMins int
+}
+
+func (in *SettleDebtInput) build(b *builder) {
+	b.required("SenderTokenId", in.SenderTokenID)
+	b.required("CreditInstrumentId", in.CreditInstrumentID)
+	b.amount("SettlementAmount", in.SettlementAmount, true)
+	b.callerReference(in.CallerReference)
+	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
+}
+
+// SettleDebtOutput is the answer of SettleDebt.
+type SettleDebtOutput = TransactionOutput
+
+// SettleDebt charges the sender for the debt of a credit instrument.
+func (c *Client) SettleDebt(ctx context.Context, in *SettleDebtInput, optFns ...func(*Options)) (*SettleDebtOutput, error) {
+	return invokeAction[SettleDebtOutput](ctx, c, "SettleDebt", in, optFns)
+}
+
+// WriteOffDebtInput is the input of WriteOffDebt.
+type WriteOffDebtInput struct {
+	CreditInstrumentID string // required
+	AdjustmentAmount   Amount // required
+	CallerReference    string // required
+	CallerDescription  string
+}
+
+func (in *WriteOffDebtInput) build(b *builder) {
+	b.required("CreditInstrumentId", in.CreditInstrumentID)
+	b.amount("AdjustmentAmount", in.AdjustmentAmount, true)
+	b.callerReference(in.CallerReference)
+	b.text("CallerDescription", in.CallerDescription, MaxCallerDescriptionLength)
+}
+
+// WriteOffDebtOutput is the answer of WriteOffDebt.
+type WriteOffDebtOutput = TransactionOutput
+
+// WriteOffDebt forgives all or part of the debt of a credit instrument.
+func (c *Client) WriteOffDebt(ctx context.Context, in *WriteOffDebtInput, optFns ...func(*Options)) (*WriteOffDebtOutput, error) {
+	return invokeAction[WriteOffDebtOutput](ctx, c, "WriteOffDebt", in, optFns)
+}
+
+// InstallPaymentInstructionInput is the input of InstallPaymentInstruction.
+type InstallPaymentInstructionInput struct {
+	PaymentInstruction string    // required: GateKeeper text
+	TokenFriendlyName  string    //
+	CallerReference    string    // required
+	TokenType          TokenType // required
+	PaymentReason      string
+}
+
+func (in *InstallPaymentInstructionInput) build(b *builder) {
+	b.required("PaymentInstruction", in.PaymentInstruction)
+	b.add("TokenFriendlyName", in.TokenFriendlyName)
+	b.callerReference(in.CallerReference)
+	if in.TokenType == "" {
+		b.fail("TokenType", "is required")
+	}
+	enum(b, "TokenType", in.TokenType, TokenTypeSingleUse, TokenTypeMultiUse, TokenTypeRecurring, TokenTypeUnrestricted)
+	b.add("PaymentReason", in.PaymentReason)
+}
+
+// InstallPaymentInstructionOutput is the answer of InstallPaymentInstruction.
+type InstallPaymentInstructionOutput struct {
+	TokenID string `xml:"TokenId" fps:"required"`
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
+}
+
+// InstallPaymentInstruction installs a token from a GateKeeper payment
+// instruction, typically the caller's own recipient token.
+func (c *Client) InstallPaymentInstruction(ctx context.Context, in *InstallPaymentInstructionInput, optFns ...func(*Options)) (*InstallPaymentInstructionOutput, error) {
+	return invokeAction[InstallPaymentInstructionOutput](ctx, c, "InstallPaymentInstruction", in, optFns)
+}
+
+// CancelSubscriptionAndRefundInput is the input of
+// CancelSubscriptionAndRefund.
+type CancelSubscriptionAndRefundInput struct {
+	SubscriptionID string // required
+	RefundAmount   Amount
+	// CallerReference is required when RefundAmount is given.
+	CallerReference string
+	CancelReason    string
+}
+
+func (in *CancelSubscriptionAndRefundInput) build(b *builder) {
+	b.required("SubscriptionId", in.SubscriptionID)
+	b.amount("RefundAmount", in.RefundAmount, false)
+	if in.RefundAmount.IsZero() {
+		b.text("CallerReference", in.CallerReference, MaxCallerReferenceLength)
+	} else {
+		b.callerReference(in.CallerReference)
+	}
+	b.add("CancelReason", in.CancelReason)
+}
+
+// CancelSubscriptionAndRefundOutput is the answer of
+// CancelSubscriptionAndRefund.
+type CancelSubscriptionAndRefundOutput struct {
+	RefundTransactionID string `xml:"RefundTransactionId"`
+	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
+	RequestID string `xml:"-"`
+}
+
+// CancelSubscriptionAndRefund cancels a subscription and refunds
+// RefundAmount, when given.
+func (c *Client) CancelSubscriptionAndRefund(ctx context.Context, in *CancelSubscriptionAndRefundInput, optFns ...func(*Options)) (*CancelSubscriptionAndRefundOutput, error) {
+	return invokeAction[CancelSubscriptionAndRefundOutput](ctx, c, "CancelSubscriptionAndRefund", in, optFns)
+}

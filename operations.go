@@ -1,0 +1,451 @@
+package fps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go"
+	"github.com/shopspring/decimal"
+)
+
+// ServiceID names FPS in *smithy.OperationError.
+const ServiceID = "FPS"
+
+// timestampLayout is the Timestamp format of API calls: ISO 8601, UTC.
+const timestampLayout = "2006-01-02T15:04:05Z"
+
+// ErrOutcomeUnknown is wrapped by the error of a call whose answer was lost
+// (a network error after the request may have been sent, an HTTP 5xx, or a
+// 2xx answer that could not be read) when what happened at FPS could not
+// be learned. The call may have taken effect; MayHaveMoved says whether
+// money may have moved. For an action that carries a CallerReference,
+// sending the same input again (within 7 days) is safe: FPS answers with
+// the first outcome. For Settle and Cancel, ask GetTransactionStatus.
+var ErrOutcomeUnknown = errors.New("fps: outcome unknown")
+
+// MayHaveMoved reports whether err, returned by a call of this package,
+// leaves open that money moved (or was reserved) at FPS: the outcome of a
+// money-moving action (Pay, Reserve, Settle, Refund, FundPrepaid,
+// SettleDebt, WriteOffDebt, CancelSubscriptionAndRefund) is unknown. It is
+// false for validation errors and for definite error answers of FPS.
+func MayHaveMoved(err error) bool {
+	var ce *callError
+	return errors.As(err, &ce) && ce.mayHaveMoved
+}
+
+// callError is the error of a call after its last attempt.
+type callError struct {
+	err          error
+	attempts     int
+	effect       effect
+	mayHaveMoved bool
+}
+
+// Error says what failed and whether money may have moved.
+func (e *callError) Error() string {
+	msg := e.err.Error()
+	if e.attempts > 1 {
+		msg += fmt.Sprintf(" (after %d attempts)", e.attempts)
+	}
+	switch {
+	case e.mayHaveMoved:
+		msg += "; money may have moved"
+	case e.effect == movesMoney:
+		msg += "; no money moved"
+	}
+	return msg
+}
+
+// Unwrap returns the error of the last attempt.
+func (e *callError) Unwrap() error { return e.err }
+
+// effect says what an action changes at FPS.
+type effect int
+
+const (
+	readsOnly    effect = iota // retried freely
+	changesState               // CancelToken, InstallPaymentInstruction, Cancel
+	movesMoney                 // may charge, hold, credit or adjust a balance
+)
+
+var actionEffects = map[string]effect{
+	"Pay": movesMoney, "Reserve": movesMoney, "Settle": movesMoney, "Refund": movesMoney,
+	"FundPrepaid": movesMoney, "SettleDebt": movesMoney, "WriteOffDebt": movesMoney,
+	"CancelSubscriptionAndRefund": movesMoney,
+	"Cancel":                      changesState, "CancelToken": changesState, "InstallPaymentInstruction": changesState,
+}
+
+// reconciler is an input whose action carries no CallerReference (Settle,
+// Cancel): after a lost answer it learns from FPS whether the action took
+// effect. done means it did, and out holds the derived answer.
+type reconciler interface {
+	reconcile(ctx context.Context, c *Client, out any) (done bool, err error)
+}
+
+// input is the typed input of one action: build checks it and writes its
+// parameters.
+type input interface{ build(*builder) }
+
+// invokeAction checks in, then runs action through the request engine and
+// returns its decoded output.
+func invokeAction[O any, I any, PI interface {
+	*I
+	input
+}](ctx context.Context, c *Client, action string, in PI, optFns []func(*Options)) (*O, error) {
+	if in == nil {
+		in = new(I)
+	}
+	var b builder
+	in.build(&b)
+	if b.err != nil {
+		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: action, Err: b.err}
+	}
+	out := new(O)
+	r, _ := any(in).(reconciler)
+	if err := c.invoke(ctx, action, b.params, out, r, optFns); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// maxAttemptsRetryer overrides the attempt count of a retryer for one call.
+type maxAttemptsRetryer struct {
+	aws.RetryerV2
+	n int
+}
+
+// MaxAttempts returns the per-call attempt count.
+func (r maxAttemptsRetryer) MaxAttempts() int { return r.n }
+
+// invoke is the request engine: it sends action with params, one signed
+// POST per attempt, retries through the Retryer, and decodes a success
+// answer into out. For an action without CallerReference, r learns what
+// happened after a lost answer before anything is sent again.
+func (c *Client) invoke(ctx context.Context, action string, params []Param, out any, r reconciler, optFns []func(*Options)) error {
+	opts := c.options.Copy()
+	for _, fn := range optFns {
+		fn(&opts)
+	}
+	call := &Client{options: opts, api: c.api, cbui: c.cbui}
+	retryer := opts.Retryer
+	if opts.MaxAttempts > 0 && opts.MaxAttempts != retryer.MaxAttempts() {
+		retryer = maxAttemptsRetryer{retryer, opts.MaxAttempts}
+	}
+	eff := actionEffects[action]
+	fail := func(err error, attempts int, unknown bool) error {
+		if unknown && eff != readsOnly {
+			err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		}
+		return &smithy.OperationError{ServiceID: ServiceID, OperationName: action,
+			Err: &callError{err: err, attempts: attempts, effect: eff, mayHaveMoved: unknown && eff == movesMoney}}
+	}
+	var retryRelease func(error) error
+	unknown := false // whether the last answer was lost
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil { // nothing of this attempt was sent
+			return fail(err, attempt-1, unknown)
+		}
+		release, err := retryer.GetAttemptToken(ctx)
+		if err != nil {
+			return fail(err, attempt-1, unknown)
+		}
+		res := call.attempt(ctx, action, params, out)
+		_ = release(res.err)
+		if res.err == nil {
+			if retryRelease != nil {
+				_ = retryRelease(nil)
+			}
+			call.logAttempt(ctx, action, attempt, res, "success")
+			return nil
+		}
+		unknown = eff != readsOnly && lostAnswer(res.err)
+		if unknown && r != nil {
+			done, rerr := r.reconcile(ctx, call, out)
+			switch {
+			case rerr != nil:
+				call.logAttempt(ctx, action, attempt, res, "outcome unknown")
+				return fail(fmt.Errorf("%w; checking the outcome failed: %w", res.err, rerr), attempt, true)
+			case done:
+				call.logAttempt(ctx, action, attempt, res, "answer lost, took effect")
+				return nil
+			}
+			unknown = false // it did not take effect: sending again is safe
+		}
+		if ctx.Err() != nil || attempt >= retryer.MaxAttempts() || !retryer.IsErrorRetryable(res.err) {
+			call.logAttempt(ctx, action, attempt, res, "error")
+			return fail(res.err, attempt, unknown)
+		}
+		delay, derr := retryer.RetryDelay(attempt, res.err)
+		if derr != nil {
+			call.logAttempt(ctx, action, attempt, res, "error")
+			return fail(res.err, attempt, unknown)
+		}
+		if retryRelease, err = retryer.GetRetryToken(ctx, res.err); err != nil {
+			call.logAttempt(ctx, action, attempt, res, "error")
+			return fail(res.err, attempt, unknown)
+		}
+		call.logAttempt(ctx, action, attempt, res, "retry")
+		if err := sleep(ctx, delay); err != nil {
+			return fail(fmt.Errorf("%w (while waiting to retry after: %w)", err, res.err), attempt, unknown)
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// sendError is a failure to send a request or to read its answer.
+type sendError struct {
+	err error
+	// sent is false when the request certainly never reached the server.
+	sent     bool
+	canceled bool
+}
+
+// Error implements error.
+func (e *sendError) Error() string { return "fps: send request: " + e.err.Error() }
+
+// Unwrap returns the transport error.
+func (e *sendError) Unwrap() error { return e.err }
+
+// ConnectionError marks the error retryable for aws/retry, unless the
+// context ended.
+func (e *sendError) ConnectionError() bool { return !e.canceled }
+
+// CanceledError tells aws/retry not to retry a cancelled call.
+func (e *sendError) CanceledError() bool { return e.canceled }
+
+// lostAnswer reports whether err leaves open that the request took effect:
+// it may have been sent and no definite answer came back (a network error,
+// HTTP 5xx or InternalError, an unreadable 2xx answer).
+func lostAnswer(err error) bool {
+	var se *sendError
+	var ae *APIError
+	var de *smithy.DeserializationError
+	switch {
+	case errors.As(err, &se):
+		return se.sent
+	case errors.As(err, &ae):
+		return ae.StatusCode >= 500 || ae.Code == ErrCodeInternalError
+	default:
+		return errors.As(err, &de)
+	}
+}
+
+// attemptResult is what one attempt learned.
+type attemptResult struct {
+	status    int
+	requestID string
+	duration  time.Duration
+	err       error
+}
+
+// requestBody returns the signed form body of one attempt: params with
+// Action, Version and a fresh Timestamp, canonical, then the Signature.
+func (c *Client) requestBody(ctx context.Context, action string, params []Param) (string, error) {
+	var buf [24]Param // 3 added here, 3 in signedQuery
+	p := append(buf[:0:max(len(buf), len(params)+6)], params...)
+	p = append(p,
+		Param{"Action", action},
+		Param{"Version", c.options.APIVersion},
+		Param{"Timestamp", c.now().UTC().Format(timestampLayout)},
+	)
+	return c.signedQuery(ctx, http.MethodPost, c.api, apiDialect, p)
+}
+
+// attempt signs params with a fresh Timestamp, POSTs them and decodes the
+// answer.
+func (c *Client) attempt(ctx context.Context, action string, params []Param, out any) (res attemptResult) {
+	start := time.Now()
+	defer func() { res.duration = time.Since(start) }()
+	body, err := c.requestBody(ctx, action, params)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api.String(), strings.NewReader(body))
+	if err != nil {
+		res.err = err
+		return res
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	resp, err := c.options.HTTPClient.Do(req)
+	if err != nil {
+		var op *net.OpError
+		notSent := errors.As(err, &op) && op.Op == "dial"
+		res.err = &sendError{err: err, sent: !notSent, canceled: ctx.Err() != nil}
+		return res
+	}
+	defer resp.Body.Close()
+	res.status = resp.StatusCode
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		res.err = &sendError{err: fmt.Errorf("read answer: %w", err), sent: true, canceled: ctx.Err() != nil}
+		return res
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		ae := decodeAPIError(resp.StatusCode, data)
+		res.requestID, res.err = ae.RequestID, ae
+		return res
+	}
+	if len(data) > maxResponseBytes {
+		res.err = &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: body exceeds %d bytes", action, maxResponseBytes)}
+		return res
+	}
+	reflect.ValueOf(out).Elem().SetZero()
+	res.err = decodeResult(action, data, out)
+	if f := requestIDField(out); f.IsValid() {
+		res.requestID = f.String()
+	}
+	return res
+}
+
+// logAttempt writes one record per attempt. Nothing secret is in it: the
+// body, the signature and the access key are never logged.
+func (c *Client) logAttempt(ctx context.Context, action string, attempt int, res attemptResult, outcome string) {
+	l := c.options.Logger
+	if l == nil {
+		return
+	}
+	level := slog.LevelDebug
+	attrs := []slog.Attr{
+		slog.String("action", action),
+		slog.Int("attempt", attempt),
+		slog.Int("http_status", res.status),
+		slog.String("request_id", res.requestID),
+		slog.Duration("duration", res.duration),
+		slog.String("outcome", outcome),
+	}
+	if res.err != nil {
+		level = slog.LevelWarn
+		var ae *APIError
+		if errors.As(res.err, &ae) {
+			attrs = append(attrs, slog.String("error_code", ae.Code))
+		}
+		attrs = append(attrs, slog.String("error", res.err.Error()))
+	}
+	l.LogAttrs(ctx, level, "fps: attempt", attrs...)
+}
+
+// builder collects the parameters of one request and the first input
+// error. A zero value is never sent.
+type builder struct {
+	params []Param
+	err    error
+}
+
+func (b *builder) fail(field, rule string, args ...any) {
+	if b.err == nil {
+		b.err = invalid(field, rule, args...)
+	}
+}
+
+// add sends name=value unless value is empty.
+func (b *builder) add(name, value string) {
+	if value != "" {
+		if b.params == nil {
+			b.params = make([]Param, 0, 16)
+		}
+		b.params = append(b.params, Param{name, value})
+	}
+}
+
+// required sends name=value and refuses an empty value.
+func (b *builder) required(name, value string) {
+	if value == "" {
+		b.fail(name, "is required")
+	}
+	b.add(name, value)
+}
+
+// text sends an optional value of at most max characters (0: no limit).
+func (b *builder) text(name, value string, max int) {
+	if n := utf8.RuneCountInString(value); max > 0 && n > max {
+		b.fail(name, "must be at most %d characters, got %d", max, n)
+	}
+	b.add(name, value)
+}
+
+func (b *builder) callerReference(value string) {
+	if err := checkCallerReference("CallerReference", value); err != nil && b.err == nil {
+		b.err = err
+	}
+	b.add("CallerReference", value)
+}
+
+// amount sends prefix.Value and prefix.CurrencyCode (USD when not given).
+func (b *builder) amount(prefix string, a Amount, required bool) {
+	if a.IsZero() {
+		if required {
+			b.fail(prefix+".Value", "is required")
+		}
+		return
+	}
+	if err := a.check(prefix); err != nil && b.err == nil {
+		b.err = err
+	}
+	b.add(prefix+".Value", formatAmount(a.Value))
+	b.add(prefix+".CurrencyCode", a.Currency())
+}
+
+func (b *builder) count(name string, v int) {
+	if v < 0 {
+		b.fail(name, "must not be negative, got %d", v)
+	}
+	if v > 0 {
+		b.add(name, strconv.Itoa(v))
+	}
+}
+
+func (b *builder) time(name string, t time.Time) {
+	if !t.IsZero() {
+		b.add(name, t.UTC().Format(timestampLayout))
+	}
+}
+
+func (b *builder) percentage(name string, d decimal.Decimal) {
+	if d.IsZero() {
+		return
+	}
+	if d.IsNegative() || d.GreaterThan(decimal.NewFromInt(100)) {
+		b.fail(name, "must be a percentage from 0 to 100, got %s", d.String())
+	}
+	b.add(name, d.String())
+}
+
+// enum sends an optional value that must be one of allowed.
+func enum[T ~string](b *builder, name string, v T, allowed ...T) {
+	if v == "" {
+		return
+	}
+	for _, a := range allowed {
+		if v == a {
+			b.add(name, string(v))
+			return
+		}
+	}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	b.fail(name, "must be one of %s, got %q", strings.Join(names, ", "), string(v))
+}
