@@ -7,6 +7,15 @@
 // Commands:
 //
 //	sandbox   run the FPS simulator (API, Co-Branded UI, certificates) until interrupted
+//	link      print a signed Co-Branded UI pipeline URL
+//	verify    check the signature of a return URL or an IPN, and say why it fails
+//	call      run an FPS action with Name=Value parameters and print the answer
+//
+// link, verify --remote and call read credentials the way the AWS tools
+// do: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --access-key and
+// --secret-key). They use the Sandbox environment unless --production is
+// given; --api-endpoint, --cbui-endpoint and --ca-file point them at
+// "fps sandbox".
 //
 // Run "fps <command> --help" for the flags of a command.
 package main
@@ -31,6 +40,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"sandbox", "run the FPS simulator (API, Co-Branded UI, certificates) until interrupted", runSandbox},
+		{"link", "print a signed Co-Branded UI pipeline URL", runLink},
+		{"verify", "check the signature of a return URL or an IPN, and say why it fails", runVerify},
+		{"call", "run an FPS action with Name=Value parameters and print the answer", runCall},
 	}
 }
 
