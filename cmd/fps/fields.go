@@ -176,9 +176,10 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // printFields writes the fields of the struct v as "Name: value" lines,
-// named as FPS names them (the xml tag), nested names joined with "." and
-// list entries numbered from 1. Empty strings, zero times and maps are
-// left out; an Amount prints as "USD 1.00".
+// named as FPS names them (the xml tag, or the Go name with "ID" spelt
+// "Id"), nested names joined with "." and list entries numbered from 1.
+// Empty strings, zero times and maps are left out; an Amount prints as
+// "USD 1.00" and a time in UTC.
 func printFields(w io.Writer, v any) {
 	printValue(w, "", reflect.Indirect(reflect.ValueOf(v)))
 }
@@ -193,7 +194,7 @@ func printValue(w io.Writer, name string, v reflect.Value) {
 		fmt.Fprintf(w, "%s: %s\n", name, v.Interface().(decimal.Decimal))
 	case v.Type() == timeType:
 		if t := v.Interface().(time.Time); !t.IsZero() {
-			fmt.Fprintf(w, "%s: %s\n", name, t.Format(time.RFC3339))
+			fmt.Fprintf(w, "%s: %s\n", name, t.UTC().Format(time.RFC3339))
 		}
 	case v.Kind() == reflect.Struct:
 		t := v.Type()
@@ -202,7 +203,7 @@ func printValue(w io.Writer, name string, v reflect.Value) {
 			if !f.IsExported() {
 				continue
 			}
-			fname := f.Name
+			fname := wireName(f.Name)
 			if tag, _, _ := strings.Cut(f.Tag.Get("xml"), ","); tag != "" && tag != "-" {
 				fname = tag
 			}

@@ -30,14 +30,14 @@ func TestVerifyReturn(t *testing.T) {
 			f := fieldsOf(r.out)
 			require.Equal(t, "return", f["Kind"])
 			require.Equal(t, "https://shop.example/return", f["Endpoint"])
-			require.Equal(t, ret.Query().Get("tokenID"), f["TokenID"])
+			require.Equal(t, ret.Query().Get("tokenID"), f["TokenId"])
 			require.Equal(t, "SC", f["Status"])
 			require.Equal(t, "order-ret", f["CallerReference"])
 
 			// The query alone, from stdin, with the endpoint given.
 			r = verifyCmd(t, strings.NewReader(ret.RawQuery+"\n"), append(flags, "--endpoint", "https://shop.example/return")...)
 			require.Equal(t, 0, r.code, r.out+r.errOut)
-			require.Equal(t, ret.Query().Get("tokenID"), fieldsOf(r.out)["TokenID"])
+			require.Equal(t, ret.Query().Get("tokenID"), fieldsOf(r.out)["TokenId"])
 
 			// Registered elsewhere: the signature covers host and path.
 			r = verifyCmd(t, nil, append(flags, "--endpoint", "https://shop.example/other", ret.String())...)
@@ -100,7 +100,7 @@ func TestVerifyIPN(t *testing.T) {
 			f := fieldsOf(r.out)
 			require.Equal(t, "ipn", f["Kind"])
 			require.Equal(t, "TransactionStatus", f["Type"])
-			require.Equal(t, q.Get("transactionId"), f["TransactionID"])
+			require.Equal(t, q.Get("transactionId"), f["TransactionId"])
 			require.Equal(t, "order-ipn", f["CallerReference"])
 			require.Equal(t, "USD 7.25", f["TransactionAmount"])
 			require.Equal(t, "Success", f["TransactionStatus"])
