@@ -13,6 +13,7 @@ import (
 
 const callUsage = `
 Usage: fps call [flags] ACTION [Name=Value...]
+       fps call ACTION --help
 
 Runs one FPS action with its parameters, named as FPS names them
 (TransactionAmount.Value, SenderTokenId, ...), and prints the decoded
@@ -112,6 +113,12 @@ func runCall(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if act == nil {
 		fmt.Fprintf(stderr, "fps call: unknown action %q (fps call --help lists them)\n", name)
 		return 2
+	}
+	for _, a := range fs.Args()[1:] {
+		if a == "-h" || a == "-help" || a == "--help" {
+			fmt.Fprintf(stderr, "Usage: fps call [flags] %s [Name=Value...]\n\nParameters: %s\n", act.name, paramNames(act.input))
+			return 0
+		}
 	}
 	_, params, err := nameValues(fs.Args()[1:])
 	if err == nil {

@@ -214,6 +214,10 @@ func TestSubcommandHelp(t *testing.T) {
 	r := fpsCmd(t, "call", "--help")
 	require.Contains(t, r.errOut, "GetRecipientVerificationStatus\n      RecipientTokenId\n")
 
+	r = fpsCmd(t, "call", "Settle", "--help")
+	require.Equal(t, 0, r.code)
+	require.Contains(t, r.errOut, "Parameters: ReserveTransactionId TransactionAmount.Value TransactionAmount.CurrencyCode\n")
+
 	r = fpsCmd(t, "help")
 	require.Equal(t, 0, r.code)
 	for _, name := range []string{"sandbox", "link", "verify", "call"} {
