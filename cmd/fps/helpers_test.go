@@ -74,7 +74,7 @@ func (s *sim) link(t *testing.T, pipeline string, fields ...string) string {
 	return strings.TrimSpace(r.out)
 }
 
-// token makes a buyer approve a SingleUse pipeline paying with method and
+// approved makes a buyer approve a SingleUse pipeline paying with method and
 // returns the signed return URL.
 func (s *sim) approved(t *testing.T, ref, amount, method string) *url.URL {
 	t.Helper()

@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -184,4 +189,34 @@ func TestVerifyUsageErrors(t *testing.T) {
 	r = verifyCmd(t, nil, "--pin", "https://fps.amazonaws.com/cert.pem", "https://shop.example/return?a=b")
 	require.Equal(t, 2, r.code)
 	require.Contains(t, r.errOut, "certURL=keyfile.pem")
+}
+
+// TestVerifyPinnedSimulatorKey pins the simulator's key, written as a
+// PKCS#1 "RSA PUBLIC KEY": no certificate is fetched, so neither
+// --allow-host nor --ca-file is needed.
+func TestVerifyPinnedSimulatorKey(t *testing.T) {
+	s := newSim(t)
+	ret := s.approved(t, "order-pin", "1.00", "ABT")
+	keyFile := filepath.Join(t.TempDir(), "sim.pem")
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{
+		Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(s.PublicKey())}), 0o600))
+
+	r := verifyCmd(t, nil, "--pin", s.CertificateURL()+"="+keyFile, ret.String())
+	require.Equal(t, 0, r.code, r.out+r.errOut)
+	require.Equal(t, "SA", fieldsOf(r.out)["Status"])
+
+	// A key that is not the signer's.
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKIXPublicKey(&other.PublicKey)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600))
+	r = verifyCmd(t, nil, "--pin", s.CertificateURL()+"="+keyFile, ret.String())
+	require.Equal(t, 1, r.code)
+	require.Equal(t, "invalid: signature does not match\n", r.out)
+
+	require.NoError(t, os.WriteFile(keyFile, []byte("not PEM"), 0o600))
+	r = verifyCmd(t, nil, "--pin", s.CertificateURL()+"="+keyFile, ret.String())
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.errOut, "no PEM block")
 }
