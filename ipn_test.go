@@ -2,13 +2,11 @@ package fps_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,10 +14,10 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/testdb"
 	"github.com/fpskit/fps/store"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
-	_ "modernc.org/sqlite"
 )
 
 func TestParseNotification(t *testing.T) {
@@ -223,10 +221,7 @@ func TestIPNHandlerRacingDeliveriesProcessedOnce(t *testing.T) {
 	stores := map[string]func(t *testing.T) listingStore{
 		"memory": func(t *testing.T) listingStore { return store.NewMemory() },
 		"sqlite": func(t *testing.T) listingStore {
-			db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "fps.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
-			require.NoError(t, err)
-			t.Cleanup(func() { db.Close() })
-			s, err := store.NewSQL(context.Background(), db, store.SQLite)
+			s, err := store.NewSQL(context.Background(), testdb.SQLite(t), store.SQLite)
 			require.NoError(t, err)
 			return s
 		},
