@@ -2,13 +2,17 @@ package fps_test
 
 import (
 	"context"
+	"crypto/rsa"
+	"encoding/pem"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,6 +153,7 @@ type shop struct {
 	answers      map[string][]string  // IPN body → the handler's own answers, in order
 	failFirst    int                  // deliveries of each body answered 503 after the handler ran
 	returnHooked int
+	log          strings.Builder // what the handlers logged
 }
 
 func newShop(t *testing.T, v fps.Verifier, st listingStore, failFirst int) *shop {
@@ -160,13 +165,31 @@ func newShop(t *testing.T, v fps.Verifier, st listingStore, failFirst int) *shop
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	sh.URL = srv.URL
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&sh.mu, &sh.log}, nil))
 	mux.Handle("/return", &fps.ReturnHandler{
-		Verifier: v, Endpoint: sh.URL + "/return", Orders: sh.lookup, Transaction: sh.transaction,
+		Verifier: v, Endpoint: sh.URL + "/return", Orders: sh.lookup, Transaction: sh.transaction, Logger: logger,
 	})
 	mux.Handle("/ipn", sh.flaky(&fps.IPNHandler{
-		Verifier: v, Endpoint: sh.URL + "/ipn", Store: st, Orders: sh.lookup, Callback: sh.callback,
+		Verifier: v, Endpoint: sh.URL + "/ipn", Store: st, Orders: sh.lookup, Callback: sh.callback, Logger: logger,
 	}))
 	return sh
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (sh *shop) logged() string {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.log.String()
 }
 
 // addOrder records an order; more references (refunds) may point to it.
@@ -417,4 +440,203 @@ func checkout(t *testing.T, st listingStore, verifierName string) {
 		}
 		require.Equal(t, "CC", n.PaymentMethod)
 	}
+}
+
+// attackerAccount is a second merchant account at the simulator: the
+// attacker's own shop, whose genuinely signed messages it sends to the
+// victim (Wang et al., "How to Shop for Free Online").
+var attackerAccount = fpstest.Account{
+	AccessKeyID:     "AKIAFPSTESTATTACKER0",
+	SecretAccessKey: "fpstest/ATTACKER/secret+key/not+a+real+secret",
+	Name:            "Attacker's Shop",
+	Email:           "attacker@example.com",
+}
+
+// attackerPays makes the attacker's account pay amount with
+// callerReference ref (the buyer approving by ABT, so it succeeds at once)
+// while its IPNs go to ipnURL.
+func attackerPays(t *testing.T, s *fpstest.Server, ipnURL, ref, amount string) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, s.SetIPNURL(attackerAccount.AccessKeyID, ipnURL))
+	c := s.Client(t, func(o *fps.Options) {
+		o.Credentials = fps.StaticCredentials(attackerAccount.AccessKeyID, attackerAccount.SecretAccessKey)
+	})
+	pipelineURL, err := c.PipelineURL(ctx, &fps.SingleUsePipeline{
+		PipelineCommon:    fps.PipelineCommon{ReturnURL: "https://attacker.example/return", CallerReference: ref},
+		TransactionAmount: decimal.RequireFromString(amount),
+	})
+	require.NoError(t, err)
+	ret, err := s.Buy(ctx, pipelineURL, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
+	require.NoError(t, err)
+	res, err := c.Purchase(ctx, decimal.RequireFromString(amount), fps.PurchaseOptions{TokenID: ret.Query().Get("tokenID"), CallerReference: ref})
+	require.NoError(t, err)
+	require.Equal(t, fps.TransactionStatusSuccess, res.TransactionStatus)
+}
+
+// answeredBySimulator waits until the simulator delivered to ipnURL and
+// returns the status of the first attempt.
+func answeredBySimulator(t *testing.T, s *fpstest.Server, ipnURL string) int {
+	t.Helper()
+	var code int
+	require.Eventually(t, func() bool {
+		for _, d := range s.Deliveries() {
+			if d.URL == ipnURL && d.StatusCode != 0 {
+				code = d.StatusCode
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond)
+	return code
+}
+
+// attackerServer is the attacker's https server: its TLS certificate is
+// one the shop trusts (as a real attacker's would be, from a public CA),
+// and it serves, as PKICert.pem, a self-signed certificate of the
+// attacker's signing key.
+type attackerServer struct {
+	srv     *httptest.Server
+	key     *rsa.PrivateKey
+	fetches atomic.Int64
+}
+
+func newAttackerServer(t *testing.T, s *fpstest.Server) *attackerServer {
+	a := &attackerServer{key: testKey2(t)}
+	self, _ := newCA(t, "fps.amazonaws.com", a.key)
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: self.Raw})
+	a.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.fetches.Add(1)
+		w.Write(certPEM)
+	}))
+	a.srv.TLS = s.ServerTLSConfig()
+	a.srv.StartTLS()
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+func (a *attackerServer) host() string { return a.srv.Listener.Addr().String() }
+func (a *attackerServer) certURL(string) string {
+	return a.srv.URL + "/certs/attacker/PKICert.pem"
+}
+
+// TestRefusalsEndToEnd sends the shop what an attacker could: a tampered
+// return URL, genuinely signed IPNs of the attacker's own payments (for an
+// order the shop never started, and a cheap payment under the reference
+// of an expensive order), and messages signed with the attacker's key
+// whose certificateUrl points to the attacker's https server. Each is
+// refused, the hook and the callback never run, nothing is stored.
+func TestRefusalsEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	s := fpstest.NewServer(t, fpstest.WithAccount(fpstest.DefaultAccount()), fpstest.WithAccount(attackerAccount),
+		fpstest.WithIPNRetry(300*time.Millisecond, 100*time.Millisecond))
+	c := s.Client(t)
+	evil := newAttackerServer(t, s)
+
+	// forged signs params with the attacker's key, certificateUrl on the
+	// attacker's server.
+	forged := func(method, endpoint string, params url.Values) string {
+		return sign(t, evil.key, method, endpoint, evil.certURL("good"), params)
+	}
+	type attack struct {
+		name string
+		// run attacks sh (whose order ref is 12.50 USD) and returns the
+		// HTTP status the shop answered.
+		run    func(t *testing.T, sh *shop, ref string) int
+		status int
+		// reason the shop gives, per verifier; "" when not checked.
+		reason map[string]string
+	}
+	mismatch := map[string]string{"local": "signature does not match", "remote": "VerifySignature answered Failure"}
+	attacks := []attack{
+		{"tampered return", func(t *testing.T, sh *shop, ref string) int {
+			pipelineURL, err := c.PipelineURL(ctx, &fps.SingleUsePipeline{
+				PipelineCommon:    fps.PipelineCommon{ReturnURL: sh.URL + "/return", CallerReference: ref},
+				TransactionAmount: decimal.RequireFromString("12.50"),
+			})
+			require.NoError(t, err)
+			ret, err := s.Buy(ctx, pipelineURL, fpstest.BuyerChoice{Action: fpstest.Approve})
+			require.NoError(t, err)
+			q := ret.Query()
+			q.Set("tokenID", "ATTACKERS-OWN-TOKEN")
+			ret.RawQuery = q.Encode()
+			resp, err := http.Get(ret.String())
+			require.NoError(t, err)
+			resp.Body.Close()
+			return resp.StatusCode
+		}, http.StatusForbidden, mismatch},
+		{"IPN for another order", func(t *testing.T, sh *shop, ref string) int {
+			attackerPays(t, s, sh.URL+"/ipn", "attacker-order-"+ref, "12.50")
+			return answeredBySimulator(t, s, sh.URL+"/ipn")
+		}, http.StatusForbidden, map[string]string{"local": "unknown order", "remote": "unknown order"}},
+		{"cheap payment under an expensive order's reference", func(t *testing.T, sh *shop, ref string) int {
+			attackerPays(t, s, sh.URL+"/ipn", ref, "1.00")
+			return answeredBySimulator(t, s, sh.URL+"/ipn")
+		}, http.StatusForbidden, map[string]string{"local": "does not match the order", "remote": "does not match the order"}},
+		{"IPN with the attacker's certificate URL", func(t *testing.T, sh *shop, ref string) int {
+			p := payParams(ref, "USD 12.50")
+			resp, err := http.Post(sh.URL+"/ipn", "application/x-www-form-urlencoded", strings.NewReader(forged("POST", sh.URL+"/ipn", p)))
+			require.NoError(t, err)
+			resp.Body.Close()
+			return resp.StatusCode
+		}, http.StatusForbidden, map[string]string{"local": "certificate URL not allowed", "remote": "VerifySignature answered Failure"}},
+		{"return with the attacker's certificate URL", func(t *testing.T, sh *shop, ref string) int {
+			p := url.Values{"status": {"SC"}, "tokenID": {"ATTACKERS-OWN-TOKEN"}, "callerReference": {ref}, "expiry": {"10/2030"}}
+			resp, err := http.Get(sh.URL + "/return?" + forged("GET", sh.URL+"/return", p))
+			require.NoError(t, err)
+			resp.Body.Close()
+			return resp.StatusCode
+		}, http.StatusForbidden, map[string]string{"local": "certificate URL not allowed", "remote": "VerifySignature answered Failure"}},
+	}
+
+	for _, vname := range []string{"local", "remote"} {
+		for _, a := range attacks {
+			t.Run(vname+"/"+a.name, func(t *testing.T) {
+				st := store.NewMemory()
+				sh := newShop(t, verifiers(s, c)[vname], st, 0)
+				ref := fps.NewCallerReference()
+				sh.addOrder(usd("12.50"), ref)
+				fetchesBefore := evil.fetches.Load()
+
+				require.Equal(t, a.status, a.run(t, sh, ref))
+				require.Contains(t, sh.logged(), a.reason[vname])
+
+				hooked, callbacks := sh.counts()
+				require.Zero(t, hooked, "return hook not run")
+				require.Empty(t, callbacks, "IPN callback not run")
+				list, err := st.List(ctx)
+				require.NoError(t, err)
+				require.Empty(t, list, "nothing stored")
+				require.Equal(t, fetchesBefore, evil.fetches.Load(), "the attacker's server was never asked for its certificate")
+			})
+		}
+	}
+
+	// A verifier misconfigured to allow the attacker's host still refuses
+	// the attacker's certificate: its chain does not lead to the trusted
+	// CA. The shop answers 503 (a certificate it cannot use now), so a
+	// genuine sender would try again; nothing is stored.
+	t.Run("local/attacker's host allowed by mistake", func(t *testing.T) {
+		st := store.NewMemory()
+		v := fps.NewLocalVerifierForClient(c, func(o *fps.LocalVerifierOptions) {
+			o.RootCAs = s.CAPool()
+			o.AllowedHosts = append(o.AllowedHosts, evil.host())
+		})
+		sh := newShop(t, v, st, 0)
+		ref := fps.NewCallerReference()
+		sh.addOrder(usd("12.50"), ref)
+		resp, err := http.Post(sh.URL+"/ipn", "application/x-www-form-urlencoded",
+			strings.NewReader(forged("POST", sh.URL+"/ipn", payParams(ref, "USD 12.50"))))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		require.Positive(t, evil.fetches.Load(), "the certificate was fetched and refused")
+		require.Contains(t, sh.logged(), "certificate unusable")
+		require.Contains(t, sh.logged(), "x509", "refused for its chain")
+		_, callbacks := sh.counts()
+		require.Empty(t, callbacks)
+		list, err := st.List(ctx)
+		require.NoError(t, err)
+		require.Empty(t, list)
+	})
 }
