@@ -208,6 +208,7 @@ func (sh *shop) lookup(ctx context.Context, ref string) (fps.Order, error) {
 	if !ok {
 		return fps.Order{}, fps.ErrUnknownOrder
 	}
+	o.RecipientEmail = fpstest.DefaultAccount().Email // the shop's own account
 	return o, nil
 }
 
@@ -573,6 +574,10 @@ func TestRefusalsEndToEnd(t *testing.T) {
 			attackerPays(t, s, sh.URL+"/ipn", ref, "1.00")
 			return answeredBySimulator(t, s, sh.URL+"/ipn")
 		}, http.StatusForbidden, map[string]string{"local": "does not match the order", "remote": "does not match the order"}},
+		{"attacker pays itself under the order's reference and amount", func(t *testing.T, sh *shop, ref string) int {
+			attackerPays(t, s, sh.URL+"/ipn", ref, "12.50")
+			return answeredBySimulator(t, s, sh.URL+"/ipn")
+		}, http.StatusForbidden, map[string]string{"local": "recipient", "remote": "recipient"}},
 		{"IPN with the attacker's certificate URL", func(t *testing.T, sh *shop, ref string) int {
 			p := payParams(ref, "USD 12.50")
 			resp, err := http.Post(sh.URL+"/ipn", "application/x-www-form-urlencoded", strings.NewReader(forged("POST", sh.URL+"/ipn", p)))
