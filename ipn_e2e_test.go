@@ -370,7 +370,9 @@ func checkout(t *testing.T, st listingStore, verifierName string) {
 	require.Equal(t, "thank you for order "+ref, string(page))
 	hooked, _ := sh.counts()
 	require.Equal(t, 1, hooked)
+	sh.mu.Lock()
 	token := sh.tokens[0]
+	sh.mu.Unlock()
 	status, ok := s.Ledger().TokenStatus(token)
 	require.True(t, ok, "the hook got the token the simulator installed")
 	require.Equal(t, "Active", status)
