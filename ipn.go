@@ -189,6 +189,14 @@ func verifyThenParse[T any](ctx context.Context, v Verifier, method, endpoint, r
 type Order struct {
 	CallerReference string
 	Amount          Amount
+	// RecipientEmail, when set, is the email of the Amazon Payments
+	// account the order is paid to: the merchant's own, or a marketplace
+	// seller's. A TransactionStatus notification (other than a refund's)
+	// naming another recipientEmail is refused. Without it, anyone with an
+	// account of their own can pay themselves under the order's caller
+	// reference and amount, with their IPN URL set to the merchant's, and
+	// have the order taken as paid.
+	RecipientEmail string
 }
 
 // OrderLookup returns the order the merchant started with callerReference,
@@ -241,12 +249,17 @@ func checkAmountAgainst(got Amount, o Order, partial bool) error {
 
 // checkNotificationOrder refuses a notification that does not belong to an
 // order of the merchant. A TransactionStatus notification must carry the
-// order's amount and currency; a refund or a settlement may carry less.
-// A TokenCancellation must name a known caller reference.
+// order's amount and currency (a refund or a settlement may carry less)
+// and, when the order names its recipient, be paid to that recipient
+// (refunds excepted). A TokenCancellation must name a known caller
+// reference.
 func checkNotificationOrder(ctx context.Context, orders OrderLookup, n *Notification) error {
 	o, err := lookupOrder(ctx, orders, n.CallerReference)
 	if err != nil || n.Type == NotificationTypeTokenCancellation {
 		return err
+	}
+	if o.RecipientEmail != "" && n.Operation != "REFUND" && !strings.EqualFold(n.RecipientEmail, o.RecipientEmail) {
+		return fmt.Errorf("%w: paid to recipient %q, not to %q", ErrOrderMismatch, n.RecipientEmail, o.RecipientEmail)
 	}
 	return checkAmountAgainst(n.TransactionAmount, o, n.Operation == "REFUND" || n.Operation == "SETTLE")
 }

@@ -2,13 +2,11 @@ package fps_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,10 +14,10 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/testdb"
 	"github.com/fpskit/fps/store"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
-	_ "modernc.org/sqlite"
 )
 
 func TestParseNotification(t *testing.T) {
@@ -103,6 +101,7 @@ const (
 // merchant holds the orders of a test shop and counts what its hooks saw.
 type merchant struct {
 	orders    map[string]fps.Amount
+	recipient string // Order.RecipientEmail of every order
 	lookupErr error
 
 	mu           sync.Mutex
@@ -125,7 +124,7 @@ func (m *merchant) lookup(ctx context.Context, ref string) (fps.Order, error) {
 	if !ok {
 		return fps.Order{}, fmt.Errorf("order %q: %w", ref, fps.ErrUnknownOrder)
 	}
-	return fps.Order{CallerReference: ref, Amount: a}, nil
+	return fps.Order{CallerReference: ref, Amount: a, RecipientEmail: m.recipient}, nil
 }
 
 func (m *merchant) callback(ctx context.Context, n *fps.Notification) error {
@@ -223,10 +222,7 @@ func TestIPNHandlerRacingDeliveriesProcessedOnce(t *testing.T) {
 	stores := map[string]func(t *testing.T) listingStore{
 		"memory": func(t *testing.T) listingStore { return store.NewMemory() },
 		"sqlite": func(t *testing.T) listingStore {
-			db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "fps.db")+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
-			require.NoError(t, err)
-			t.Cleanup(func() { db.Close() })
-			s, err := store.NewSQL(context.Background(), db, store.SQLite)
+			s, err := store.NewSQL(context.Background(), testdb.SQLite(t), store.SQLite)
 			require.NoError(t, err)
 			return s
 		},
@@ -481,4 +477,51 @@ func TestReturnHandlerWithRemoteVerifier(t *testing.T) {
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	_, transactions := m.calls()
 	require.Equal(t, 1, transactions)
+}
+
+// TestIPNHandlerChecksRecipient: when the order names the account it is
+// paid to, a payment to anyone else (the attacker paying their own account
+// under the order's reference and amount) is refused; refunds are not
+// checked.
+func TestIPNHandlerChecksRecipient(t *testing.T) {
+	refund := func(p url.Values) {
+		p.Set("operation", "REFUND")
+		p.Set("transactionId", "REFUND1")
+		p.Del("transactionStatus")
+		p.Set("status", "SUCCESS")
+	}
+	cases := []struct {
+		name      string
+		recipient string
+		change    func(url.Values)
+		status    int
+	}{
+		{"same recipient, other case", "SHOP@example.com", nil, http.StatusOK},
+		{"no recipient in the order", "", func(p url.Values) { p.Set("recipientEmail", "attacker@example.com") }, http.StatusOK},
+		{"paid to the attacker", "shop@example.com", func(p url.Values) { p.Set("recipientEmail", "attacker@example.com") }, http.StatusForbidden},
+		{"recipient missing", "shop@example.com", func(p url.Values) { p.Del("recipientEmail") }, http.StatusForbidden},
+		{"refund", "shop@example.com", func(p url.Values) { refund(p); p.Set("recipientEmail", "buyer@example.com") }, http.StatusOK},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := newMerchant()
+			m.recipient = c.recipient
+			s := store.NewMemory()
+			p := payParams("order-1", "USD 12.50")
+			if c.change != nil {
+				c.change(p)
+			}
+			w := postIPN(m.ipnHandler(pinnedVerifier(t), s), signIPN(t, testKey(t), ipnEndpoint, pinnedCertURL, p))
+			require.Equal(t, c.status, w.Code, w.Body.String())
+			callbacks, _ := m.calls()
+			if c.status != http.StatusOK {
+				require.Contains(t, w.Body.String(), "recipient")
+				require.Zero(t, storedCount(t, s))
+				require.Zero(t, callbacks)
+				return
+			}
+			require.Equal(t, 1, storedCount(t, s))
+			require.Equal(t, 1, callbacks)
+		})
+	}
 }

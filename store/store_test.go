@@ -3,21 +3,17 @@ package store_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/testdb"
 	"github.com/fpskit/fps/store"
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
-	_ "modernc.org/sqlite"
 )
 
 // notificationStore is what every store of the package offers.
@@ -32,46 +28,18 @@ func TestMemory(t *testing.T) {
 }
 
 func TestSQLite(t *testing.T) {
-	suite(t, func(t *testing.T) notificationStore {
-		dsn := "file:" + filepath.Join(t.TempDir(), "fps.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
-		db, err := sql.Open("sqlite", dsn)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		s, err := store.NewSQL(context.Background(), db, store.SQLite)
-		require.NoError(t, err)
-		return s
-	})
+	suite(t, func(t *testing.T) notificationStore { return openSQL(t, testdb.SQLite(t), store.SQLite) })
 }
 
 func TestPostgreSQL(t *testing.T) {
-	dsn := os.Getenv("FPS_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("FPS_TEST_POSTGRES is not set; run `eval \"$(.ci/postgres.sh)\"` to test on PostgreSQL")
-	}
-	n := 0
-	suite(t, func(t *testing.T) notificationStore {
-		db, err := sql.Open("pgx", dsn)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		// A schema of its own per test, so runs do not see each other's rows.
-		n++
-		schemaName := fmt.Sprintf("fps_test_%d_%d", time.Now().UnixNano(), n)
-		ctx := context.Background()
-		_, err = db.ExecContext(ctx, "CREATE SCHEMA "+schemaName)
-		require.NoError(t, err)
-		t.Cleanup(func() { _, _ = db.ExecContext(context.Background(), "DROP SCHEMA "+schemaName+" CASCADE") })
-		db.Close()
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		db, err = sql.Open("pgx", dsn+sep+"search_path="+schemaName)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		s, err := store.NewSQL(ctx, db, store.PostgreSQL)
-		require.NoError(t, err)
-		return s
-	})
+	testdb.RequirePostgres(t)
+	suite(t, func(t *testing.T) notificationStore { return openSQL(t, testdb.Postgres(t), store.PostgreSQL) })
+}
+
+func openSQL(t *testing.T, db *sql.DB, d store.Dialect) *store.SQL {
+	s, err := store.NewSQL(context.Background(), db, d)
+	require.NoError(t, err)
+	return s
 }
 
 func TestNewSQLUnknownDialect(t *testing.T) {
