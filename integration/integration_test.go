@@ -451,7 +451,8 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func TestNewNamesWhatIsMissing(t *testing.T) {
-	hook := func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, fps.Order) {}
+	hook := func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, fps.Order) {
+	}
 	full := integration.Config{AccessKey: "AKIAEXAMPLE", SecretKey: "shh-secret", BaseURL: "https://shop.example/", TransactionHook: hook}
 	for _, tc := range []struct {
 		name string
