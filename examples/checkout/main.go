@@ -161,9 +161,9 @@ func (c *checkout) say(format string, args ...any) {
 
 func (c *checkout) walk(ctx context.Context) error {
 	var (
-		link     string
-		back     *url.URL
-		got      hookResult
+		link string
+		back *url.URL
+		got  hookResult
 	)
 	steps := []struct {
 		name string
