@@ -226,7 +226,7 @@ func (c *checkout) walk(ctx context.Context) error {
 			}
 			c.say("transaction %s accepted (%s), status %s", got.purchase.TransactionID, got.purchase.Status, got.purchase.TransactionStatus)
 			if got.purchase.Status != fps.ResultSuccess {
-				return fmt.Errorf("Pay answered %s", got.purchase.TransactionStatus)
+				return fmt.Errorf("the Pay action answered %s", got.purchase.TransactionStatus)
 			}
 			return nil
 		}},
@@ -244,7 +244,7 @@ func (c *checkout) walk(ctx context.Context) error {
 			}
 			c.say("refund transaction %s accepted (%s), status %s", res.TransactionID, res.Status, res.TransactionStatus)
 			if res.Status != fps.ResultSuccess {
-				return fmt.Errorf("Refund answered %s", res.TransactionStatus)
+				return fmt.Errorf("the Refund action answered %s", res.TransactionStatus)
 			}
 			return c.awaitIPN(ctx, res.TransactionID, "REFUND")
 		}},
