@@ -202,11 +202,11 @@ func baseURL(raw string) (string, error) {
 	return u.String(), nil
 }
 
-// routePath is the mux pattern of rel under base: its path alone, so that
-// the host of a request plays no part.
+// routePath is the mux pattern of rel under base: its exact path alone,
+// so that the host of a request plays no part.
 func routePath(base, rel string) string {
 	u, _ := url.Parse(base + rel) // base was checked by baseURL
-	return u.EscapedPath()
+	return u.EscapedPath() + "{$}"
 }
 
 // Client returns the fps.Client, for every action the integration does

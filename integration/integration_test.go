@@ -106,9 +106,9 @@ func (sh *shop) stored(t *testing.T, n *fps.Notification) {
 	require.Equal(t, n.TransactionID, got.Notification.TransactionID)
 }
 
-// checkout buys a SingleUse pipeline of amount through the integration and
-// returns the hook's view of the verified return.
-func (sh *shop) checkout(t *testing.T, amount string) returned {
+// approve signs a SingleUse pipeline of amount through the integration
+// and plays the buyer approving it; it returns the signed return URL.
+func (sh *shop) approve(t *testing.T, amount string) *url.URL {
 	t.Helper()
 	ctx := context.Background()
 	link, err := sh.a.WithFields(map[string]string{
@@ -117,11 +117,26 @@ func (sh *shop) checkout(t *testing.T, amount string) returned {
 	require.NoError(t, err)
 	back, err := sh.s.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "CC"})
 	require.NoError(t, err)
-	resp, err := http.Get(back.String())
+	return back
+}
+
+// get visits u as the buyer's browser would.
+func get(t *testing.T, u string) (status int, body string) {
+	t.Helper()
+	resp, err := http.Get(u)
 	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(b)
+}
+
+// checkout approves a pipeline of amount, visits the return URL and
+// returns the hook's view of the verified return.
+func (sh *shop) checkout(t *testing.T, amount string) returned {
+	t.Helper()
+	status, body := get(t, sh.approve(t, amount).String())
+	require.Equal(t, http.StatusOK, status, body)
 	select {
 	case got := <-sh.returns:
 		return got
@@ -154,12 +169,9 @@ func TestPurchaseEndToEnd(t *testing.T) {
 
 	back, err := sh.s.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "CC"})
 	require.NoError(t, err)
-	resp, err := http.Get(back.String())
-	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	require.Equal(t, "thank you\n", string(body))
+	status, body := get(t, back.String())
+	require.Equal(t, http.StatusOK, status, body)
+	require.Equal(t, "thank you\n", body)
 
 	got := <-sh.returns
 	require.Equal(t, fps.PipelineStatusSuccessCC, got.ret.Status)
@@ -224,18 +236,11 @@ func TestAuthorizeCaptureVoid(t *testing.T) {
 	sh.stored(t, cancelled)
 }
 
-// token runs a SingleUse pipeline of amount through the integration's
-// link and returns the token, without visiting the return URL.
+// token approves a pipeline of amount and returns its token, without
+// visiting the return URL.
 func (sh *shop) token(t *testing.T, amount string) string {
 	t.Helper()
-	ctx := context.Background()
-	link, err := sh.a.WithFields(map[string]string{
-		"pipelineName": "SingleUse", "transactionAmount": amount, "paymentReason": "Reserve",
-	}).LinkURL(ctx)
-	require.NoError(t, err)
-	back, err := sh.s.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "CC"})
-	require.NoError(t, err)
-	tok := back.Query().Get("tokenID")
+	tok := sh.approve(t, amount).Query().Get("tokenID")
 	require.NotEmpty(t, tok)
 	return tok
 }
@@ -284,37 +289,23 @@ func TestReturnForUnknownReferenceIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	back, err := sh.s.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "CC"})
 	require.NoError(t, err)
-	resp, err := http.Get(back.String())
-	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.Equal(t, http.StatusForbidden, resp.StatusCode)
-	require.Contains(t, string(body), "unknown order")
-	require.Contains(t, string(body), "not-issued-here")
+	status, body := get(t, back.String())
+	require.Equal(t, http.StatusForbidden, status)
+	require.Contains(t, body, "unknown order")
+	require.Contains(t, body, "not-issued-here")
 	require.Empty(t, sh.returns, "the hook must not run")
 
-	// An altered return (another amount) is refused too.
-	link, err = sh.a.WithFields(map[string]string{"pipelineName": "SingleUse", "transactionAmount": "30", "paymentReason": "x"}).LinkURL(ctx)
-	require.NoError(t, err)
-	back, err = sh.s.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "CC"})
-	require.NoError(t, err)
-	forged := strings.Replace(back.String(), "tokenID=", "tokenID=X", 1)
-	resp, err = http.Get(forged)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	// An altered return (another token) is refused too.
+	forged := strings.Replace(sh.approve(t, "30").String(), "tokenID=", "tokenID=X", 1)
+	status, body = get(t, forged)
+	require.Equal(t, http.StatusForbidden, status, body)
 	require.Empty(t, sh.returns)
 }
 
 func TestLinkURLAsTheSeedTests(t *testing.T) {
 	// The seed's testLinkGen: sandbox CBUI host and path, the fields in
 	// the query, callerKey the access key; no simulator involved.
-	a, err := integration.New(integration.Config{
-		AccessKey: "AKIAEXAMPLE", SecretKey: "secret", TestMode: true, BaseURL: "http://localhost/",
-		TransactionHook: func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, fps.Order) {
-		},
-	})
-	require.NoError(t, err)
+	a := newOffline(t, "http://localhost/")
 	require.Equal(t, "https://fps.sandbox.amazonaws.com/", a.ServiceURL())
 	fields := map[string]string{
 		"callerReference": "100", "paymentReason": "Digital Download", "pipelineName": "SingleUse",
@@ -411,6 +402,7 @@ func TestRoutesFollowTheBaseURL(t *testing.T) {
 		{http.MethodGet, "/store/amazon_fps/fps-return-url/", http.StatusForbidden}, // not signed
 		{http.MethodPost, "/store/amazon_fps/fps-notify-handler/", http.StatusForbidden},
 		{http.MethodGet, "/amazon_fps/fps-return-url/", http.StatusNotFound},
+		{http.MethodGet, "/store/amazon_fps/fps-return-url/more", http.StatusNotFound},
 	} {
 		w := httptest.NewRecorder()
 		a.Handler().ServeHTTP(w, httptest.NewRequest(tc.method, "http://evil.example"+tc.path, strings.NewReader("a=b")))
