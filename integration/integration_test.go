@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,14 +44,14 @@ type shop struct {
 // newShop starts a simulator (transactions stay Pending until
 // CompletePending) and an integration whose TransactionHook purchases
 // the order's amount, as the seed's example does.
-func newShop(t *testing.T) *shop {
+func newShop(t *testing.T, optFns ...func(*integration.Config, *fpstest.Server)) *shop {
 	t.Helper()
 	s := fpstest.NewServer(t, fpstest.WithPendingDelay(-1))
 	sh := &shop{s: s, notes: store.NewMemory(), returns: make(chan returned, 4), ipns: make(chan *fps.Notification, 16)}
 	var handler http.Handler = http.NotFoundHandler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	a, err := integration.New(integration.Config{
+	cfg := integration.Config{
 		AccessKey:    fpstest.DefaultAccessKeyID,
 		SecretKey:    fpstest.DefaultSecretAccessKey,
 		TestMode:     true,
@@ -74,7 +76,11 @@ func newShop(t *testing.T) *shop {
 			sh.ipns <- n
 			return nil
 		},
-	})
+	}
+	for _, fn := range optFns {
+		fn(&cfg, s)
+	}
+	a, err := integration.New(cfg)
 	require.NoError(t, err)
 	handler = a.Handler()
 	sh.a = a
@@ -194,6 +200,35 @@ func TestPurchaseEndToEnd(t *testing.T) {
 	tx, ok := sh.s.Ledger().Transaction(got.purchase.TransactionID)
 	require.True(t, ok)
 	require.Equal(t, fps.TransactionStatusSuccess, tx.Status)
+}
+
+func TestLocalVerifier(t *testing.T) {
+	// The RSA signature checked locally, with the simulator's key pinned,
+	// instead of the VerifySignature action.
+	local := &countingVerifier{}
+	sh := newShop(t, func(cfg *integration.Config, s *fpstest.Server) {
+		local.v = fps.NewLocalVerifier(func(o *fps.LocalVerifierOptions) {
+			o.PinnedKeys = map[string]*rsa.PublicKey{s.CertificateURL(): s.PublicKey()}
+		})
+		cfg.Verifier = local
+	})
+	got := sh.checkout(t, "12.34")
+	require.NoError(t, got.err)
+	require.Equal(t, "USD 12.34", got.order.Amount.String())
+	require.NoError(t, sh.s.CompletePending(context.Background()))
+	sh.stored(t, sh.ipn(t, "PAY", "SUCCESS"))
+	require.GreaterOrEqual(t, local.n.Load(), int32(2), "the return and the IPN went through the configured verifier")
+}
+
+// countingVerifier counts the messages it checks.
+type countingVerifier struct {
+	v fps.Verifier
+	n atomic.Int32
+}
+
+func (c *countingVerifier) Verify(ctx context.Context, method, endpoint, raw string) (url.Values, error) {
+	c.n.Add(1)
+	return c.v.Verify(ctx, method, endpoint, raw)
 }
 
 func TestAuthorizeCaptureVoid(t *testing.T) {
