@@ -13,7 +13,14 @@
 // To run against another simulator (for example `fps sandbox`), give
 // both -api-endpoint and -cbui-endpoint, and start that simulator with
 // -ipn-url set to the IPN URL this program prints (fix its port with
-// -addr). The keys come from -access-key and -secret-key, else from
+// -addr); for an https simulator, -ca-file names the CA certificate to
+// trust. For example:
+//
+//	fps sandbox -addr 127.0.0.1:8080 -plain-http -ipn-url http://127.0.0.1:8081/amazon_fps/fps-notify-handler/
+//	go run ./examples/checkout -addr 127.0.0.1:8081 \
+//		-api-endpoint http://127.0.0.1:8080/ -cbui-endpoint http://127.0.0.1:8080/cobranded-ui/actions/start
+//
+// The keys come from -access-key and -secret-key, else from
 // AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else the simulator's
 // default test account.
 package main
