@@ -380,8 +380,9 @@ func (c *checkout) start(ctx context.Context) error {
 
 // openStore opens the SQLite notification store.
 func (c *checkout) openStore(ctx context.Context) error {
-	path := c.st.db
+	path, note := c.st.db, ""
 	if path == "" {
+		note = " (temporary, removed at exit; -db keeps one)"
 		dir, err := os.MkdirTemp("", "fps-checkout-")
 		if err != nil {
 			return err
@@ -397,7 +398,7 @@ func (c *checkout) openStore(ctx context.Context) error {
 	if c.notes, err = store.NewSQL(ctx, db, store.SQLite); err != nil {
 		return fmt.Errorf("SQLite store %s: %w", path, err)
 	}
-	c.say("store      SQLite %s", path)
+	c.say("store      SQLite %s%s", path, note)
 	return nil
 }
 
