@@ -30,10 +30,15 @@ const (
 
 // Environment variables read by ConfigFromEnv.
 const (
-	EnvAccessKeyID     = "AWS_ACCESS_KEY_ID"
+	// EnvAccessKeyID holds Config.AccessKey.
+	EnvAccessKeyID = "AWS_ACCESS_KEY_ID"
+	// EnvSecretAccessKey holds Config.SecretKey.
 	EnvSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
-	EnvTestMode        = "FPS_TEST_MODE" // true by default, like MERCHANT_TEST_MODE
-	EnvBaseURL         = "FPS_BASE_URL"
+	// EnvTestMode holds Config.TestMode ("true" or "false"); true when
+	// unset, like MERCHANT_TEST_MODE.
+	EnvTestMode = "FPS_TEST_MODE"
+	// EnvBaseURL holds Config.BaseURL.
+	EnvBaseURL = "FPS_BASE_URL"
 )
 
 // Config holds the settings of an AmazonFPS: the seed's
