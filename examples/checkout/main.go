@@ -1,65 +1,503 @@
-// Command checkout is the main job of the fps README: it builds a Sandbox
-// client and prints the signed Co-Branded UI link, and the "Amazon
-// Payments" button, for a sample order.
+// Command checkout walks one whole Amazon FPS purchase through the
+// integration package, with no set-up and no network: it starts the FPS
+// simulator in-process, serves the integration's return and IPN handlers
+// on 127.0.0.1, and prints each step with its data — the signed pipeline
+// URL, the buyer's approval, the verified return, Pay, the IPNs received,
+// verified and stored in SQLite, a partial refund and its IPN.
 //
-// The keys come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. When
-// they are unset it uses demo keys, says so on stderr, and the link is
-// signed with them: good for seeing what the library does, not for
-// Amazon.
+//	go run ./examples/checkout
+//
+// It exits 0 only when every step checked out, and 1 naming the step that
+// failed.
+//
+// To run against another simulator (for example `fps sandbox`), give
+// both -api-endpoint and -cbui-endpoint, and start that simulator with
+// -ipn-url set to the IPN URL this program prints (fix its port with
+// -addr); for an https simulator, -ca-file names the CA certificate to
+// trust. For example:
+//
+//	fps sandbox -addr 127.0.0.1:8080 -plain-http -ipn-url http://127.0.0.1:8081/amazon_fps/fps-notify-handler/
+//	go run ./examples/checkout -addr 127.0.0.1:8081 \
+//		-api-endpoint http://127.0.0.1:8080/ -cbui-endpoint http://127.0.0.1:8080/cobranded-ui/actions/start
+//
+// The keys come from -access-key and -secret-key, else from
+// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, else the simulator's
+// default test account.
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"database/sql"
+	"errors"
+	"flag"
 	"fmt"
-	"log"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/fpstest"
+	"github.com/fpskit/fps/integration"
+	"github.com/fpskit/fps/store"
 	"github.com/shopspring/decimal"
-)
-
-// Demo keys: Amazon's documentation example keys, never valid anywhere.
-const (
-	demoAccessKeyID     = "AKIAIOSFODNN7EXAMPLE"
-	demoSecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	_ "modernc.org/sqlite"
 )
 
 func main() {
-	log.SetFlags(0)
-	log.SetPrefix("checkout: ")
+	err := run(context.Background(), os.Args[1:], os.Stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "checkout:", err)
+		os.Exit(1)
+	}
+}
 
-	keyID, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	if keyID == "" || secret == "" {
-		fmt.Fprintln(os.Stderr, "checkout: AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is unset: signing with DEMO keys (AKIAIOSFODNN7EXAMPLE), which no service accepts")
-		keyID, secret = demoAccessKeyID, demoSecretAccessKey
+// The order the buyer pays, and the part refunded.
+var (
+	price  = decimal.RequireFromString("19.99")
+	refund = decimal.RequireFromString("5.00")
+)
+
+// settings are the command line.
+type settings struct {
+	apiEndpoint, cbuiEndpoint string
+	db                        string
+	accessKey, secretKey      string
+	addr                      string
+	caFile                    string
+	timeout                   time.Duration
+}
+
+func parseFlags(args []string, out io.Writer) (*settings, error) {
+	fs := flag.NewFlagSet("checkout", flag.ContinueOnError)
+	fs.SetOutput(out)
+	st := &settings{}
+	fs.StringVar(&st.apiEndpoint, "api-endpoint", "", "FPS API `URL` of another simulator (default: start one in-process)")
+	fs.StringVar(&st.cbuiEndpoint, "cbui-endpoint", "", "pipeline start `URL` of that simulator (.../cobranded-ui/actions/start)")
+	fs.StringVar(&st.db, "db", "", "SQLite `path` of the notification store (default: a file in a temporary folder, removed at exit)")
+	fs.StringVar(&st.accessKey, "access-key", os.Getenv(integration.EnvAccessKeyID), "caller access key `id` (default $AWS_ACCESS_KEY_ID, else the simulator's test key)")
+	fs.StringVar(&st.secretKey, "secret-key", os.Getenv(integration.EnvSecretAccessKey), "caller secret access `key` (default $AWS_SECRET_ACCESS_KEY, else the simulator's test key)")
+	fs.StringVar(&st.addr, "addr", "127.0.0.1:0", "listen `address` of the shop's return and IPN handlers")
+	fs.StringVar(&st.caFile, "ca-file", "", "PEM `file` of a CA to trust for an https simulator (the one `fps sandbox` writes)")
+	fs.DurationVar(&st.timeout, "timeout", 30*time.Second, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if (st.apiEndpoint == "") != (st.cbuiEndpoint == "") {
+		return nil, errors.New("-api-endpoint and -cbui-endpoint go together")
+	}
+	if (st.accessKey == "") != (st.secretKey == "") {
+		return nil, errors.New("give both the access key and the secret key, or neither")
+	}
+	if st.accessKey == "" {
+		st.accessKey, st.secretKey = fpstest.DefaultAccessKeyID, fpstest.DefaultSecretAccessKey
+	}
+	return st, nil
+}
+
+// hookResult is what the TransactionHook saw and did.
+type hookResult struct {
+	ret      *fps.PipelineReturn
+	order    fps.Order
+	purchase *fps.Result
+	err      error
+}
+
+// checkout is one run: the simulator (or its endpoints), the shop and the
+// channels its hooks report on.
+type checkout struct {
+	out      io.Writer
+	st       *settings
+	httpc    *http.Client
+	buy      func(ctx context.Context, link string) (*url.URL, error)
+	a        *integration.AmazonFPS
+	notes    *store.SQL
+	returns  chan hookResult
+	ipns     chan *fps.Notification
+	stepNo   int
+	seen     []string // keys of the IPNs received
+	cleanups []func()
+}
+
+// run parses args, runs the purchase, and returns the first failed step.
+func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
+	st, err := parseFlags(args, stdout)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	c := &checkout{out: stdout, st: st, returns: make(chan hookResult, 1), ipns: make(chan *fps.Notification, 16)}
+	defer func() {
+		for i := len(c.cleanups) - 1; i >= 0; i-- {
+			c.cleanups[i]()
+		}
+	}()
+	if err := c.walk(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "OK: every step checked out.")
+	return nil
+}
+
+// step prints the step's title, runs fn, and names the step when it fails.
+func (c *checkout) step(name string, fn func() error) error {
+	c.stepNo++
+	fmt.Fprintf(c.out, "\n%d. %s\n", c.stepNo, name)
+	if err := fn(); err != nil {
+		return fmt.Errorf("step %d (%s) failed: %w", c.stepNo, name, err)
+	}
+	return nil
+}
+
+func (c *checkout) say(format string, args ...any) {
+	fmt.Fprintf(c.out, "   "+format+"\n", args...)
+}
+
+func (c *checkout) walk(ctx context.Context) error {
+	var (
+		link string
+		back *url.URL
+		got  hookResult
+	)
+	steps := []struct {
+		name string
+		fn   func() error
+	}{
+		{"Start the simulator and the shop", func() error { return c.start(ctx) }},
+		{"Sign the pipeline URL (LinkURL)", func() error {
+			var err error
+			link, err = c.a.WithFields(map[string]string{
+				"pipelineName":      string(fps.PipelineSingleUse),
+				"transactionAmount": price.StringFixed(2),
+				"paymentReason":     `One copy of "Go Payments"`,
+			}).LinkURL(ctx)
+			if err != nil {
+				return err
+			}
+			u, err := url.Parse(link)
+			if err != nil {
+				return err
+			}
+			ref := u.Query().Get("callerReference")
+			order, err := c.a.Orders().Lookup(ctx, ref)
+			if err != nil {
+				return fmt.Errorf("the order of callerReference %s was not recorded: %w", ref, err)
+			}
+			if u.Query().Get("signature") == "" {
+				return errors.New("the pipeline URL is not signed")
+			}
+			c.say("send the buyer to: %s", link)
+			c.say("callerReference %s recorded for %s", ref, order.Amount)
+			return nil
+		}},
+		{"The buyer approves on the Co-Branded UI (scripted buyer)", func() error {
+			var err error
+			back, err = c.buy(ctx, link)
+			if err != nil {
+				return err
+			}
+			q := back.Query()
+			if q.Get("status") != string(fps.PipelineStatusSuccessCC) {
+				return fmt.Errorf("the pipeline answered status %q (%s), not SC", q.Get("status"), q.Get("errorMessage"))
+			}
+			c.say("approved, paying by credit card (CC); Amazon sends the buyer back to:")
+			c.say("%s", back)
+			return nil
+		}},
+		{"The return URL is verified by the integration's handler (TransactionHook runs Pay)", func() error {
+			var err error
+			got, err = c.visitReturn(ctx, back.String())
+			if err != nil {
+				return err
+			}
+			c.say("verified: status %s (%s)", got.ret.Status, got.ret.Status.Meaning())
+			c.say("tokenID %s, callerReference %s, order %s", got.ret.TokenID, got.ret.CallerReference, got.order.Amount)
+			return nil
+		}},
+		{"Pay (Purchase)", func() error {
+			if got.err != nil {
+				return got.err
+			}
+			c.say("transaction %s accepted (%s), status %s", got.purchase.TransactionID, got.purchase.Status, got.purchase.TransactionStatus)
+			if got.purchase.Status != fps.ResultSuccess {
+				return fmt.Errorf("the Pay action answered %s", got.purchase.TransactionStatus)
+			}
+			return nil
+		}},
+		{"IPNs of the payment: received, verified, stored", func() error {
+			return c.awaitIPN(ctx, got.purchase.TransactionID, "PAY")
+		}},
+		{fmt.Sprintf("Partial refund of USD %s (Credit)", refund.StringFixed(2)), func() error {
+			res, err := c.a.Credit(ctx, refund, fps.CreditOptions{
+				TransactionID:   got.purchase.TransactionID,
+				CallerReference: fps.NewCallerReference(),
+				Description:     "one chapter missing",
+			})
+			if err != nil {
+				return err
+			}
+			c.say("refund transaction %s accepted (%s), status %s", res.TransactionID, res.Status, res.TransactionStatus)
+			if res.Status != fps.ResultSuccess {
+				return fmt.Errorf("the Refund action answered %s", res.TransactionStatus)
+			}
+			return c.awaitIPN(ctx, res.TransactionID, "REFUND")
+		}},
+		{"The notification store", func() error {
+			all, err := c.notes.List(ctx)
+			if err != nil {
+				return err
+			}
+			stored := map[string]bool{}
+			for _, n := range all {
+				stored[n.Key] = true
+				c.say("%s  %s", n.Key, n.Notification.TransactionAmount)
+			}
+			for _, k := range c.seen {
+				if !stored[k] {
+					return fmt.Errorf("IPN %s was received but is not stored", k)
+				}
+			}
+			c.say("%d notifications stored, every IPN received among them", len(all))
+			return nil
+		}},
+	}
+	for _, s := range steps {
+		if err := c.step(s.name, s.fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// start starts the simulator (unless endpoints were given), opens the
+// store, builds the integration and serves its handler.
+func (c *checkout) start(ctx context.Context) error {
+	st := c.st
+	ln, err := net.Listen("tcp", st.addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String() + "/"
+
+	api, cbui := st.apiEndpoint, st.cbuiEndpoint
+	if api == "" {
+		s, err := fpstest.Start(fpstest.Config{
+			PlainHTTP: true,
+			Accounts:  []fpstest.Account{{AccessKeyID: st.accessKey, SecretAccessKey: st.secretKey, Name: "Checkout Example", Email: "shop@example.com"}},
+		})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		c.cleanups = append(c.cleanups, s.Close)
+		api, cbui, c.httpc = s.APIEndpoint(), s.CBUIEndpoint(), s.HTTPClient()
+		c.buy = func(ctx context.Context, link string) (*url.URL, error) {
+			return s.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: string(fps.PaymentMethodCC)})
+		}
+		if err := s.SetIPNURL(st.accessKey, base+integration.NotifyPath); err != nil {
+			ln.Close()
+			return err
+		}
+		c.say("simulator  %s (in-process)", s.URL)
+	} else {
+		if c.httpc, err = httpClient(st.caFile); err != nil {
+			ln.Close()
+			return err
+		}
+		c.buy = c.buyOverHTTP(cbui)
+		c.say("simulator  %s (API), %s (CBUI)", api, cbui)
 	}
 
-	client, err := fps.New(fps.Options{
-		Environment: fps.Sandbox,
-		Credentials: fps.StaticCredentials(keyID, secret),
+	if err := c.openStore(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+
+	c.a, err = integration.New(integration.Config{
+		AccessKey:    st.accessKey,
+		SecretKey:    st.secretKey,
+		TestMode:     true,
+		BaseURL:      base,
+		APIEndpoint:  api,
+		CBUIEndpoint: cbui,
+		HTTPClient:   c.httpc,
+		Store:        c.notes,
+		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order fps.Order) {
+			res := hookResult{ret: ret, order: order}
+			if !ret.Status.Success() {
+				res.err = fmt.Errorf("the buyer did not approve: %s", ret.Status.Meaning())
+			} else {
+				res.purchase, res.err = a.Purchase(ctx, order.Amount.Value, fps.PurchaseOptions{
+					TokenID: ret.TokenID, CallerReference: ret.CallerReference,
+				})
+			}
+			select {
+			case c.returns <- res:
+			default: // a second visit of the return URL: reported once
+			}
+			if res.err != nil {
+				http.Error(w, "the payment did not go through", http.StatusBadGateway)
+				return
+			}
+			fmt.Fprintf(w, "Thank you: payment %s is %s.\n", res.purchase.TransactionID, res.purchase.TransactionStatus)
+		},
+		NotificationCallback: func(ctx context.Context, n *fps.Notification) error {
+			select {
+			case c.ipns <- n:
+			default:
+			}
+			return nil
+		},
 	})
 	if err != nil {
-		log.Fatal(err)
+		ln.Close()
+		return err
 	}
+	srv := &http.Server{Handler: c.a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	c.cleanups = append(c.cleanups, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
+	c.say("shop       %s (return URL %s)", base, c.a.ReturnURL())
+	c.say("IPN URL    %s", c.a.NotifyURL())
+	return nil
+}
 
-	order := &fps.SingleUsePipeline{
-		PipelineCommon: fps.PipelineCommon{
-			ReturnURL:       "http://127.0.0.1:8000/fps/return",
-			CallerReference: "order-1001",
-		},
-		TransactionAmount: decimal.RequireFromString("19.99"),
-		PaymentReason:     "Order 1001: one copy of \"Go Payments\"",
-		PaymentMethods:    []fps.PaymentMethod{fps.PaymentMethodCC, fps.PaymentMethodABT},
+// openStore opens the SQLite notification store.
+func (c *checkout) openStore(ctx context.Context) error {
+	path, note := c.st.db, ""
+	if path == "" {
+		note = " (temporary, removed at exit; -db keeps one)"
+		dir, err := os.MkdirTemp("", "fps-checkout-")
+		if err != nil {
+			return err
+		}
+		c.cleanups = append(c.cleanups, func() { os.RemoveAll(dir) })
+		path = filepath.Join(dir, "fps.db")
 	}
-	link, err := client.PipelineURL(context.Background(), order)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
+	c.cleanups = append(c.cleanups, func() { db.Close() })
+	if c.notes, err = store.NewSQL(ctx, db, store.SQLite); err != nil {
+		return fmt.Errorf("SQLite store %s: %w", path, err)
+	}
+	c.say("store      SQLite %s%s", path, note)
+	return nil
+}
 
-	fmt.Println("Environment:", client.Environment())
-	fmt.Println("Pipeline URL (send the buyer here):")
-	fmt.Println(link)
-	fmt.Println()
-	fmt.Println("Button HTML:")
-	fmt.Println(fps.Button(link))
+// httpClient trusts the CA in caFile, when given.
+func httpClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return &http.Client{Timeout: fps.DefaultHTTPTimeout}, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
+	}
+	return &http.Client{
+		Timeout:   fps.DefaultHTTPTimeout,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
+	}, nil
+}
+
+// buyOverHTTP plays the buyer through the simulator's headless buyer form
+// (POST .../cobranded-ui/actions/buy), next to the pipeline start URL.
+func (c *checkout) buyOverHTTP(cbui string) func(ctx context.Context, link string) (*url.URL, error) {
+	buyURL := strings.TrimSuffix(cbui, "/start") + "/buy"
+	return func(ctx context.Context, link string) (*url.URL, error) {
+		form := url.Values{"url": {link}, "action": {string(fpstest.Approve)}, "paymentMethod": {string(fps.PaymentMethodCC)}}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, buyURL, strings.NewReader(form.Encode()))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		hc := *c.httpc
+		hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := hc.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusFound {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			return nil, fmt.Errorf("%s answered %s: %s", buyURL, resp.Status, strings.TrimSpace(string(body)))
+		}
+		return url.Parse(resp.Header.Get("Location"))
+	}
+}
+
+// visitReturn follows the return URL as the buyer's browser would and
+// returns what the TransactionHook did.
+func (c *checkout) visitReturn(ctx context.Context, returnURL string) (hookResult, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, returnURL, nil)
+	if err != nil {
+		return hookResult{}, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return hookResult{}, err
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	resp.Body.Close()
+	c.say("the shop answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	select {
+	case got := <-c.returns:
+		if resp.StatusCode != http.StatusOK && got.err == nil {
+			return got, fmt.Errorf("the return handler answered %s", resp.Status)
+		}
+		return got, nil
+	default:
+		return hookResult{}, fmt.Errorf("the return was refused (%s): the TransactionHook did not run", resp.Status)
+	}
+}
+
+// awaitIPN prints the IPNs of transaction id as they arrive and checks
+// each is in the store, until the one of operation with status SUCCESS
+// has come.
+func (c *checkout) awaitIPN(ctx context.Context, id, operation string) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no %s SUCCESS IPN for transaction %s arrived (is the simulator's IPN URL %s?): %w",
+				operation, id, c.a.NotifyURL(), ctx.Err())
+		case n := <-c.ipns:
+			if n.TransactionID != id {
+				continue
+			}
+			stored, err := c.notes.Get(ctx, n.Key())
+			if err != nil {
+				return fmt.Errorf("IPN %s is not in the store: %w", n.Key(), err)
+			}
+			c.seen = append(c.seen, n.Key())
+			c.say("IPN %s %s %s: signature verified, stored at %s",
+				n.Operation, n.Status, n.TransactionAmount, stored.ReceivedAt.Format(time.RFC3339))
+			if n.Operation == operation && n.TransactionStatus == fps.TransactionStatusSuccess {
+				return nil
+			}
+			if n.TransactionStatus == fps.TransactionStatusFailure {
+				return fmt.Errorf("IPN %s: %s", n.Key(), n.StatusMessage)
+			}
+		}
+	}
 }
