@@ -99,7 +99,9 @@ type Options struct {
 
 	// APIEndpoint, when set, replaces the API URL of the Environment, for
 	// example "http://127.0.0.1:8080/" to reach the simulator. It does not
-	// change Environment.
+	// change Environment. Endpoints are resolved once, by New: setting
+	// APIEndpoint or CBUIEndpoint in the per-call option functions of an
+	// action has no effect.
 	APIEndpoint string
 
 	// CBUIEndpoint, when set, replaces the CBUI pipeline start URL of the
