@@ -276,3 +276,249 @@ func TestFaultsNeverChargeTwice(t *testing.T) {
 		succeeded, ambiguous, definite, resent, len(ledger.Transactions()), elapsed.Round(time.Millisecond))
 	t.Log(b.String())
 }
+
+// dropNext makes the simulator perform the next call of action, then
+// close the connection without answering.
+func dropNext(t *testing.T, s *fpstest.Server, action string) {
+	t.Helper()
+	require.NoError(t, s.SetFaults(fpstest.Faults{
+		Rate: 1, Actions: []string{action}, Kinds: []fpstest.FaultKind{fpstest.FaultDropAfterCommit}, Limit: 1,
+	}))
+}
+
+// TestFaultsLostAnswerEveryAction loses the answer of one call of every
+// action that changes something at FPS, after it took effect. Each call
+// still succeeds, by an idempotent resend or by asking FPS what happened,
+// and took effect exactly once.
+func TestFaultsLostAnswerEveryAction(t *testing.T) {
+	s := fpstest.NewServer(t)
+	c := s.Client(t)
+	ctx := context.Background()
+	ledger := s.Ledger()
+	multi := multiUse(t, s, c, "1000", "ABT")
+
+	check := func(action string) {
+		t.Helper()
+		require.Equal(t, 1, s.FaultsInjected(), "%s: the fault was not injected", action)
+	}
+
+	ref := fps.NewCallerReference()
+	dropNext(t, s, "Pay")
+	paid, err := c.Pay(ctx, &fps.PayInput{SenderTokenID: multi, TransactionAmount: usd("20"), CallerReference: ref})
+	require.NoError(t, err)
+	check("Pay")
+	require.Equal(t, 1, ledger.ChargeCount(ref))
+
+	ref = fps.NewCallerReference()
+	dropNext(t, s, "Refund")
+	_, err = c.Refund(ctx, &fps.RefundInput{TransactionID: paid.TransactionID, RefundAmount: usd("5"), CallerReference: ref})
+	require.NoError(t, err)
+	check("Refund")
+	require.Equal(t, 1, ledger.ChargeCount(ref))
+	tx, _ := ledger.Transaction(paid.TransactionID)
+	require.Equal(t, "5", tx.RefundedAmount.String())
+
+	for _, settleAmount := range []string{"30", ""} {
+		ref = fps.NewCallerReference()
+		dropNext(t, s, "Reserve")
+		res, err := c.Reserve(ctx, &fps.ReserveInput{SenderTokenID: multi, TransactionAmount: usd("30"), CallerReference: ref})
+		require.NoError(t, err)
+		check("Reserve")
+		require.Equal(t, 1, ledger.ChargeCount(ref))
+
+		dropNext(t, s, "Settle")
+		in := &fps.SettleInput{ReserveTransactionID: res.TransactionID}
+		if settleAmount != "" {
+			in.TransactionAmount = usd(settleAmount)
+		}
+		st, err := c.Settle(ctx, in)
+		require.NoError(t, err)
+		check("Settle")
+		require.Equal(t, res.TransactionID, st.TransactionID)
+		require.Equal(t, fps.TransactionStatusSuccess, st.TransactionStatus)
+		require.Equal(t, 1, ledger.SettleCount(res.TransactionID))
+	}
+
+	res, err := c.Reserve(ctx, &fps.ReserveInput{SenderTokenID: multi, TransactionAmount: usd("7"), CallerReference: fps.NewCallerReference()})
+	require.NoError(t, err)
+	dropNext(t, s, "Cancel")
+	cn, err := c.Cancel(ctx, &fps.CancelInput{TransactionID: res.TransactionID})
+	require.NoError(t, err)
+	check("Cancel")
+	require.Equal(t, fps.TransactionStatusCancelled, cn.TransactionStatus)
+
+	dropNext(t, s, "CancelToken")
+	single := singleUse(t, s, c, "1", "ABT")
+	_, err = c.CancelToken(ctx, &fps.CancelTokenInput{TokenID: single})
+	require.NoError(t, err)
+	check("CancelToken")
+	status, _ := ledger.TokenStatus(single)
+	require.Equal(t, "Inactive", status)
+
+	ref = fps.NewCallerReference()
+	dropNext(t, s, "InstallPaymentInstruction")
+	_, err = c.InstallPaymentInstruction(ctx, &fps.InstallPaymentInstructionInput{
+		PaymentInstruction: "MyRole == 'Caller';", CallerReference: ref, TokenType: fps.TokenTypeUnrestricted,
+	})
+	require.NoError(t, err)
+	check("InstallPaymentInstruction")
+	toks, err := c.GetTokens(ctx, &fps.GetTokensInput{CallerReference: ref})
+	require.NoError(t, err)
+	require.Len(t, toks.Tokens, 1)
+
+	pre := buy(t, s, c, &fps.SetupPrepaidPipeline{
+		PipelineCommon:         fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
+		CallerReferenceSender:  fps.NewCallerReference(),
+		CallerReferenceFunding: fps.NewCallerReference(),
+		FundingAmount:          decimal.NewFromInt(40),
+	}, "ABT")
+	ref = fps.NewCallerReference()
+	dropNext(t, s, "FundPrepaid")
+	_, err = c.FundPrepaid(ctx, &fps.FundPrepaidInput{SenderTokenID: pre.FundingTokenID, PrepaidInstrumentID: pre.PrepaidInstrumentID, FundingAmount: usd("40"), CallerReference: ref})
+	require.NoError(t, err)
+	check("FundPrepaid")
+	require.Equal(t, 1, ledger.ChargeCount(ref))
+	pb, err := c.GetPrepaidBalance(ctx, &fps.GetPrepaidBalanceInput{PrepaidInstrumentID: pre.PrepaidInstrumentID})
+	require.NoError(t, err)
+	require.Equal(t, "40", pb.PrepaidBalance.AvailableBalance.Value.String())
+
+	post := buy(t, s, c, &fps.SetupPostpaidPipeline{
+		PipelineCommon:            fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
+		CallerReferenceSender:     fps.NewCallerReference(),
+		CallerReferenceSettlement: fps.NewCallerReference(),
+		CreditLimit:               decimal.NewFromInt(100),
+		GlobalAmountLimit:         decimal.NewFromInt(100),
+	}, "ABT")
+	pay(t, c, post.CreditSenderTokenID, "50")
+	ref = fps.NewCallerReference()
+	dropNext(t, s, "SettleDebt")
+	_, err = c.SettleDebt(ctx, &fps.SettleDebtInput{SenderTokenID: post.SettlementTokenID, CreditInstrumentID: post.CreditInstrumentID, SettlementAmount: usd("30"), CallerReference: ref})
+	require.NoError(t, err)
+	check("SettleDebt")
+	require.Equal(t, 1, ledger.ChargeCount(ref))
+	ref = fps.NewCallerReference()
+	dropNext(t, s, "WriteOffDebt")
+	_, err = c.WriteOffDebt(ctx, &fps.WriteOffDebtInput{CreditInstrumentID: post.CreditInstrumentID, AdjustmentAmount: usd("20"), CallerReference: ref})
+	require.NoError(t, err)
+	check("WriteOffDebt")
+	require.Equal(t, 1, ledger.ChargeCount(ref))
+	db, err := c.GetDebtBalance(ctx, &fps.GetDebtBalanceInput{CreditInstrumentID: post.CreditInstrumentID})
+	require.NoError(t, err)
+	require.True(t, db.DebtBalance.AvailableBalance.Value.IsZero(), "debt %s", db.DebtBalance.AvailableBalance)
+
+	sub := buy(t, s, c, &fps.RecurringPipeline{
+		PipelineCommon:    fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
+		TransactionAmount: decimal.NewFromInt(9),
+		RecurringPeriod:   "1 Month",
+	}, "ABT").TokenID
+	pay(t, c, sub, "9")
+	ref = fps.NewCallerReference()
+	dropNext(t, s, "CancelSubscriptionAndRefund")
+	out, err := c.CancelSubscriptionAndRefund(ctx, &fps.CancelSubscriptionAndRefundInput{SubscriptionID: sub, RefundAmount: usd("9"), CallerReference: ref})
+	require.NoError(t, err)
+	check("CancelSubscriptionAndRefund")
+	require.Equal(t, 1, ledger.ChargeCount(ref))
+	rtx, ok := ledger.Transaction(out.RefundTransactionID)
+	require.True(t, ok)
+	require.Equal(t, ref, rtx.CallerReference)
+}
+
+// TestFaultsAmbiguousWithoutRetry: with retries off, a lost answer is an
+// error that says money may have moved; resending the same input is safe
+// and answers with the transaction already made.
+func TestFaultsAmbiguousWithoutRetry(t *testing.T) {
+	s := fpstest.NewServer(t)
+	c := s.Client(t, func(o *fps.Options) { o.MaxAttempts = 1 })
+	ctx := context.Background()
+	token := multiUse(t, s, c, "100", "ABT")
+	in := &fps.PayInput{SenderTokenID: token, TransactionAmount: usd("10"), CallerReference: fps.NewCallerReference()}
+
+	dropNext(t, s, "Pay")
+	_, err := c.Pay(ctx, in)
+	require.True(t, fps.MayHaveMoved(err), "%v", err)
+	require.ErrorIs(t, err, fps.ErrOutcomeUnknown)
+	require.Equal(t, 1, s.Ledger().ChargeCount(in.CallerReference), "the simulator did charge")
+
+	again, err := c.Pay(ctx, in)
+	require.NoError(t, err)
+	require.Equal(t, 1, s.Ledger().ChargeCount(in.CallerReference))
+	txs := s.Ledger().Transactions()
+	require.Equal(t, txs[len(txs)-1].ID, again.TransactionID)
+
+	// A 503 is answered before anything happens, but the client cannot
+	// know that: still "may have moved", and nothing was charged.
+	require.NoError(t, s.SetFaults(fpstest.Faults{Rate: 1, Actions: []string{"Pay"}, Kinds: []fpstest.FaultKind{fpstest.Fault503}, Limit: 1}))
+	in2 := &fps.PayInput{SenderTokenID: token, TransactionAmount: usd("3"), CallerReference: fps.NewCallerReference()}
+	_, err = c.Pay(ctx, in2)
+	require.True(t, fps.MayHaveMoved(err), "%v", err)
+	require.Zero(t, s.Ledger().ChargeCount(in2.CallerReference))
+
+	// Settle reconciles even with retries off: the answer is lost, the
+	// reserve was settled, the call succeeds.
+	res, err := c.Reserve(ctx, &fps.ReserveInput{SenderTokenID: token, TransactionAmount: usd("4"), CallerReference: fps.NewCallerReference()})
+	require.NoError(t, err)
+	dropNext(t, s, "Settle")
+	_, err = c.Settle(ctx, &fps.SettleInput{ReserveTransactionID: res.TransactionID})
+	require.NoError(t, err)
+	require.Equal(t, 1, s.Ledger().SettleCount(res.TransactionID))
+}
+
+// TestFaultsCancelDuringLatency: a context that ends while the simulator
+// is slow stops the call at once, and the error says money may have moved.
+func TestFaultsCancelDuringLatency(t *testing.T) {
+	s := fpstest.NewServer(t, fpstest.WithFaults(fpstest.Faults{
+		Rate: 1, Actions: []string{"Pay"}, Kinds: []fpstest.FaultKind{fpstest.FaultLatency}, Latency: 5 * time.Second,
+	}))
+	c := s.Client(t)
+	token, err := s.Ledger().InstallToken(fpstest.DefaultAccessKeyID, fpstest.TokenMultiUse, "ABT", "latency", decimal.Zero)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	ref := fps.NewCallerReference()
+	start := time.Now()
+	_, err = c.Pay(ctx, &fps.PayInput{SenderTokenID: token, TransactionAmount: usd("1"), CallerReference: ref})
+	require.Less(t, time.Since(start), 2*time.Second, "the call did not stop with its context")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.True(t, fps.MayHaveMoved(err), "%v", err)
+	require.LessOrEqual(t, s.Ledger().ChargeCount(ref), 1)
+}
+
+// TestFaultsLostAnswerCreditCard: Settle and Cancel of credit card
+// transactions, which go through Pending, still learn that a call whose
+// answer was lost took effect.
+func TestFaultsLostAnswerCreditCard(t *testing.T) {
+	s := fpstest.NewServer(t, fpstest.WithPendingDelay(-1))
+	c := s.Client(t)
+	ctx := context.Background()
+	token := multiUse(t, s, c, "100", "CC")
+
+	res, err := c.Reserve(ctx, &fps.ReserveInput{SenderTokenID: token, TransactionAmount: usd("30"), CallerReference: fps.NewCallerReference()})
+	require.NoError(t, err)
+	require.Equal(t, fps.TransactionStatusPending, res.TransactionStatus)
+	_, err = c.Settle(ctx, &fps.SettleInput{ReserveTransactionID: res.TransactionID})
+	require.Equal(t, fps.ErrCodeInvalidTransactionState, apiCode(t, err), "a pending reserve cannot be settled yet")
+	require.NoError(t, s.CompletePending(ctx))
+
+	dropNext(t, s, "Settle")
+	st, err := c.Settle(ctx, &fps.SettleInput{ReserveTransactionID: res.TransactionID, TransactionAmount: usd("25")})
+	require.NoError(t, err)
+	require.Equal(t, 1, s.FaultsInjected())
+	require.Equal(t, fps.TransactionStatusPending, st.TransactionStatus)
+	require.Equal(t, 1, s.Ledger().SettleCount(res.TransactionID))
+	require.NoError(t, s.CompletePending(ctx))
+	tx, _ := s.Ledger().Transaction(res.TransactionID)
+	require.Equal(t, fps.TransactionStatusSuccess, tx.Status)
+	require.Equal(t, "25", tx.SettledAmount.String())
+
+	// Cancel a pending credit card payment whose answer is lost.
+	paid := pay(t, c, token, "10")
+	require.Equal(t, fps.TransactionStatusPending, paid.TransactionStatus)
+	dropNext(t, s, "Cancel")
+	cn, err := c.Cancel(ctx, &fps.CancelInput{TransactionID: paid.TransactionID})
+	require.NoError(t, err)
+	require.Equal(t, 1, s.FaultsInjected())
+	require.Equal(t, fps.TransactionStatusCancelled, cn.TransactionStatus)
+	require.NoError(t, s.CompletePending(ctx))
+	tx, _ = s.Ledger().Transaction(paid.TransactionID)
+	require.Equal(t, fps.TransactionStatusCancelled, tx.Status, "a cancelled payment stays cancelled")
+}
