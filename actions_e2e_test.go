@@ -74,6 +74,51 @@ func pay(t *testing.T, c *fps.Client, token, amount string) *fps.PayOutput {
 	return out
 }
 
+// setupPrepaid runs a SetupPrepaid pipeline for funding up to amount.
+func setupPrepaid(t *testing.T, s *fpstest.Server, c *fps.Client, amount int64) *fps.PipelineReturn {
+	t.Helper()
+	return buy(t, s, c, &fps.SetupPrepaidPipeline{
+		PipelineCommon:         fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
+		CallerReferenceSender:  fps.NewCallerReference(),
+		CallerReferenceFunding: fps.NewCallerReference(),
+		FundingAmount:          decimal.NewFromInt(amount),
+	}, "ABT")
+}
+
+// setupPostpaid runs a SetupPostpaid pipeline with a credit limit.
+func setupPostpaid(t *testing.T, s *fpstest.Server, c *fps.Client, limit int64) *fps.PipelineReturn {
+	t.Helper()
+	return buy(t, s, c, &fps.SetupPostpaidPipeline{
+		PipelineCommon:            fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
+		CallerReferenceSender:     fps.NewCallerReference(),
+		CallerReferenceSettlement: fps.NewCallerReference(),
+		CreditLimit:               decimal.NewFromInt(limit),
+		GlobalAmountLimit:         decimal.NewFromInt(limit),
+	}, "ABT")
+}
+
+// subscription returns a monthly Recurring token, paid once.
+func subscription(t *testing.T, s *fpstest.Server, c *fps.Client, amount string) string {
+	t.Helper()
+	tok := buy(t, s, c, &fps.RecurringPipeline{
+		PipelineCommon:    fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
+		TransactionAmount: decimal.RequireFromString(amount),
+		RecurringPeriod:   "1 Month",
+	}, "ABT").TokenID
+	pay(t, c, tok, amount)
+	return tok
+}
+
+// requireCancelled checks that token is Inactive and that Pay refuses it.
+func requireCancelled(t *testing.T, s *fpstest.Server, c *fps.Client, token string) {
+	t.Helper()
+	status, ok := s.Ledger().TokenStatus(token)
+	require.True(t, ok)
+	require.Equal(t, "Inactive", status)
+	_, err := c.Pay(context.Background(), &fps.PayInput{SenderTokenID: token, TransactionAmount: usd("1"), CallerReference: fps.NewCallerReference()})
+	require.Equal(t, fps.ErrCodeTokenNotActiveSender, apiCode(t, err))
+}
+
 func TestE2EPayRefund(t *testing.T) {
 	s := fpstest.NewServer(t)
 	c := s.Client(t)
@@ -148,11 +193,7 @@ func TestE2EPayErrors(t *testing.T) {
 	pay(t, c, multi, "2")
 	_, err = c.CancelToken(ctx, &fps.CancelTokenInput{TokenID: multi, ReasonText: "customer closed the account"})
 	require.NoError(t, err)
-	status, ok := s.Ledger().TokenStatus(multi)
-	require.True(t, ok)
-	require.Equal(t, "Inactive", status)
-	_, err = c.Pay(ctx, &fps.PayInput{SenderTokenID: multi, TransactionAmount: usd("1"), CallerReference: fps.NewCallerReference()})
-	require.Equal(t, fps.ErrCodeTokenNotActiveSender, apiCode(t, err))
+	requireCancelled(t, s, c, multi)
 	_, err = c.CancelToken(ctx, &fps.CancelTokenInput{TokenID: "NOSUCHTOKEN"})
 	require.Equal(t, fps.ErrCodeInvalidTokenID, apiCode(t, err))
 }
@@ -316,12 +357,7 @@ func TestE2EPrepaid(t *testing.T) {
 	s := fpstest.NewServer(t)
 	c := s.Client(t)
 	ctx := context.Background()
-	pr := buy(t, s, c, &fps.SetupPrepaidPipeline{
-		PipelineCommon:         fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
-		CallerReferenceSender:  fps.NewCallerReference(),
-		CallerReferenceFunding: fps.NewCallerReference(),
-		FundingAmount:          decimal.NewFromInt(50),
-	}, "ABT")
+	pr := setupPrepaid(t, s, c, 50)
 	require.NotEmpty(t, pr.PrepaidInstrumentID)
 
 	_, err := c.FundPrepaid(ctx, &fps.FundPrepaidInput{
@@ -353,13 +389,7 @@ func TestE2EPostpaid(t *testing.T) {
 	s := fpstest.NewServer(t)
 	c := s.Client(t)
 	ctx := context.Background()
-	pr := buy(t, s, c, &fps.SetupPostpaidPipeline{
-		PipelineCommon:            fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
-		CallerReferenceSender:     fps.NewCallerReference(),
-		CallerReferenceSettlement: fps.NewCallerReference(),
-		CreditLimit:               decimal.NewFromInt(100),
-		GlobalAmountLimit:         decimal.NewFromInt(100),
-	}, "ABT")
+	pr := setupPostpaid(t, s, c, 100)
 	require.NotEmpty(t, pr.CreditInstrumentID)
 	debt := func() decimal.Decimal {
 		out, err := c.GetDebtBalance(ctx, &fps.GetDebtBalanceInput{CreditInstrumentID: pr.CreditInstrumentID})
@@ -443,12 +473,7 @@ func TestE2ECancelSubscriptionAndRefund(t *testing.T) {
 	s := fpstest.NewServer(t)
 	c := s.Client(t)
 	ctx := context.Background()
-	sub := buy(t, s, c, &fps.RecurringPipeline{
-		PipelineCommon:    fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
-		TransactionAmount: decimal.NewFromInt(9),
-		RecurringPeriod:   "1 Month",
-	}, "ABT").TokenID
-	pay(t, c, sub, "9")
+	sub := subscription(t, s, c, "9")
 
 	_, err := c.CancelSubscriptionAndRefund(ctx, &fps.CancelSubscriptionAndRefundInput{SubscriptionID: sub, RefundAmount: usd("9.01"), CallerReference: fps.NewCallerReference()})
 	require.Equal(t, fps.ErrCodeRefundAmountExceeded, apiCode(t, err))
@@ -461,10 +486,7 @@ func TestE2ECancelSubscriptionAndRefund(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "Refund", tx.Operation)
 	require.Equal(t, "4", tx.Amount.String())
-	status, _ := s.Ledger().TokenStatus(sub)
-	require.Equal(t, "Inactive", status)
-	_, err = c.Pay(ctx, &fps.PayInput{SenderTokenID: sub, TransactionAmount: usd("9"), CallerReference: fps.NewCallerReference()})
-	require.Equal(t, fps.ErrCodeTokenNotActiveSender, apiCode(t, err))
+	requireCancelled(t, s, c, sub)
 
 	_, err = c.CancelSubscriptionAndRefund(ctx, &fps.CancelSubscriptionAndRefundInput{SubscriptionID: "NOSUCHTOKEN"})
 	require.Equal(t, fps.ErrCodeInvalidParams, apiCode(t, err))

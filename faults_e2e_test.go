@@ -352,8 +352,7 @@ func TestFaultsLostAnswerEveryAction(t *testing.T) {
 	_, err = c.CancelToken(ctx, &fps.CancelTokenInput{TokenID: single})
 	require.NoError(t, err)
 	check("CancelToken")
-	status, _ := ledger.TokenStatus(single)
-	require.Equal(t, "Inactive", status)
+	requireCancelled(t, s, c, single)
 
 	ref = fps.NewCallerReference()
 	dropNext(t, s, "InstallPaymentInstruction")
@@ -366,12 +365,7 @@ func TestFaultsLostAnswerEveryAction(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, toks.Tokens, 1)
 
-	pre := buy(t, s, c, &fps.SetupPrepaidPipeline{
-		PipelineCommon:         fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
-		CallerReferenceSender:  fps.NewCallerReference(),
-		CallerReferenceFunding: fps.NewCallerReference(),
-		FundingAmount:          decimal.NewFromInt(40),
-	}, "ABT")
+	pre := setupPrepaid(t, s, c, 40)
 	ref = fps.NewCallerReference()
 	dropNext(t, s, "FundPrepaid")
 	_, err = c.FundPrepaid(ctx, &fps.FundPrepaidInput{SenderTokenID: pre.FundingTokenID, PrepaidInstrumentID: pre.PrepaidInstrumentID, FundingAmount: usd("40"), CallerReference: ref})
@@ -382,13 +376,7 @@ func TestFaultsLostAnswerEveryAction(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "40", pb.PrepaidBalance.AvailableBalance.Value.String())
 
-	post := buy(t, s, c, &fps.SetupPostpaidPipeline{
-		PipelineCommon:            fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
-		CallerReferenceSender:     fps.NewCallerReference(),
-		CallerReferenceSettlement: fps.NewCallerReference(),
-		CreditLimit:               decimal.NewFromInt(100),
-		GlobalAmountLimit:         decimal.NewFromInt(100),
-	}, "ABT")
+	post := setupPostpaid(t, s, c, 100)
 	pay(t, c, post.CreditSenderTokenID, "50")
 	ref = fps.NewCallerReference()
 	dropNext(t, s, "SettleDebt")
@@ -406,12 +394,7 @@ func TestFaultsLostAnswerEveryAction(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, db.DebtBalance.AvailableBalance.Value.IsZero(), "debt %s", db.DebtBalance.AvailableBalance)
 
-	sub := buy(t, s, c, &fps.RecurringPipeline{
-		PipelineCommon:    fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
-		TransactionAmount: decimal.NewFromInt(9),
-		RecurringPeriod:   "1 Month",
-	}, "ABT").TokenID
-	pay(t, c, sub, "9")
+	sub := subscription(t, s, c, "9")
 	ref = fps.NewCallerReference()
 	dropNext(t, s, "CancelSubscriptionAndRefund")
 	out, err := c.CancelSubscriptionAndRefund(ctx, &fps.CancelSubscriptionAndRefundInput{SubscriptionID: sub, RefundAmount: usd("9"), CallerReference: ref})
