@@ -573,3 +573,44 @@ func TestE2EMerchantCalls(t *testing.T) {
 	want := before.Add(decimal.RequireFromString("59.99"))
 	require.True(t, s.Ledger().Balance(key).Equal(want), "balance %s, want %s", s.Ledger().Balance(key), want)
 }
+
+// TestE2EAccountActivityPages pages through GetAccountActivity by passing
+// StartTimeForNextTransaction back (StartDate ascending, EndDate
+// descending): every transaction is seen exactly once, also when several
+// fall within the same second.
+func TestE2EAccountActivityPages(t *testing.T) {
+	s := fpstest.NewServer(t)
+	c := s.Client(t)
+	ctx := context.Background()
+	start := s.Clock().Now().Add(-time.Minute)
+	token := multiUse(t, s, c, "100", "ABT")
+	want := map[string]int{}
+	for range 7 {
+		want[pay(t, c, token, "1").TransactionID] = 1
+		s.Clock().Advance(400 * time.Millisecond)
+	}
+	for _, order := range []fps.SortOrder{fps.SortAscending} {
+		t.Run(string(order), func(t *testing.T) {
+			seen := map[string]int{}
+			in := &fps.GetAccountActivityInput{StartDate: start, MaxBatchSize: 2, SortOrderByDate: order}
+			for page := 0; ; page++ {
+				require.Less(t, page, 10, "paging does not end")
+				act, err := c.GetAccountActivity(ctx, in)
+				require.NoError(t, err)
+				for _, tx := range act.Transactions {
+					seen[tx.TransactionID]++
+				}
+				next := act.StartTimeForNextTransaction
+				if next.IsZero() {
+					break
+				}
+				if order == fps.SortAscending {
+					in.StartDate = next
+				} else {
+					in.EndDate = next
+				}
+			}
+			require.Equal(t, want, seen)
+		})
+	}
+}
