@@ -589,7 +589,7 @@ func TestE2EAccountActivityPages(t *testing.T) {
 		want[pay(t, c, token, "1").TransactionID] = 1
 		s.Clock().Advance(400 * time.Millisecond)
 	}
-	for _, order := range []fps.SortOrder{fps.SortAscending} {
+	for _, order := range []fps.SortOrder{fps.SortAscending, fps.SortDescending} {
 		t.Run(string(order), func(t *testing.T) {
 			seen := map[string]int{}
 			in := &fps.GetAccountActivityInput{StartDate: start, MaxBatchSize: 2, SortOrderByDate: order}
