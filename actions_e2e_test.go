@@ -21,6 +21,14 @@ const e2eReturnURL = "https://shop.example/return"
 
 func usd(s string) fps.Amount { return fps.USD(decimal.RequireFromString(s)) }
 
+// simulator starts an fpstest server and returns it with a client of its
+// default account.
+func simulator(t *testing.T, opts ...fpstest.Option) (*fpstest.Server, *fps.Client, context.Context) {
+	t.Helper()
+	s := fpstest.NewServer(t, opts...)
+	return s, s.Client(t), context.Background()
+}
+
 // buy drives pipeline p through the simulator's CBUI with the buyer
 // approving by method, and returns the parsed signed return.
 func buy(t *testing.T, s *fpstest.Server, c *fps.Client, p fps.Pipeline, method string) *fps.PipelineReturn {
@@ -120,9 +128,7 @@ func requireCancelled(t *testing.T, s *fpstest.Server, c *fps.Client, token stri
 }
 
 func TestE2EPayRefund(t *testing.T) {
-	s := fpstest.NewServer(t)
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t)
 	key := fpstest.DefaultAccessKeyID
 	before := s.Ledger().Balance(key)
 
@@ -170,9 +176,7 @@ func TestE2EPayRefund(t *testing.T) {
 }
 
 func TestE2EPayErrors(t *testing.T) {
-	s := fpstest.NewServer(t, fpstest.WithBuyerBalance(decimal.NewFromInt(30)))
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t, fpstest.WithBuyerBalance(decimal.NewFromInt(30)))
 
 	// More than the buyer's balance.
 	token := singleUse(t, s, c, "50", "ABT")
@@ -199,9 +203,7 @@ func TestE2EPayErrors(t *testing.T) {
 }
 
 func TestE2EReserveSettleCancel(t *testing.T) {
-	s := fpstest.NewServer(t)
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t)
 	key := fpstest.DefaultAccessKeyID
 	token := multiUse(t, s, c, "500", "ABT")
 	before := s.Ledger().Balance(key)
@@ -247,9 +249,7 @@ func TestE2EReserveSettleCancel(t *testing.T) {
 }
 
 func TestE2EPendingCreditCard(t *testing.T) {
-	s := fpstest.NewServer(t, fpstest.WithPendingDelay(-1))
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t, fpstest.WithPendingDelay(-1))
 	ref := fps.NewCallerReference()
 	token := singleUse(t, s, c, "12.50", "CC")
 	out, err := c.Pay(ctx, &fps.PayInput{SenderTokenID: token, TransactionAmount: usd("12.50"), CallerReference: ref, SenderDescription: "Shop order 7"})
@@ -290,9 +290,7 @@ func TestE2EPendingCreditCard(t *testing.T) {
 }
 
 func TestE2ETokensAndActivity(t *testing.T) {
-	s := fpstest.NewServer(t)
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t)
 	start := s.Clock().Now().Add(-time.Minute)
 
 	ref := fps.NewCallerReference()
@@ -354,9 +352,7 @@ func TestE2ETokensAndActivity(t *testing.T) {
 }
 
 func TestE2EPrepaid(t *testing.T) {
-	s := fpstest.NewServer(t)
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t)
 	pr := setupPrepaid(t, s, c, 50)
 	require.NotEmpty(t, pr.PrepaidInstrumentID)
 
@@ -386,9 +382,7 @@ func TestE2EPrepaid(t *testing.T) {
 }
 
 func TestE2EPostpaid(t *testing.T) {
-	s := fpstest.NewServer(t)
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t)
 	pr := setupPostpaid(t, s, c, 100)
 	require.NotEmpty(t, pr.CreditInstrumentID)
 	debt := func() decimal.Decimal {
@@ -426,9 +420,7 @@ func TestE2EPostpaid(t *testing.T) {
 }
 
 func TestE2EPaymentInstructionAndRecipient(t *testing.T) {
-	s := fpstest.NewServer(t)
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t)
 	ref := fps.NewCallerReference()
 	const instruction = "MyRole == 'Caller' orSay 'Role does not match';"
 	in := &fps.InstallPaymentInstructionInput{
@@ -470,9 +462,7 @@ func TestE2EPaymentInstructionAndRecipient(t *testing.T) {
 }
 
 func TestE2ECancelSubscriptionAndRefund(t *testing.T) {
-	s := fpstest.NewServer(t)
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t)
 	sub := subscription(t, s, c, "9")
 
 	_, err := c.CancelSubscriptionAndRefund(ctx, &fps.CancelSubscriptionAndRefundInput{SubscriptionID: sub, RefundAmount: usd("9.01"), CallerReference: fps.NewCallerReference()})
@@ -493,9 +483,7 @@ func TestE2ECancelSubscriptionAndRefund(t *testing.T) {
 }
 
 func TestE2EVerifySignature(t *testing.T) {
-	s := fpstest.NewServer(t)
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t)
 	link, err := c.PipelineURL(ctx, &fps.SingleUsePipeline{
 		PipelineCommon:    fps.PipelineCommon{ReturnURL: e2eReturnURL, CallerReference: fps.NewCallerReference()},
 		TransactionAmount: decimal.NewFromInt(5),
@@ -528,9 +516,7 @@ func TestE2EVerifySignature(t *testing.T) {
 
 // The seed's five calls, end to end.
 func TestE2EMerchantCalls(t *testing.T) {
-	s := fpstest.NewServer(t)
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t)
 	key := fpstest.DefaultAccessKeyID
 	before := s.Ledger().Balance(key)
 
@@ -579,9 +565,7 @@ func TestE2EMerchantCalls(t *testing.T) {
 // descending): every transaction is seen exactly once, also when several
 // fall within the same second.
 func TestE2EAccountActivityPages(t *testing.T) {
-	s := fpstest.NewServer(t)
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t)
 	start := s.Clock().Now().Add(-time.Minute)
 	token := multiUse(t, s, c, "100", "ABT")
 	want := map[string]int{}

@@ -294,9 +294,7 @@ func dropNext(t *testing.T, s *fpstest.Server, action string) {
 // still succeeds, by an idempotent resend or by asking FPS what happened,
 // and took effect exactly once.
 func TestFaultsLostAnswerEveryAction(t *testing.T) {
-	s := fpstest.NewServer(t)
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t)
 	ledger := s.Ledger()
 	multi := multiUse(t, s, c, "1000", "ABT")
 
@@ -473,9 +471,7 @@ func TestFaultsCancelDuringLatency(t *testing.T) {
 // transactions, which go through Pending, still learn that a call whose
 // answer was lost took effect.
 func TestFaultsLostAnswerCreditCard(t *testing.T) {
-	s := fpstest.NewServer(t, fpstest.WithPendingDelay(-1))
-	c := s.Client(t)
-	ctx := context.Background()
+	s, c, ctx := simulator(t, fpstest.WithPendingDelay(-1))
 	token := multiUse(t, s, c, "100", "CC")
 
 	res, err := c.Reserve(ctx, &fps.ReserveInput{SenderTokenID: token, TransactionAmount: usd("30"), CallerReference: fps.NewCallerReference()})
