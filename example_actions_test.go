@@ -3,62 +3,89 @@ package fps_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/fpstest"
 	"github.com/shopspring/decimal"
 )
 
-// fakeAPI answers every call with a Pay-like body for the action sent.
-func fakeAPI() *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		form, _ := url.ParseQuery(string(body))
-		a := form.Get("Action")
-		status := map[string]string{"Pay": "Pending", "Reserve": "Reserved", "Settle": "Success", "Refund": "Success"}[a]
-		fmt.Fprintf(w, `<%[1]sResponse><%[1]sResult><TransactionId>TX-%[1]s</TransactionId><TransactionStatus>%[2]s</TransactionStatus></%[1]sResult><ResponseMetadata><RequestId>req-1:0</RequestId></ResponseMetadata></%[1]sResponse>`, a, status)
-	}))
-}
-
-// Purchase, authorize then capture, and credit: the seed's calls. The token
-// and callerReference come from the pipeline's return URL.
+// Purchase, authorize then capture, and credit (the seed's calls) against
+// the simulator. The token and callerReference come from the pipeline's
+// signed return URL; here the simulator plays the buyer who approves.
 func ExampleClient_Purchase() {
-	srv := fakeAPI()
-	defer srv.Close()
+	sim, err := fpstest.Start(fpstest.Config{})
+	if err != nil {
+		panic(err)
+	}
+	defer sim.Close()
 	client, err := fps.New(fps.Options{
-		Environment: fps.Sandbox,
-		Credentials: fps.StaticCredentials("AKIDEXAMPLE", "example-secret"),
-		APIEndpoint: srv.URL + "/",
+		Environment:  fps.Sandbox,
+		Credentials:  fps.StaticCredentials(fpstest.DefaultAccessKeyID, fpstest.DefaultSecretAccessKey),
+		APIEndpoint:  sim.APIEndpoint(),
+		CBUIEndpoint: sim.CBUIEndpoint(),
+		HTTPClient:   sim.HTTPClient(),
 	})
 	if err != nil {
 		panic(err)
 	}
 	ctx := context.Background()
 
-	paid, err := client.Purchase(ctx, decimal.RequireFromString("19.99"), fps.PurchaseOptions{
-		TokenID:         "SENDER-TOKEN-FROM-RETURN-URL",
-		CallerReference: "order-1001",
+	// The buyer authorizes up to 70.00 on the Co-Branded UI.
+	link, err := client.PipelineURL(ctx, &fps.MultiUsePipeline{
+		PipelineCommon:    fps.PipelineCommon{ReturnURL: "https://shop.example/return", CallerReference: "buyer-42"},
+		GlobalAmountLimit: decimal.RequireFromString("70"),
 	})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(paid.Status, paid.TransactionID, paid.TransactionStatus)
+	returned, err := sim.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
+	if err != nil {
+		panic(err)
+	}
+	ret, err := fps.ParsePipelineReturn(returned.Query())
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("pipeline:", ret.Status, ret.CallerReference)
 
-	auth, _ := client.Authorize(ctx, decimal.RequireFromString("50"), fps.PurchaseOptions{TokenID: "T2", CallerReference: "order-1002"})
-	captured, _ := client.Capture(ctx, decimal.RequireFromString("50"), fps.CaptureOptions{TransactionID: auth.TransactionID})
-	fmt.Println(auth.TransactionStatus, captured.TransactionStatus)
+	// Charge at once.
+	paid, err := client.Purchase(ctx, decimal.RequireFromString("19.99"), fps.PurchaseOptions{TokenID: ret.TokenID, CallerReference: "order-1001"})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("purchase:", paid.Status, paid.TransactionStatus)
 
-	refund, _ := client.Credit(ctx, decimal.RequireFromString("5"), fps.CreditOptions{
-		TransactionID: paid.TransactionID, CallerReference: "order-1001-refund-1",
+	// Reserve, then capture less than reserved.
+	auth, err := client.Authorize(ctx, decimal.RequireFromString("50"), fps.PurchaseOptions{TokenID: ret.TokenID, CallerReference: "order-1002"})
+	if err != nil {
+		panic(err)
+	}
+	captured, err := client.Capture(ctx, decimal.RequireFromString("45"), fps.CaptureOptions{TransactionID: auth.TransactionID})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("authorize:", auth.TransactionStatus, "capture:", captured.TransactionStatus)
+
+	// Refund part of the purchase.
+	refund, err := client.Credit(ctx, decimal.RequireFromString("5"), fps.CreditOptions{
+		TransactionID: paid.TransactionID, CallerReference: "order-1001-refund-1", Description: "damaged box",
 	})
-	fmt.Println(refund.Status, refund.TransactionID)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("credit:", refund.Status, refund.TransactionStatus)
+
+	bal, err := client.GetAccountBalance(ctx, &fps.GetAccountBalanceInput{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("balance:", bal.AccountBalance.TotalBalance)
 	// Output:
-	// SUCCESS TX-Pay Pending
-	// Reserved Success
-	// SUCCESS TX-Refund
+	// pipeline: SA buyer-42
+	// purchase: SUCCESS Success
+	// authorize: Reserved capture: Success
+	// credit: SUCCESS Success
+	// balance: USD 59.99
 }
 
 // MayHaveMoved and ErrOutcomeUnknown tell a failed call that may still

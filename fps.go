@@ -99,7 +99,9 @@ type Options struct {
 
 	// APIEndpoint, when set, replaces the API URL of the Environment, for
 	// example "http://127.0.0.1:8080/" to reach the simulator. It does not
-	// change Environment.
+	// change Environment. Endpoints are resolved once, by New: setting
+	// APIEndpoint or CBUIEndpoint in the per-call option functions of an
+	// action has no effect.
 	APIEndpoint string
 
 	// CBUIEndpoint, when set, replaces the CBUI pipeline start URL of the
@@ -107,7 +109,9 @@ type Options struct {
 	CBUIEndpoint string
 
 	// HTTPClient sends the API requests. The default is an *http.Client
-	// with a DefaultHTTPTimeout timeout.
+	// with a DefaultHTTPTimeout timeout that does not follow redirects: a
+	// 3xx answer is returned as an *APIError, so a signed request is never
+	// resent to another host.
 	HTTPClient aws.HTTPClient
 
 	// Retryer decides which failed attempts are tried again and how long to
@@ -191,7 +195,7 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 		options.Clock = time.Now
 	}
 	if options.HTTPClient == nil {
-		options.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
+		options.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout, CheckRedirect: refuseRedirect}
 	}
 	if options.MaxAttempts < 0 {
 		return nil, fmt.Errorf("fps: Options.MaxAttempts %d must not be negative", options.MaxAttempts)
@@ -264,6 +268,10 @@ func newDefaultRetryer(maxAttempts int) aws.RetryerV2 {
 		}
 	})
 }
+
+// refuseRedirect makes the default HTTP client return a redirect answer as
+// it is instead of sending the signed request to the Location.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func endpointURL(field, override, def string) (*url.URL, error) {
 	raw := def

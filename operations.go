@@ -416,9 +416,14 @@ func (b *builder) count(name string, v int) {
 	}
 }
 
+// dateLayout is the format of date parameters (StartDate, EndDate): ISO
+// 8601, UTC, with the fraction of a second when there is one, so that a
+// StartTimeForNextTransaction passed back is not cut to the second.
+const dateLayout = "2006-01-02T15:04:05.999999999Z"
+
 func (b *builder) time(name string, t time.Time) {
 	if !t.IsZero() {
-		b.add(name, t.UTC().Format(timestampLayout))
+		b.add(name, t.UTC().Format(dateLayout))
 	}
 }
 

@@ -235,7 +235,11 @@ func (s *Server) actGetAccountActivity(rq *request) ([]byte, *apiError) {
 	defer l.unlock()
 	var list []*tx
 	for _, t := range l.order {
-		if t.owner != rq.key || t.received.Before(start) || t.received.After(end) {
+		// Compare at the precision dates are published in (milliseconds),
+		// so that a StartTimeForNextTransaction passed back as EndDate
+		// includes the transaction it names.
+		at := t.received.Truncate(time.Millisecond)
+		if t.owner != rq.key || at.Before(start) || at.After(end) {
 			continue
 		}
 		op := t.op
