@@ -61,7 +61,6 @@ func nextBody(t *testing.T, bodies <-chan string) string {
 	}
 }
 
-func usd(s string) fps.Amount { return fps.USD(decimal.RequireFromString(s)) }
 
 func TestSimulatorMessagesPassBothVerifiers(t *testing.T) {
 	ctx := context.Background()
