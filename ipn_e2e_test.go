@@ -61,7 +61,6 @@ func nextBody(t *testing.T, bodies <-chan string) string {
 	}
 }
 
-
 func TestSimulatorMessagesPassBothVerifiers(t *testing.T) {
 	ctx := context.Background()
 	s := fpstest.NewServer(t, fpstest.WithPendingDelay(-1))
