@@ -346,74 +346,72 @@ func (l *Ledger) pendingFor(id, step string) decimal.Decimal {
 	return d
 }
 
-func (s *Server) actGetPrepaidBalance(rq *request) ([]byte, *apiError) {
+// instrumentBalance describes the balance answers of one kind of
+// instrument: prepaid instruments hold money paid in (pending in), credit
+// instruments hold debt (pending out).
+type instrumentBalance struct {
+	param, kind, step       string // request parameter, instrument kind, step of its pending transactions
+	one, total, pendingElem string // result elements
+}
+
+var (
+	prepaidBalance = instrumentBalance{"PrepaidInstrumentId", "prepaid", "FUNDPREPAID", "PrepaidBalance", "OutstandingPrepaidLiability", "PendingInBalance"}
+	debtBalance    = instrumentBalance{"CreditInstrumentId", "credit", "SETTLEDEBT", "DebtBalance", "OutstandingDebt", "PendingOutBalance"}
+)
+
+// balanceOfOne answers GetPrepaidBalance and GetDebtBalance: the balance of
+// the instrument the request names.
+func (s *Server) balanceOfOne(rq *request, action string, b instrumentBalance) ([]byte, *apiError) {
 	l := s.ledger
 	l.lock()
 	defer l.unlock()
-	in, e := s.instrumentOf(rq, "PrepaidInstrumentId", "prepaid")
+	in, e := s.instrumentOf(rq, b.param, b.kind)
 	if e != nil {
 		return nil, e
 	}
-	return success("GetPrepaidBalance", func(x *xmlw) {
-		x.open("PrepaidBalance")
+	return success(action, func(x *xmlw) {
+		x.open(b.one)
 		x.amount("AvailableBalance", in.balance)
-		x.amount("PendingInBalance", l.pendingFor(in.id, "FUNDPREPAID"))
-		x.close("PrepaidBalance")
+		x.amount(b.pendingElem, l.pendingFor(in.id, b.step))
+		x.close(b.one)
 	}), nil
+}
+
+// balanceOfAll answers GetTotalPrepaidLiability and
+// GetOutstandingDebtBalance: the sum over the caller's instruments.
+func (s *Server) balanceOfAll(rq *request, action string, b instrumentBalance) ([]byte, *apiError) {
+	l := s.ledger
+	l.lock()
+	defer l.unlock()
+	var total, pending decimal.Decimal
+	for _, in := range l.instruments {
+		if in.owner == rq.key && in.kind == b.kind {
+			total = total.Add(in.balance)
+			pending = pending.Add(l.pendingFor(in.id, b.step))
+		}
+	}
+	return success(action, func(x *xmlw) {
+		x.open(b.total)
+		x.amount("OutstandingBalance", total)
+		x.amount(b.pendingElem, pending)
+		x.close(b.total)
+	}), nil
+}
+
+func (s *Server) actGetPrepaidBalance(rq *request) ([]byte, *apiError) {
+	return s.balanceOfOne(rq, "GetPrepaidBalance", prepaidBalance)
 }
 
 func (s *Server) actGetTotalPrepaidLiability(rq *request) ([]byte, *apiError) {
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	var total, pending decimal.Decimal
-	for _, in := range l.instruments {
-		if in.owner == rq.key && in.kind == "prepaid" {
-			total = total.Add(in.balance)
-			pending = pending.Add(l.pendingFor(in.id, "FUNDPREPAID"))
-		}
-	}
-	return success("GetTotalPrepaidLiability", func(x *xmlw) {
-		x.open("OutstandingPrepaidLiability")
-		x.amount("OutstandingBalance", total)
-		x.amount("PendingInBalance", pending)
-		x.close("OutstandingPrepaidLiability")
-	}), nil
+	return s.balanceOfAll(rq, "GetTotalPrepaidLiability", prepaidBalance)
 }
 
 func (s *Server) actGetDebtBalance(rq *request) ([]byte, *apiError) {
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	in, e := s.instrumentOf(rq, "CreditInstrumentId", "credit")
-	if e != nil {
-		return nil, e
-	}
-	return success("GetDebtBalance", func(x *xmlw) {
-		x.open("DebtBalance")
-		x.amount("AvailableBalance", in.balance)
-		x.amount("PendingOutBalance", l.pendingFor(in.id, "SETTLEDEBT"))
-		x.close("DebtBalance")
-	}), nil
+	return s.balanceOfOne(rq, "GetDebtBalance", debtBalance)
 }
 
 func (s *Server) actGetOutstandingDebtBalance(rq *request) ([]byte, *apiError) {
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	var total, pending decimal.Decimal
-	for _, in := range l.instruments {
-		if in.owner == rq.key && in.kind == "credit" {
-			total = total.Add(in.balance)
-			pending = pending.Add(l.pendingFor(in.id, "SETTLEDEBT"))
-		}
-	}
-	return success("GetOutstandingDebtBalance", func(x *xmlw) {
-		x.open("OutstandingDebt")
-		x.amount("OutstandingBalance", total)
-		x.amount("PendingOutBalance", pending)
-		x.close("OutstandingDebt")
-	}), nil
+	return s.balanceOfAll(rq, "GetOutstandingDebtBalance", debtBalance)
 }
 
 func (s *Server) actGetPaymentInstruction(rq *request) ([]byte, *apiError) {
