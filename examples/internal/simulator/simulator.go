@@ -1,0 +1,86 @@
+// Package simulator holds what the example commands share to reach an FPS
+// simulator: the flags that name one running apart (none means the
+// example starts one in-process), the caller's keys, and the HTTP client
+// that trusts the simulator's CA.
+package simulator
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+
+	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/fpstest"
+	"github.com/fpskit/fps/integration"
+)
+
+// Flags are the command-line flags that point an example at a simulator.
+type Flags struct {
+	// APIEndpoint and CBUIEndpoint name a simulator running apart (for
+	// example `fps sandbox`); both empty means one started in-process.
+	APIEndpoint, CBUIEndpoint string
+	// CAFile is the PEM file of the CA to trust for an https simulator.
+	CAFile string
+	// AccessKey and SecretKey are the caller's keys.
+	AccessKey, SecretKey string
+}
+
+// Register defines the flags on fs: -api-endpoint, -cbui-endpoint,
+// -ca-file, -access-key and -secret-key. The keys default to
+// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+func (f *Flags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&f.APIEndpoint, "api-endpoint", "", "FPS API `URL` of another simulator (default: start one in-process)")
+	fs.StringVar(&f.CBUIEndpoint, "cbui-endpoint", "", "pipeline start `URL` of that simulator (.../cobranded-ui/actions/start)")
+	fs.StringVar(&f.CAFile, "ca-file", "", "PEM `file` of a CA to trust for an https simulator (the one `fps sandbox` writes)")
+	fs.StringVar(&f.AccessKey, "access-key", os.Getenv(integration.EnvAccessKeyID), "caller access key `id` (default $AWS_ACCESS_KEY_ID, else the simulator's test key)")
+	fs.StringVar(&f.SecretKey, "secret-key", os.Getenv(integration.EnvSecretAccessKey), "caller secret access `key` (default $AWS_SECRET_ACCESS_KEY, else the simulator's test key)")
+}
+
+// Check refuses a pair given by half, and takes the simulator's default
+// test keys when no keys were given.
+func (f *Flags) Check() error {
+	if (f.APIEndpoint == "") != (f.CBUIEndpoint == "") {
+		return errors.New("-api-endpoint and -cbui-endpoint go together")
+	}
+	if (f.AccessKey == "") != (f.SecretKey == "") {
+		return errors.New("give both the access key and the secret key, or neither")
+	}
+	if f.AccessKey == "" {
+		f.AccessKey, f.SecretKey = fpstest.DefaultAccessKeyID, fpstest.DefaultSecretAccessKey
+	}
+	return nil
+}
+
+// InProcess reports whether no simulator was named, so the example
+// starts its own.
+func (f *Flags) InProcess() bool { return f.APIEndpoint == "" }
+
+// Account returns the caller account of an in-process simulator: the
+// keys of f under the merchant's name and e-mail address.
+func (f *Flags) Account(name, email string) fpstest.Account {
+	return fpstest.Account{AccessKeyID: f.AccessKey, SecretAccessKey: f.SecretKey, Name: name, Email: email}
+}
+
+// HTTPClient returns the client that reaches the simulator named by the
+// flags, trusting CAFile when given.
+func (f *Flags) HTTPClient() (*http.Client, error) {
+	if f.CAFile == "" {
+		return &http.Client{Timeout: fps.DefaultHTTPTimeout}, nil
+	}
+	pem, err := os.ReadFile(f.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", f.CAFile)
+	}
+	return &http.Client{
+		Timeout:   fps.DefaultHTTPTimeout,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
+	}, nil
+}
