@@ -27,7 +27,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,12 +40,11 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
-	"github.com/fpskit/fps/examples/internal/simulator"
+	"github.com/fpskit/fps/examples/internal/setup"
 	"github.com/fpskit/fps/fpstest"
 	"github.com/fpskit/fps/integration"
 	"github.com/fpskit/fps/store"
 	"github.com/shopspring/decimal"
-	_ "modernc.org/sqlite"
 )
 
 func main() {
@@ -68,7 +66,7 @@ var (
 
 // settings are the command line.
 type settings struct {
-	simulator.Flags
+	setup.Flags
 	db      string
 	addr    string
 	timeout time.Duration
@@ -82,13 +80,7 @@ func parseFlags(args []string, out io.Writer) (*settings, error) {
 	fs.StringVar(&st.db, "db", "", "SQLite `path` of the notification store (default: a file in a temporary folder, removed at exit)")
 	fs.StringVar(&st.addr, "addr", "127.0.0.1:0", "listen `address` of the shop's return and IPN handlers")
 	fs.DurationVar(&st.timeout, "timeout", 30*time.Second, "give up after this long")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if err := st.Check(); err != nil {
+	if err := st.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	return st, nil
@@ -377,14 +369,12 @@ func (c *checkout) openStore(ctx context.Context) error {
 		c.cleanups = append(c.cleanups, func() { os.RemoveAll(dir) })
 		path = filepath.Join(dir, "fps.db")
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	notes, db, err := setup.OpenSQLite(ctx, path)
 	if err != nil {
 		return err
 	}
 	c.cleanups = append(c.cleanups, func() { db.Close() })
-	if c.notes, err = store.NewSQL(ctx, db, store.SQLite); err != nil {
-		return fmt.Errorf("SQLite store %s: %w", path, err)
-	}
+	c.notes = notes
 	c.say("store      SQLite %s%s", path, note)
 	return nil
 }

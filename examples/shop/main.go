@@ -44,7 +44,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -59,11 +58,10 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
-	"github.com/fpskit/fps/examples/internal/simulator"
+	"github.com/fpskit/fps/examples/internal/setup"
 	"github.com/fpskit/fps/fpstest"
 	"github.com/fpskit/fps/integration"
 	"github.com/fpskit/fps/store"
-	_ "modernc.org/sqlite"
 )
 
 func main() {
@@ -81,7 +79,7 @@ func main() {
 
 // settings are the command line.
 type settings struct {
-	simulator.Flags
+	setup.Flags
 	addr         string
 	baseURL      string
 	db           string
@@ -97,13 +95,7 @@ func parseFlags(args []string, out io.Writer) (*settings, error) {
 	fs.StringVar(&st.baseURL, "base-url", "", "public `URL` of the shop (default http://<addr>/)")
 	fs.StringVar(&st.db, "db", "", "SQLite `path` of the notification store (default: in memory)")
 	fs.DurationVar(&st.pendingDelay, "pending-delay", 3*time.Second, "how long credit-card payments and refunds stay pending in the in-process simulator (negative: for ever)")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if err := st.Check(); err != nil {
+	if err := st.Parse(fs, args); err != nil {
 		return nil, err
 	}
 	if st.baseURL != "" {
@@ -256,14 +248,10 @@ func openStore(ctx context.Context, path string, a *app) (notificationStore, err
 	if path == "" {
 		return store.NewMemory(), nil
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	notes, db, err := setup.OpenSQLite(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	a.cleanups = append(a.cleanups, func() { db.Close() })
-	notes, err := store.NewSQL(ctx, db, store.SQLite)
-	if err != nil {
-		return nil, fmt.Errorf("SQLite store %s: %w", path, err)
-	}
 	return notes, nil
 }

@@ -1,12 +1,14 @@
-// Package simulator holds what the example commands share to reach an FPS
-// simulator: the flags that name one running apart (none means the
-// example starts one in-process), the caller's keys, and the HTTP client
-// that trusts the simulator's CA.
-package simulator
+// Package setup holds what the example commands share: the flags that
+// name an FPS simulator running apart (none means the example starts one
+// in-process) and the caller's keys, the HTTP client that trusts the
+// simulator's CA, and the SQLite notification store.
+package setup
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +18,8 @@ import (
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/fpstest"
 	"github.com/fpskit/fps/integration"
+	"github.com/fpskit/fps/store"
+	_ "modernc.org/sqlite" // the "sqlite" driver
 )
 
 // Flags are the command-line flags that point an example at a simulator.
@@ -38,6 +42,19 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.CAFile, "ca-file", "", "PEM `file` of a CA to trust for an https simulator (the one `fps sandbox` writes)")
 	fs.StringVar(&f.AccessKey, "access-key", os.Getenv(integration.EnvAccessKeyID), "caller access key `id` (default $AWS_ACCESS_KEY_ID, else the simulator's test key)")
 	fs.StringVar(&f.SecretKey, "secret-key", os.Getenv(integration.EnvSecretAccessKey), "caller secret access `key` (default $AWS_SECRET_ACCESS_KEY, else the simulator's test key)")
+}
+
+// Parse parses args with fs, on which Register and the command's own
+// flags were defined, refuses arguments that are not flags, and runs
+// Check.
+func (f *Flags) Parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return f.Check()
 }
 
 // Check refuses a pair given by half, and takes the simulator's default
@@ -83,4 +100,20 @@ func (f *Flags) HTTPClient() (*http.Client, error) {
 		Timeout:   fps.DefaultHTTPTimeout,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
 	}, nil
+}
+
+// OpenSQLite opens the notification store in the SQLite file at path,
+// creating the file and its table when missing. Close the returned
+// database when done.
+func OpenSQLite(ctx context.Context, path string) (*store.SQL, *sql.DB, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		return nil, nil, err
+	}
+	notes, err := store.NewSQL(ctx, db, store.SQLite)
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("SQLite store %s: %w", path, err)
+	}
+	return notes, db, nil
 }
