@@ -7,12 +7,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/examples/internal/setup"
+	"github.com/fpskit/fps/fpstest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -293,4 +297,48 @@ func TestFlags(t *testing.T) {
 		_, err := parseFlags(tc.args, io.Discard)
 		require.ErrorContains(t, err, tc.want, tc.args)
 	}
+}
+
+// TestSimulatorApartAndSQLite runs the shop against a simulator it did
+// not start, over https with -ca-file, and keeps the IPNs in -db.
+func TestSimulatorApartAndSQLite(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	sim := fpstest.NewServer(t, fpstest.WithPendingDelay(-1))
+	dir := t.TempDir()
+	ca, db := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "fps.db")
+	require.NoError(t, os.WriteFile(ca, sim.CAPEM(), 0o600))
+	st, err := parseFlags([]string{
+		"-addr", "127.0.0.1:0", "-db", db, "-ca-file", ca,
+		"-api-endpoint", sim.APIEndpoint(), "-cbui-endpoint", sim.CBUIEndpoint(),
+	}, io.Discard)
+	require.NoError(t, err)
+	a, err := start(context.Background(), st, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer a.Close()
+	require.Nil(t, a.sim, "no simulator started in-process")
+	require.NoError(t, sim.SetIPNURL(fpstest.DefaultAccessKeyID, a.URL+"amazon_fps/fps-notify-handler/"))
+
+	c := sim.HTTPClient() // the buyer's browser trusts the simulator's CA
+	_, page := get(t, c, a.URL)
+	link := buttonLink(t, page, "plush")
+	require.Equal(t, sim.CBUIEndpoint(), link.Scheme+"://"+link.Host+link.Path)
+	ref := link.Query().Get("callerReference")
+	resp, page := approve(t, c, link, "CC", "approve")
+	require.Equal(t, "/orders/"+ref, resp.Request.URL.Path, page)
+	waitFor(t, c, a.URL+"orders/"+ref, statusRE("pending", "payment pending"))
+	require.NoError(t, sim.CompletePending(context.Background()))
+	waitFor(t, c, a.URL+"orders/"+ref, statusRE("paid", "paid"))
+	a.Close()
+
+	notes, sqlDB, err := setup.OpenSQLite(context.Background(), db)
+	require.NoError(t, err)
+	defer sqlDB.Close()
+	stored, err := notes.List(context.Background())
+	require.NoError(t, err)
+	var seen []string
+	for _, n := range stored {
+		seen = append(seen, n.Notification.Operation+" "+n.Notification.Status+" "+n.Notification.CallerReference)
+	}
+	require.ElementsMatch(t, []string{"PAY PENDING " + ref, "PAY SUCCESS " + ref}, seen)
 }
