@@ -488,16 +488,19 @@ func (s *shop) adminAction(w http.ResponseWriter, r *http.Request) {
 	v := o.view()
 	allowed := map[string]bool{"capture": v.CanCapture, "refund": v.CanRefund, "void": v.CanVoid}[action]
 	var rf *refund
-	if allowed && !o.busy {
+	switch {
+	case o.busy:
+		o.fail(s.now(), "cannot %s now: a request for this order is in flight", action)
+		allowed = false
+	case !allowed:
+		o.fail(s.now(), "cannot %s an order that is %s", action, v.State.Label)
+	default:
 		o.busy = true
 		if action == "refund" {
 			rf = &refund{Ref: fps.NewCallerReference(), Amount: v.refundable}
 			o.Refunds = append(o.Refunds, rf)
 			s.byRef[rf.Ref] = o
 		}
-	} else {
-		o.fail(s.now(), "cannot %s an order that is %s", action, v.State.Label)
-		allowed = false
 	}
 	s.mu.Unlock()
 	if allowed {
