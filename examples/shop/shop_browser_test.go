@@ -54,11 +54,13 @@ func artifactsDir(t *testing.T) string {
 func TestBrowserBuyPayRefund(t *testing.T) {
 	browser := chromium(t)
 	dir := artifactsDir(t)
-	// Credit-card payments and refunds stay pending for a moment, so that
-	// the pages show them pending, then done.
-	a := startTestShop(t, 3*time.Second)
+	// Credit-card payments and refunds stay pending until the test lets
+	// the simulator complete them, so that the pages are seen pending,
+	// then done, however slow the machine.
+	a := startTestShop(t, -1)
+	complete := chromedp.ActionFunc(a.sim.CompletePending)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(browser),
@@ -99,7 +101,9 @@ func TestBrowserBuyPayRefund(t *testing.T) {
 	}
 	step := func(what string, actions ...chromedp.Action) {
 		t.Helper()
+		began := time.Now()
 		require.NoError(t, chromedp.Run(bctx, actions...), what)
+		t.Logf("%s: %s", what, time.Since(began).Round(time.Millisecond))
 	}
 	var (
 		link, location, status string
@@ -133,6 +137,7 @@ func TestBrowserBuyPayRefund(t *testing.T) {
 	require.Equal(t, "payment pending", status)
 
 	step("the order page refreshes until the IPN says paid",
+		complete,
 		chromedp.WaitVisible(`#status.status-paid`, chromedp.ByQuery),
 		chromedp.Text(`#status`, &status, chromedp.ByQuery),
 		shot("04-order-paid.png"),
@@ -154,6 +159,7 @@ func TestBrowserBuyPayRefund(t *testing.T) {
 		shot("06-admin-refund-pending.png"),
 	)
 	step("the admin page refreshes until the refund's IPN",
+		complete,
 		chromedp.WaitVisible(row+` .status-refunded`, chromedp.ByQuery),
 		chromedp.Text(row+` .status`, &status, chromedp.ByQuery),
 		shot("07-admin-refunded.png"),
