@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,7 +38,15 @@ func startTestShop(t *testing.T, pendingDelay time.Duration) *app {
 
 func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	t.Helper()
-	resp, err := c.Get(u)
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	require.NoError(t, err)
+	return do(t, c, req)
+}
+
+// do sends req and reads the answer.
+func do(t *testing.T, c *http.Client, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -55,12 +64,7 @@ func post(t *testing.T, c *http.Client, u string, form url.Values, origin string
 	if origin != "" {
 		req.Header.Set("Origin", origin)
 	}
-	resp, err := c.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp, string(body)
+	return do(t, c, req)
 }
 
 // waitFor reloads u until its page matches want, as the page's refresh
@@ -341,4 +345,30 @@ func TestSimulatorApartAndSQLite(t *testing.T) {
 		seen = append(seen, n.Notification.Operation+" "+n.Notification.Status+" "+n.Notification.CallerReference)
 	}
 	require.ElementsMatch(t, []string{"PAY PENDING " + ref, "PAY SUCCESS " + ref}, seen)
+}
+
+func TestSameOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		fetchSite, origin string
+		want              bool
+	}{
+		{"same-origin", "http://shop.test:8000", true},
+		{"none", "", true}, // typed in the address bar
+		{"same-site", "http://shop.test:9000", false},
+		{"cross-site", "http://evil.example", false},
+		{"", "http://shop.test:8000", true}, // an older browser: Origin alone
+		{"", "http://evil.example", false},
+		{"", "http://shop.test:9000", false},
+		{"", "null", false},
+		{"", "", true}, // not a browser's form
+	} {
+		r := httptest.NewRequest(http.MethodPost, "http://shop.test:8000/admin/orders/x/refund", nil)
+		if tc.fetchSite != "" {
+			r.Header.Set("Sec-Fetch-Site", tc.fetchSite)
+		}
+		if tc.origin != "" {
+			r.Header.Set("Origin", tc.origin)
+		}
+		require.Equal(t, tc.want, sameOrigin(r), "Sec-Fetch-Site %q, Origin %q", tc.fetchSite, tc.origin)
+	}
 }
