@@ -27,9 +27,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,11 +40,11 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/examples/internal/setup"
 	"github.com/fpskit/fps/fpstest"
 	"github.com/fpskit/fps/integration"
 	"github.com/fpskit/fps/store"
 	"github.com/shopspring/decimal"
-	_ "modernc.org/sqlite"
 )
 
 func main() {
@@ -69,40 +66,22 @@ var (
 
 // settings are the command line.
 type settings struct {
-	apiEndpoint, cbuiEndpoint string
-	db                        string
-	accessKey, secretKey      string
-	addr                      string
-	caFile                    string
-	timeout                   time.Duration
+	setup.Flags
+	db      string
+	addr    string
+	timeout time.Duration
 }
 
 func parseFlags(args []string, out io.Writer) (*settings, error) {
 	fs := flag.NewFlagSet("checkout", flag.ContinueOnError)
 	fs.SetOutput(out)
 	st := &settings{}
-	fs.StringVar(&st.apiEndpoint, "api-endpoint", "", "FPS API `URL` of another simulator (default: start one in-process)")
-	fs.StringVar(&st.cbuiEndpoint, "cbui-endpoint", "", "pipeline start `URL` of that simulator (.../cobranded-ui/actions/start)")
+	st.Register(fs)
 	fs.StringVar(&st.db, "db", "", "SQLite `path` of the notification store (default: a file in a temporary folder, removed at exit)")
-	fs.StringVar(&st.accessKey, "access-key", os.Getenv(integration.EnvAccessKeyID), "caller access key `id` (default $AWS_ACCESS_KEY_ID, else the simulator's test key)")
-	fs.StringVar(&st.secretKey, "secret-key", os.Getenv(integration.EnvSecretAccessKey), "caller secret access `key` (default $AWS_SECRET_ACCESS_KEY, else the simulator's test key)")
 	fs.StringVar(&st.addr, "addr", "127.0.0.1:0", "listen `address` of the shop's return and IPN handlers")
-	fs.StringVar(&st.caFile, "ca-file", "", "PEM `file` of a CA to trust for an https simulator (the one `fps sandbox` writes)")
 	fs.DurationVar(&st.timeout, "timeout", 30*time.Second, "give up after this long")
-	if err := fs.Parse(args); err != nil {
+	if err := st.Parse(fs, args); err != nil {
 		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	if (st.apiEndpoint == "") != (st.cbuiEndpoint == "") {
-		return nil, errors.New("-api-endpoint and -cbui-endpoint go together")
-	}
-	if (st.accessKey == "") != (st.secretKey == "") {
-		return nil, errors.New("give both the access key and the secret key, or neither")
-	}
-	if st.accessKey == "" {
-		st.accessKey, st.secretKey = fpstest.DefaultAccessKeyID, fpstest.DefaultSecretAccessKey
 	}
 	return st, nil
 }
@@ -292,11 +271,11 @@ func (c *checkout) start(ctx context.Context) error {
 	}
 	base := "http://" + ln.Addr().String() + "/"
 
-	api, cbui := st.apiEndpoint, st.cbuiEndpoint
-	if api == "" {
+	api, cbui := st.APIEndpoint, st.CBUIEndpoint
+	if st.InProcess() {
 		s, err := fpstest.Start(fpstest.Config{
 			PlainHTTP: true,
-			Accounts:  []fpstest.Account{{AccessKeyID: st.accessKey, SecretAccessKey: st.secretKey, Name: "Checkout Example", Email: "shop@example.com"}},
+			Accounts:  []fpstest.Account{st.Account("Checkout Example", "shop@example.com")},
 		})
 		if err != nil {
 			ln.Close()
@@ -307,13 +286,13 @@ func (c *checkout) start(ctx context.Context) error {
 		c.buy = func(ctx context.Context, link string) (*url.URL, error) {
 			return s.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: string(fps.PaymentMethodCC)})
 		}
-		if err := s.SetIPNURL(st.accessKey, base+integration.NotifyPath); err != nil {
+		if err := s.SetIPNURL(st.AccessKey, base+integration.NotifyPath); err != nil {
 			ln.Close()
 			return err
 		}
 		c.say("simulator  %s (in-process)", s.URL)
 	} else {
-		if c.httpc, err = httpClient(st.caFile); err != nil {
+		if c.httpc, err = st.HTTPClient(); err != nil {
 			ln.Close()
 			return err
 		}
@@ -327,8 +306,8 @@ func (c *checkout) start(ctx context.Context) error {
 	}
 
 	c.a, err = integration.New(integration.Config{
-		AccessKey:    st.accessKey,
-		SecretKey:    st.secretKey,
+		AccessKey:    st.AccessKey,
+		SecretKey:    st.SecretKey,
 		TestMode:     true,
 		BaseURL:      base,
 		APIEndpoint:  api,
@@ -390,35 +369,14 @@ func (c *checkout) openStore(ctx context.Context) error {
 		c.cleanups = append(c.cleanups, func() { os.RemoveAll(dir) })
 		path = filepath.Join(dir, "fps.db")
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	notes, db, err := setup.OpenSQLite(ctx, path)
 	if err != nil {
 		return err
 	}
 	c.cleanups = append(c.cleanups, func() { db.Close() })
-	if c.notes, err = store.NewSQL(ctx, db, store.SQLite); err != nil {
-		return fmt.Errorf("SQLite store %s: %w", path, err)
-	}
+	c.notes = notes
 	c.say("store      SQLite %s%s", path, note)
 	return nil
-}
-
-// httpClient trusts the CA in caFile, when given.
-func httpClient(caFile string) (*http.Client, error) {
-	if caFile == "" {
-		return &http.Client{Timeout: fps.DefaultHTTPTimeout}, nil
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", caFile)
-	}
-	return &http.Client{
-		Timeout:   fps.DefaultHTTPTimeout,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
-	}, nil
 }
 
 // buyOverHTTP plays the buyer through the simulator's headless buyer form

@@ -1,0 +1,119 @@
+// Package setup holds what the example commands share: the flags that
+// name an FPS simulator running apart (none means the example starts one
+// in-process) and the caller's keys, the HTTP client that trusts the
+// simulator's CA, and the SQLite notification store.
+package setup
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+
+	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/fpstest"
+	"github.com/fpskit/fps/integration"
+	"github.com/fpskit/fps/store"
+	_ "modernc.org/sqlite" // the "sqlite" driver
+)
+
+// Flags are the command-line flags that point an example at a simulator.
+type Flags struct {
+	// APIEndpoint and CBUIEndpoint name a simulator running apart (for
+	// example `fps sandbox`); both empty means one started in-process.
+	APIEndpoint, CBUIEndpoint string
+	// CAFile is the PEM file of the CA to trust for an https simulator.
+	CAFile string
+	// AccessKey and SecretKey are the caller's keys.
+	AccessKey, SecretKey string
+}
+
+// Register defines the flags on fs: -api-endpoint, -cbui-endpoint,
+// -ca-file, -access-key and -secret-key. The keys default to
+// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+func (f *Flags) Register(fs *flag.FlagSet) {
+	fs.StringVar(&f.APIEndpoint, "api-endpoint", "", "FPS API `URL` of another simulator (default: start one in-process)")
+	fs.StringVar(&f.CBUIEndpoint, "cbui-endpoint", "", "pipeline start `URL` of that simulator (.../cobranded-ui/actions/start)")
+	fs.StringVar(&f.CAFile, "ca-file", "", "PEM `file` of a CA to trust for an https simulator (the one `fps sandbox` writes)")
+	fs.StringVar(&f.AccessKey, "access-key", os.Getenv(integration.EnvAccessKeyID), "caller access key `id` (default $AWS_ACCESS_KEY_ID, else the simulator's test key)")
+	fs.StringVar(&f.SecretKey, "secret-key", os.Getenv(integration.EnvSecretAccessKey), "caller secret access `key` (default $AWS_SECRET_ACCESS_KEY, else the simulator's test key)")
+}
+
+// Parse parses args with fs, on which Register and the command's own
+// flags were defined, refuses arguments that are not flags, and runs
+// Check.
+func (f *Flags) Parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return f.Check()
+}
+
+// Check refuses a pair given by half, and takes the simulator's default
+// test keys when no keys were given.
+func (f *Flags) Check() error {
+	if (f.APIEndpoint == "") != (f.CBUIEndpoint == "") {
+		return errors.New("-api-endpoint and -cbui-endpoint go together")
+	}
+	if (f.AccessKey == "") != (f.SecretKey == "") {
+		return errors.New("give both the access key and the secret key, or neither")
+	}
+	if f.AccessKey == "" {
+		f.AccessKey, f.SecretKey = fpstest.DefaultAccessKeyID, fpstest.DefaultSecretAccessKey
+	}
+	return nil
+}
+
+// InProcess reports whether no simulator was named, so the example
+// starts its own.
+func (f *Flags) InProcess() bool { return f.APIEndpoint == "" }
+
+// Account returns the caller account of an in-process simulator: the
+// keys of f under the merchant's name and e-mail address.
+func (f *Flags) Account(name, email string) fpstest.Account {
+	return fpstest.Account{AccessKeyID: f.AccessKey, SecretAccessKey: f.SecretKey, Name: name, Email: email}
+}
+
+// HTTPClient returns the client that reaches the simulator named by the
+// flags, trusting CAFile when given.
+func (f *Flags) HTTPClient() (*http.Client, error) {
+	if f.CAFile == "" {
+		return &http.Client{Timeout: fps.DefaultHTTPTimeout}, nil
+	}
+	pem, err := os.ReadFile(f.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", f.CAFile)
+	}
+	return &http.Client{
+		Timeout:   fps.DefaultHTTPTimeout,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
+	}, nil
+}
+
+// OpenSQLite opens the notification store in the SQLite file at path,
+// creating the file and its table when missing. Close the returned
+// database when done.
+func OpenSQLite(ctx context.Context, path string) (*store.SQL, *sql.DB, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		return nil, nil, err
+	}
+	notes, err := store.NewSQL(ctx, db, store.SQLite)
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("SQLite store %s: %w", path, err)
+	}
+	return notes, db, nil
+}
