@@ -15,6 +15,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // SignatureMethod names the HMAC of Signature Version 2.
@@ -226,24 +229,86 @@ func SignHMAC(method SignatureMethod, secret, stringToSign string) (string, erro
 // of HMAC-SHA1).
 const base64HMACSize = (sha256.Size + 2) / 3 * 4
 
+// newMAC returns a new HMAC keyed with secret, with the hash that method
+// names.
+func newMAC(method SignatureMethod, secret string) (hash.Hash, error) {
+	switch method {
+	case HmacSHA256:
+		return hmac.New(sha256.New, []byte(secret)), nil
+	case HmacSHA1:
+		return hmac.New(sha1.New, []byte(secret)), nil
+	default:
+		return nil, fmt.Errorf("fps: signature method %q is not HmacSHA256 or HmacSHA1", string(method))
+	}
+}
+
 // appendHMAC appends to b the base64 HMAC, keyed with secret, of the
 // message made of parts.
 func appendHMAC(b []byte, method SignatureMethod, secret string, parts ...[]byte) ([]byte, error) {
-	var h func() hash.Hash
-	switch method {
-	case HmacSHA256:
-		h = sha256.New
-	case HmacSHA1:
-		h = sha1.New
-	default:
-		return b, fmt.Errorf("fps: signature method %q is not HmacSHA256 or HmacSHA1", string(method))
+	mac, err := newMAC(method, secret)
+	if err != nil {
+		return b, err
 	}
-	mac := hmac.New(h, []byte(secret))
+	return appendMAC(b, mac, parts...), nil
+}
+
+// appendMAC appends to b the base64 of mac over parts. mac is in its keyed
+// state and is left dirty.
+func appendMAC(b []byte, mac hash.Hash, parts ...[]byte) []byte {
 	for _, p := range parts {
 		mac.Write(p)
 	}
 	var sum [sha256.Size]byte
-	return base64.StdEncoding.AppendEncode(b, mac.Sum(sum[:0])), nil
+	return base64.StdEncoding.AppendEncode(b, mac.Sum(sum[:0]))
+}
+
+// macCache keeps keyed HMACs for reuse by a client and the per-call
+// clients made from it: hmac.New derives the inner and outer keys and
+// allocates each time, while Reset returns an HMAC to its keyed state.
+// Credentials can rotate, so the pool is keyed by secret and method, and
+// replaced whole when either changes.
+type macCache struct {
+	cur atomic.Pointer[macPool]
+}
+
+type macPool struct {
+	method SignatureMethod
+	secret string
+	pool   sync.Pool
+}
+
+// get returns the pool for method and secret, making it if the current
+// one is for other keys.
+func (m *macCache) get(method SignatureMethod, secret string) (*macPool, error) {
+	if p := m.cur.Load(); p != nil && p.secret == secret && p.method == method {
+		return p, nil
+	}
+	if _, err := newMAC(method, secret); err != nil {
+		return nil, err
+	}
+	p := &macPool{method: method, secret: secret}
+	p.pool.New = func() any {
+		mac, _ := newMAC(method, secret)
+		return mac
+	}
+	m.cur.Store(p)
+	return p, nil
+}
+
+// appendPooledHMAC is appendHMAC with a keyed HMAC from m.
+func (m *macCache) appendHMAC(b []byte, method SignatureMethod, secret string, parts ...[]byte) ([]byte, error) {
+	if m == nil {
+		return appendHMAC(b, method, secret, parts...)
+	}
+	p, err := m.get(method, secret)
+	if err != nil {
+		return b, err
+	}
+	mac := p.pool.Get().(hash.Hash)
+	b = appendMAC(b, mac, parts...)
+	mac.Reset()
+	p.pool.Put(mac)
+	return b, nil
 }
 
 // dialect names the signature parameters of one protocol: the API uses
@@ -262,8 +327,27 @@ var (
 // send: exactly the canonical query that was signed, followed by the
 // signature. params is reordered.
 func (c *Client) signedQuery(ctx context.Context, httpMethod string, endpoint *url.URL, d dialect, params []Param) (string, error) {
-	b, err := c.appendSignedQuery(ctx, nil, httpMethod, endpoint, d, params)
-	return string(b), err
+	b, err := c.appendSignedQuery(ctx, make([]byte, 0, signedQuerySize(params)), httpMethod, endpoint, d, params)
+	if err != nil {
+		return "", err
+	}
+	return ownedString(b), nil
+}
+
+// ownedString returns b as a string without copying it, as
+// strings.Builder does: b must not be written to afterwards.
+func ownedString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// signedQuerySize is room enough, in most cases, for the signed query of
+// params: names, values with some escaping, and the signature parameters.
+func signedQuerySize(params []Param) int {
+	n := 160
+	for _, p := range params {
+		n += len(p.Name) + 2 + len(p.Value) + len(p.Value)/4
+	}
+	return n
 }
 
 // appendSignedQuery is signedQuery appending the query to dst, so that a
@@ -284,7 +368,7 @@ func (c *Client) appendSignedQuery(ctx context.Context, dst []byte, httpMethod s
 	start := len(dst)
 	dst = appendCanonicalQuery(dst, params)
 	var sigBuf [base64HMACSize]byte
-	sig, err := appendHMAC(sigBuf[:0], c.options.SignatureMethod, creds.SecretAccessKey, prefix, dst[start:])
+	sig, err := c.macs.appendHMAC(sigBuf[:0], c.options.SignatureMethod, creds.SecretAccessKey, prefix, dst[start:])
 	if err != nil {
 		return dst[:start], err
 	}

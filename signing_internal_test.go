@@ -55,14 +55,14 @@ func TestClockOption(t *testing.T) {
 }
 
 func TestAmountCheck(t *testing.T) {
-	require.NoError(t, USD(decimal.RequireFromString("1.50")).check("TransactionAmount"))
-	require.NoError(t, Amount{Value: decimal.RequireFromString("2")}.check("TransactionAmount"))
+	require.NoError(t, USD(decimal.RequireFromString("1.50")).check("TransactionAmount.Value", "TransactionAmount.CurrencyCode"))
+	require.NoError(t, Amount{Value: decimal.RequireFromString("2")}.check("TransactionAmount.Value", "TransactionAmount.CurrencyCode"))
 
-	err := Amount{Value: decimal.RequireFromString("2"), CurrencyCode: "EUR"}.check("TransactionAmount")
+	err := Amount{Value: decimal.RequireFromString("2"), CurrencyCode: "EUR"}.check("TransactionAmount.Value", "TransactionAmount.CurrencyCode")
 	require.Equal(t, &ValidationError{Field: "TransactionAmount.CurrencyCode", Rule: `must be USD, got "EUR"`}, err)
 
 	var ve *ValidationError
-	require.ErrorAs(t, USD(decimal.RequireFromString("0")).check("RefundAmount"), &ve)
+	require.ErrorAs(t, USD(decimal.RequireFromString("0")).check("RefundAmount.Value", "RefundAmount.CurrencyCode"), &ve)
 	require.Equal(t, "RefundAmount.Value", ve.Field)
 }
 
