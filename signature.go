@@ -400,20 +400,80 @@ var ErrSignatureMismatch = errors.New("fps: signature does not match")
 // under the host and path of endpoint (the URL the merchant registered,
 // its query ignored).
 func OutboundStringToSign(method string, endpoint *url.URL, received url.Values) string {
-	params := ParamsFromValues(received)
+	return string(appendOutboundStringToSign(make([]byte, 0, 512), method, endpoint, ParamsFromValues(received)))
+}
+
+// appendOutboundStringToSign appends the string Amazon signed for the
+// received params (see OutboundStringToSign). params is reordered and
+// its "signature" parameters dropped.
+func appendOutboundStringToSign(b []byte, method string, endpoint *url.URL, params []Param) []byte {
 	params = slices.DeleteFunc(params, func(p Param) bool { return p.Name == "signature" })
-	return StringToSign(method, endpoint, params)
+	sortParams(params)
+	b = appendStringToSignPrefix(b, method, endpoint)
+	return appendCanonicalQuery(b, params)
+}
+
+// parseForm is url.ParseQuery that also returns the parameters as a list,
+// in the order received, for the string to sign: one pass over raw.
+func parseForm(raw string) ([]Param, url.Values, error) {
+	n := strings.Count(raw, "&") + 1
+	if n > 1000 || strings.IndexByte(raw, ';') >= 0 {
+		// Rare shapes (and ParseQuery's limits and errors) are left to it.
+		v, err := url.ParseQuery(raw)
+		return ParamsFromValues(v), v, err
+	}
+	params := make([]Param, 0, n)
+	for rest := raw; rest != ""; {
+		var piece string
+		piece, rest, _ = strings.Cut(rest, "&")
+		if piece == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(piece, "=")
+		k, err1 := queryUnescape(k)
+		v, err2 := queryUnescape(v)
+		if err1 != nil || err2 != nil {
+			v, err := url.ParseQuery(raw)
+			return ParamsFromValues(v), v, err
+		}
+		params = append(params, Param{k, v})
+	}
+	values := make(url.Values, len(params))
+	backing := make([]string, len(params))
+	for i, p := range params {
+		if vs, ok := values[p.Name]; ok {
+			values[p.Name] = append(vs, p.Value)
+			continue
+		}
+		backing[i] = p.Value
+		values[p.Name] = backing[i : i+1 : i+1]
+	}
+	return params, values, nil
+}
+
+// queryUnescape is url.QueryUnescape, without a copy when there is
+// nothing to unescape.
+func queryUnescape(s string) (string, error) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, nil
+	}
+	return url.QueryUnescape(s)
 }
 
 // VerifyRSASHA1 checks signature, base64 that may hold line breaks, as a
 // PKCS#1 v1.5 RSA-SHA1 signature of stringToSign under pub. It returns nil
 // or an error wrapping ErrSignatureMismatch.
 func VerifyRSASHA1(pub *rsa.PublicKey, stringToSign, signature string) error {
-	sig, err := base64.StdEncoding.DecodeString(signature)
+	return verifyRSASHA1(pub, []byte(stringToSign), signature)
+}
+
+func verifyRSASHA1(pub *rsa.PublicKey, stringToSign []byte, signature string) error {
+	var buf [512]byte
+	sig, err := base64.StdEncoding.AppendDecode(buf[:0], []byte(signature))
 	if err != nil {
 		return fmt.Errorf("%w: signature is not base64: %v", ErrSignatureMismatch, err)
 	}
-	digest := sha1.Sum([]byte(stringToSign))
+	digest := sha1.Sum(stringToSign)
 	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA1, digest[:], sig); err != nil {
 		return ErrSignatureMismatch
 	}
