@@ -31,6 +31,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"sandbox", "run the FPS simulator (API, Co-Branded UI, certificates) until interrupted", runSandbox},
+		{"soak", "run payments through their full life under injected faults and check none is charged twice or lost", runSoak},
 	}
 }
 
