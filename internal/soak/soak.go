@@ -77,7 +77,7 @@ type Summary struct {
 	// ResolvedByStatus, ResolvedByToken and ResolvedByResend say how each
 	// open question was closed (GetTransactionStatus, GetTokenByCaller,
 	// the same call sent again with the same CallerReference).
-	Ambiguous                                            int
+	Ambiguous                                           int
 	ResolvedByStatus, ResolvedByToken, ResolvedByResend int
 	// Unresolved is the payments whose outcome stayed unknown.
 	Unresolved int
@@ -91,9 +91,9 @@ type Summary struct {
 	// IPNsStored is how many notifications the IPN handler stored;
 	// IPNDeliveries how many delivery attempts the simulator made.
 	IPNsStored, IPNDeliveries int
-	FaultsInjected           int
-	P50, P99                 time.Duration
-	Wall                     time.Duration
+	FaultsInjected            int
+	P50, P99                  time.Duration
+	Wall                      time.Duration
 	// Problems describes each broken promise (at most a few of each).
 	Problems []string
 }
