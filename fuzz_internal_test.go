@@ -4,11 +4,13 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/url"
+	"reflect"
 	"slices"
 	"testing"
 )
 
-// FuzzSignedQuery checks the canonicaliser on any parameters: the string
+// FuzzSignedQuery checks the canonicaliser on any parameters: parseForm
+// reads them as url.ParseQuery does, the string
 // to sign does not depend on their order, and the query that is sent
 // decodes back to exactly the parameters that were signed, under a
 // signature that is the HMAC of their string to sign.
@@ -27,9 +29,22 @@ func FuzzSignedQuery(f *testing.F) {
 	}
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, raw string, seed uint64) {
+		list, parsed, perr := parseForm(raw)
 		vals, err := url.ParseQuery(raw)
+		if (err == nil) != (perr == nil) {
+			t.Fatalf("parseForm error %v, url.ParseQuery error %v", perr, err)
+		}
 		if err != nil {
 			return
+		}
+		if !reflect.DeepEqual(map[string][]string(parsed), map[string][]string(vals)) {
+			t.Fatalf("parseForm %v, url.ParseQuery %v", parsed, vals)
+		}
+		fromList, fromValues := slices.Clone(list), ParamsFromValues(vals)
+		sortParams(fromList)
+		sortParams(fromValues)
+		if !slices.Equal(fromList, fromValues) {
+			t.Fatalf("parseForm listed %v, url.ParseQuery holds %v", fromList, fromValues)
 		}
 		for _, n := range []string{apiDialect.key, apiDialect.method, apiDialect.version, apiDialect.signature} {
 			delete(vals, n)
