@@ -76,7 +76,9 @@ type Summary struct {
 	// Ambiguous is the payments where some call left the outcome open;
 	// ResolvedByStatus, ResolvedByToken and ResolvedByResend say how each
 	// open question was closed (GetTransactionStatus, GetTokenByCaller,
-	// the same call sent again with the same CallerReference).
+	// the same call sent again with the same CallerReference); one payment
+	// can need more than one of them, so they may add up to more than
+	// Ambiguous.
 	Ambiguous                                           int
 	ResolvedByStatus, ResolvedByToken, ResolvedByResend int
 	// Unresolved is the payments whose outcome stayed unknown.
