@@ -38,11 +38,11 @@ type PayInput struct {
 func (in *PayInput) build(b *builder) {
 	b.required("SenderTokenId", in.SenderTokenID)
 	b.add("RecipientTokenId", in.RecipientTokenID)
-	b.amount("TransactionAmount", in.TransactionAmount, true)
+	b.amount("TransactionAmount.Value", "TransactionAmount.CurrencyCode", in.TransactionAmount, true)
 	enum(b, "ChargeFeeTo", in.ChargeFeeTo, ChargeFeeToCaller, ChargeFeeToRecipient)
 	b.callerReference(in.CallerReference)
 	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
-	b.amount("MarketplaceFixedFee", in.MarketplaceFixedFee, false)
+	b.amount("MarketplaceFixedFee.Value", "MarketplaceFixedFee.CurrencyCode", in.MarketplaceFixedFee, false)
 	b.percentage("MarketplaceVariableFee", in.MarketplaceVariableFee)
 }
 
@@ -101,7 +101,7 @@ type SettleInput struct {
 
 func (in *SettleInput) build(b *builder) {
 	b.required("ReserveTransactionId", in.ReserveTransactionID)
-	b.amount("TransactionAmount", in.TransactionAmount, false)
+	b.amount("TransactionAmount.Value", "TransactionAmount.CurrencyCode", in.TransactionAmount, false)
 }
 
 // reconcile learns whether a Settle whose answer was lost took effect: the
@@ -158,7 +158,7 @@ type RefundInput struct {
 
 func (in *RefundInput) build(b *builder) {
 	b.required("TransactionId", in.TransactionID)
-	b.amount("RefundAmount", in.RefundAmount, false)
+	b.amount("RefundAmount.Value", "RefundAmount.CurrencyCode", in.RefundAmount, false)
 	b.callerReference(in.CallerReference)
 	b.text("CallerDescription", in.CallerDescription, MaxCallerDescriptionLength)
 	enum(b, "MarketplaceRefundPolicy", in.MarketplaceRefundPolicy,
@@ -249,7 +249,7 @@ type FundPrepaidInput struct {
 func (in *FundPrepaidInput) build(b *builder) {
 	b.required("SenderTokenId", in.SenderTokenID)
 	b.required("PrepaidInstrumentId", in.PrepaidInstrumentID)
-	b.amount("FundingAmount", in.FundingAmount, true)
+	b.amount("FundingAmount.Value", "FundingAmount.CurrencyCode", in.FundingAmount, true)
 	b.callerReference(in.CallerReference)
 	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
 }
@@ -277,7 +277,7 @@ type SettleDebtInput struct {
 func (in *SettleDebtInput) build(b *builder) {
 	b.required("SenderTokenId", in.SenderTokenID)
 	b.required("CreditInstrumentId", in.CreditInstrumentID)
-	b.amount("SettlementAmount", in.SettlementAmount, true)
+	b.amount("SettlementAmount.Value", "SettlementAmount.CurrencyCode", in.SettlementAmount, true)
 	b.callerReference(in.CallerReference)
 	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
 }
@@ -300,7 +300,7 @@ type WriteOffDebtInput struct {
 
 func (in *WriteOffDebtInput) build(b *builder) {
 	b.required("CreditInstrumentId", in.CreditInstrumentID)
-	b.amount("AdjustmentAmount", in.AdjustmentAmount, true)
+	b.amount("AdjustmentAmount.Value", "AdjustmentAmount.CurrencyCode", in.AdjustmentAmount, true)
 	b.callerReference(in.CallerReference)
 	b.text("CallerDescription", in.CallerDescription, MaxCallerDescriptionLength)
 }
@@ -358,7 +358,7 @@ type CancelSubscriptionAndRefundInput struct {
 
 func (in *CancelSubscriptionAndRefundInput) build(b *builder) {
 	b.required("SubscriptionId", in.SubscriptionID)
-	b.amount("RefundAmount", in.RefundAmount, false)
+	b.amount("RefundAmount.Value", "RefundAmount.CurrencyCode", in.RefundAmount, false)
 	if in.RefundAmount.IsZero() {
 		b.text("CallerReference", in.CallerReference, MaxCallerReferenceLength)
 	} else {

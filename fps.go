@@ -154,6 +154,7 @@ type Client struct {
 	api     *url.URL
 	cbui    *url.URL
 	cbuiURL string // cbui.String(), the start of every pipeline URL
+	macs    *macCache
 }
 
 // New returns a Client configured by options, after applying optFns in
@@ -203,7 +204,7 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 	if options.Retryer == nil {
 		options.Retryer = newDefaultRetryer(options.MaxAttempts)
 	}
-	c := &Client{options: options}
+	c := &Client{options: options, macs: new(macCache)}
 	var err error
 	if c.api, err = endpointURL("APIEndpoint", options.APIEndpoint, table.API); err != nil {
 		return nil, err

@@ -137,7 +137,7 @@ func (c *Client) invoke(ctx context.Context, action string, params []Param, out 
 	for _, fn := range optFns {
 		fn(&opts)
 	}
-	call := &Client{options: opts, api: c.api, cbui: c.cbui}
+	call := &Client{options: opts, api: c.api, cbui: c.cbui, cbuiURL: c.cbuiURL, macs: c.macs}
 	retryer := opts.Retryer
 	if opts.MaxAttempts > 0 && opts.MaxAttempts != retryer.MaxAttempts() {
 		retryer = maxAttemptsRetryer{retryer, opts.MaxAttempts}
@@ -392,19 +392,20 @@ func (b *builder) callerReference(value string) {
 	b.add("CallerReference", value)
 }
 
-// amount sends prefix.Value and prefix.CurrencyCode (USD when not given).
-func (b *builder) amount(prefix string, a Amount, required bool) {
+// amount sends the value and currency of a under their names (the
+// currency USD when not given).
+func (b *builder) amount(valueName, currencyName string, a Amount, required bool) {
 	if a.IsZero() {
 		if required {
-			b.fail(prefix+".Value", "is required")
+			b.fail(valueName, "is required")
 		}
 		return
 	}
-	if err := a.check(prefix); err != nil && b.err == nil {
+	if err := a.check(valueName, currencyName); err != nil && b.err == nil {
 		b.err = err
 	}
-	b.add(prefix+".Value", formatAmount(a.Value))
-	b.add(prefix+".CurrencyCode", a.Currency())
+	b.add(valueName, formatAmount(a.Value))
+	b.add(currencyName, a.Currency())
 }
 
 func (b *builder) count(name string, v int) {

@@ -504,18 +504,14 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 	}
 	params = append(params, Param{"pipelineName", string(name)}, Param{"version", CBUIVersion})
 	base := c.CBUIEndpoint()
-	size := len(base) + 160 // "?", callerKey and the signature parameters
-	for _, p := range params {
-		size += len(p.Name) + 2 + len(p.Value) + len(p.Value)/4
-	}
-	b := make([]byte, 0, size)
+	b := make([]byte, 0, len(base)+1+signedQuerySize(params))
 	b = append(b, base...)
 	b = append(b, '?')
 	b, err := c.appendSignedQuery(ctx, b, "GET", c.cbui, cbuiDialect, params)
 	if err != nil {
 		return "", err
 	}
-	return string(b), nil
+	return ownedString(b), nil
 }
 
 // LinkURL returns the signed pipeline URL of fields: django-merchant's

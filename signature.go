@@ -15,6 +15,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // SignatureMethod names the HMAC of Signature Version 2.
@@ -226,24 +229,86 @@ func SignHMAC(method SignatureMethod, secret, stringToSign string) (string, erro
 // of HMAC-SHA1).
 const base64HMACSize = (sha256.Size + 2) / 3 * 4
 
+// newMAC returns a new HMAC keyed with secret, with the hash that method
+// names.
+func newMAC(method SignatureMethod, secret string) (hash.Hash, error) {
+	switch method {
+	case HmacSHA256:
+		return hmac.New(sha256.New, []byte(secret)), nil
+	case HmacSHA1:
+		return hmac.New(sha1.New, []byte(secret)), nil
+	default:
+		return nil, fmt.Errorf("fps: signature method %q is not HmacSHA256 or HmacSHA1", string(method))
+	}
+}
+
 // appendHMAC appends to b the base64 HMAC, keyed with secret, of the
 // message made of parts.
 func appendHMAC(b []byte, method SignatureMethod, secret string, parts ...[]byte) ([]byte, error) {
-	var h func() hash.Hash
-	switch method {
-	case HmacSHA256:
-		h = sha256.New
-	case HmacSHA1:
-		h = sha1.New
-	default:
-		return b, fmt.Errorf("fps: signature method %q is not HmacSHA256 or HmacSHA1", string(method))
+	mac, err := newMAC(method, secret)
+	if err != nil {
+		return b, err
 	}
-	mac := hmac.New(h, []byte(secret))
+	return appendMAC(b, mac, parts...), nil
+}
+
+// appendMAC appends to b the base64 of mac over parts. mac is in its keyed
+// state and is left dirty.
+func appendMAC(b []byte, mac hash.Hash, parts ...[]byte) []byte {
 	for _, p := range parts {
 		mac.Write(p)
 	}
 	var sum [sha256.Size]byte
-	return base64.StdEncoding.AppendEncode(b, mac.Sum(sum[:0])), nil
+	return base64.StdEncoding.AppendEncode(b, mac.Sum(sum[:0]))
+}
+
+// macCache keeps keyed HMACs for reuse by a client and the per-call
+// clients made from it: hmac.New derives the inner and outer keys and
+// allocates each time, while Reset returns an HMAC to its keyed state.
+// Credentials can rotate, so the pool is keyed by secret and method, and
+// replaced whole when either changes.
+type macCache struct {
+	cur atomic.Pointer[macPool]
+}
+
+type macPool struct {
+	method SignatureMethod
+	secret string
+	pool   sync.Pool
+}
+
+// get returns the pool for method and secret, making it if the current
+// one is for other keys.
+func (m *macCache) get(method SignatureMethod, secret string) (*macPool, error) {
+	if p := m.cur.Load(); p != nil && p.secret == secret && p.method == method {
+		return p, nil
+	}
+	if _, err := newMAC(method, secret); err != nil {
+		return nil, err
+	}
+	p := &macPool{method: method, secret: secret}
+	p.pool.New = func() any {
+		mac, _ := newMAC(method, secret)
+		return mac
+	}
+	m.cur.Store(p)
+	return p, nil
+}
+
+// appendPooledHMAC is appendHMAC with a keyed HMAC from m.
+func (m *macCache) appendHMAC(b []byte, method SignatureMethod, secret string, parts ...[]byte) ([]byte, error) {
+	if m == nil {
+		return appendHMAC(b, method, secret, parts...)
+	}
+	p, err := m.get(method, secret)
+	if err != nil {
+		return b, err
+	}
+	mac := p.pool.Get().(hash.Hash)
+	b = appendMAC(b, mac, parts...)
+	mac.Reset()
+	p.pool.Put(mac)
+	return b, nil
 }
 
 // dialect names the signature parameters of one protocol: the API uses
@@ -262,8 +327,27 @@ var (
 // send: exactly the canonical query that was signed, followed by the
 // signature. params is reordered.
 func (c *Client) signedQuery(ctx context.Context, httpMethod string, endpoint *url.URL, d dialect, params []Param) (string, error) {
-	b, err := c.appendSignedQuery(ctx, nil, httpMethod, endpoint, d, params)
-	return string(b), err
+	b, err := c.appendSignedQuery(ctx, make([]byte, 0, signedQuerySize(params)), httpMethod, endpoint, d, params)
+	if err != nil {
+		return "", err
+	}
+	return ownedString(b), nil
+}
+
+// ownedString returns b as a string without copying it, as
+// strings.Builder does: b must not be written to afterwards.
+func ownedString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// signedQuerySize is room enough, in most cases, for the signed query of
+// params: names, values with some escaping, and the signature parameters.
+func signedQuerySize(params []Param) int {
+	n := 160
+	for _, p := range params {
+		n += len(p.Name) + 2 + len(p.Value) + len(p.Value)/4
+	}
+	return n
 }
 
 // appendSignedQuery is signedQuery appending the query to dst, so that a
@@ -284,7 +368,7 @@ func (c *Client) appendSignedQuery(ctx context.Context, dst []byte, httpMethod s
 	start := len(dst)
 	dst = appendCanonicalQuery(dst, params)
 	var sigBuf [base64HMACSize]byte
-	sig, err := appendHMAC(sigBuf[:0], c.options.SignatureMethod, creds.SecretAccessKey, prefix, dst[start:])
+	sig, err := c.macs.appendHMAC(sigBuf[:0], c.options.SignatureMethod, creds.SecretAccessKey, prefix, dst[start:])
 	if err != nil {
 		return dst[:start], err
 	}
@@ -316,20 +400,80 @@ var ErrSignatureMismatch = errors.New("fps: signature does not match")
 // under the host and path of endpoint (the URL the merchant registered,
 // its query ignored).
 func OutboundStringToSign(method string, endpoint *url.URL, received url.Values) string {
-	params := ParamsFromValues(received)
+	return string(appendOutboundStringToSign(make([]byte, 0, 512), method, endpoint, ParamsFromValues(received)))
+}
+
+// appendOutboundStringToSign appends the string Amazon signed for the
+// received params (see OutboundStringToSign). params is reordered and
+// its "signature" parameters dropped.
+func appendOutboundStringToSign(b []byte, method string, endpoint *url.URL, params []Param) []byte {
 	params = slices.DeleteFunc(params, func(p Param) bool { return p.Name == "signature" })
-	return StringToSign(method, endpoint, params)
+	sortParams(params)
+	b = appendStringToSignPrefix(b, method, endpoint)
+	return appendCanonicalQuery(b, params)
+}
+
+// parseForm is url.ParseQuery that also returns the parameters as a list,
+// in the order received, for the string to sign: one pass over raw.
+func parseForm(raw string) ([]Param, url.Values, error) {
+	n := strings.Count(raw, "&") + 1
+	if n > 1000 || strings.IndexByte(raw, ';') >= 0 {
+		// Rare shapes (and ParseQuery's limits and errors) are left to it.
+		v, err := url.ParseQuery(raw)
+		return ParamsFromValues(v), v, err
+	}
+	params := make([]Param, 0, n)
+	for rest := raw; rest != ""; {
+		var piece string
+		piece, rest, _ = strings.Cut(rest, "&")
+		if piece == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(piece, "=")
+		k, err1 := queryUnescape(k)
+		v, err2 := queryUnescape(v)
+		if err1 != nil || err2 != nil {
+			v, err := url.ParseQuery(raw)
+			return ParamsFromValues(v), v, err
+		}
+		params = append(params, Param{k, v})
+	}
+	values := make(url.Values, len(params))
+	backing := make([]string, len(params))
+	for i, p := range params {
+		if vs, ok := values[p.Name]; ok {
+			values[p.Name] = append(vs, p.Value)
+			continue
+		}
+		backing[i] = p.Value
+		values[p.Name] = backing[i : i+1 : i+1]
+	}
+	return params, values, nil
+}
+
+// queryUnescape is url.QueryUnescape, without a copy when there is
+// nothing to unescape.
+func queryUnescape(s string) (string, error) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, nil
+	}
+	return url.QueryUnescape(s)
 }
 
 // VerifyRSASHA1 checks signature, base64 that may hold line breaks, as a
 // PKCS#1 v1.5 RSA-SHA1 signature of stringToSign under pub. It returns nil
 // or an error wrapping ErrSignatureMismatch.
 func VerifyRSASHA1(pub *rsa.PublicKey, stringToSign, signature string) error {
-	sig, err := base64.StdEncoding.DecodeString(signature)
+	return verifyRSASHA1(pub, []byte(stringToSign), signature)
+}
+
+func verifyRSASHA1(pub *rsa.PublicKey, stringToSign []byte, signature string) error {
+	var buf [512]byte
+	sig, err := base64.StdEncoding.AppendDecode(buf[:0], []byte(signature))
 	if err != nil {
 		return fmt.Errorf("%w: signature is not base64: %v", ErrSignatureMismatch, err)
 	}
-	digest := sha1.Sum([]byte(stringToSign))
+	digest := sha1.Sum(stringToSign)
 	if err := rsa.VerifyPKCS1v15(pub, crypto.SHA1, digest[:], sig); err != nil {
 		return ErrSignatureMismatch
 	}

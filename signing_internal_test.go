@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,14 +56,14 @@ func TestClockOption(t *testing.T) {
 }
 
 func TestAmountCheck(t *testing.T) {
-	require.NoError(t, USD(decimal.RequireFromString("1.50")).check("TransactionAmount"))
-	require.NoError(t, Amount{Value: decimal.RequireFromString("2")}.check("TransactionAmount"))
+	require.NoError(t, USD(decimal.RequireFromString("1.50")).check("TransactionAmount.Value", "TransactionAmount.CurrencyCode"))
+	require.NoError(t, Amount{Value: decimal.RequireFromString("2")}.check("TransactionAmount.Value", "TransactionAmount.CurrencyCode"))
 
-	err := Amount{Value: decimal.RequireFromString("2"), CurrencyCode: "EUR"}.check("TransactionAmount")
+	err := Amount{Value: decimal.RequireFromString("2"), CurrencyCode: "EUR"}.check("TransactionAmount.Value", "TransactionAmount.CurrencyCode")
 	require.Equal(t, &ValidationError{Field: "TransactionAmount.CurrencyCode", Rule: `must be USD, got "EUR"`}, err)
 
 	var ve *ValidationError
-	require.ErrorAs(t, USD(decimal.RequireFromString("0")).check("RefundAmount"), &ve)
+	require.ErrorAs(t, USD(decimal.RequireFromString("0")).check("RefundAmount.Value", "RefundAmount.CurrencyCode"), &ve)
 	require.Equal(t, "RefundAmount.Value", ve.Field)
 }
 
@@ -89,4 +90,31 @@ func TestSortParams(t *testing.T) {
 		})
 		require.Equal(t, expect, in)
 	}
+}
+
+// TestMACCacheFollowsTheSecret signs with credentials that rotate, and
+// with both methods, concurrently: every signature must be the one
+// computed from scratch with the secret and method of its call.
+func TestMACCacheFollowsTheSecret(t *testing.T) {
+	var m macCache
+	msg := []byte("POST\nfps.sandbox.amazonaws.com\n/\nAction=Pay")
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				secret := []string{"secret-a", "secret-b"}[(g+i)%2]
+				method := []SignatureMethod{HmacSHA256, HmacSHA1}[(i/2)%2]
+				got, err := m.appendHMAC(nil, method, secret, msg[:10], msg[10:])
+				require.NoError(t, err)
+				want, err := SignHMAC(method, secret, string(msg))
+				require.NoError(t, err)
+				require.Equal(t, want, string(got), "%s %s", secret, method)
+			}
+		}()
+	}
+	wg.Wait()
+	_, err := m.appendHMAC(nil, "HmacMD5", "s", msg)
+	require.ErrorContains(t, err, "HmacMD5")
 }

@@ -122,9 +122,9 @@ func ParseAmount(s string) (Amount, error) {
 
 // check refuses an amount FPS cannot take: see checkAmount; the currency,
 // when given, must be USD.
-func (a Amount) check(field string) error {
+func (a Amount) check(valueField, currencyField string) error {
 	if a.CurrencyCode != "" && a.CurrencyCode != CurrencyUSD {
-		return invalid(field+".CurrencyCode", "must be USD, got %q", a.CurrencyCode)
+		return invalid(currencyField, "must be USD, got %q", a.CurrencyCode)
 	}
-	return checkAmount(field+".Value", a.Value)
+	return checkAmount(valueField, a.Value)
 }

@@ -59,6 +59,7 @@ type outbound struct {
 	endpoint  *url.URL // query and fragment removed
 	bare      string   // the endpoint as configured, query and fragment cut off
 	params    url.Values
+	list      []Param // the same parameters, in the order received
 	signature string
 	version   string // "2", or "" for signature version 1
 	certURL   string
@@ -74,11 +75,11 @@ func parseOutbound(method, endpoint, raw string) (*outbound, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, invalid("endpoint", "must be the absolute http(s) URL registered with Amazon, got %q", endpoint)
 	}
-	params, err := url.ParseQuery(raw)
+	list, params, err := parseForm(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the parameters are not form-encoded: %v", ErrMalformed, err)
 	}
-	o := &outbound{method: method, endpoint: u, bare: bare, params: params}
+	o := &outbound{method: method, endpoint: u, bare: bare, params: params, list: list}
 	switch sigs := params["signature"]; {
 	case len(sigs) == 0 || sigs[0] == "":
 		return nil, ErrNoSignature
@@ -261,7 +262,9 @@ func (v *LocalVerifier) Verify(ctx context.Context, method, endpoint, raw string
 	if err != nil {
 		return nil, err
 	}
-	if err := VerifyRSASHA1(pub, OutboundStringToSign(method, o.endpoint, o.params), o.signature); err != nil {
+	var buf [1024]byte
+	sts := appendOutboundStringToSign(buf[:0], method, o.endpoint, o.list)
+	if err := verifyRSASHA1(pub, sts, o.signature); err != nil {
 		return nil, err
 	}
 	return o.params, nil

@@ -111,7 +111,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusMethodNotAllowed, "InvalidHttpRequest", "Only GET and POST are accepted."})
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 	if err := r.ParseForm(); err != nil {
 		writeError(w, fail("InvalidParameterValue", "The request is not a well-formed form: %v", err))
 		return

@@ -1,9 +1,7 @@
 package fpstest_test
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,66 +127,3 @@ func TestConcurrentPayments(t *testing.T) {
 // BenchmarkSimulatorPay measures signed Pay calls per second over
 // loopback TLS; BenchmarkBareHTTP is a bare handler answering a body of
 // the same size over the same setting.
-func BenchmarkSimulatorPay(b *testing.B) {
-	for _, par := range []int{1, 8} {
-		b.Run(parName(par), func(b *testing.B) {
-			s := newServer(b)
-			tok := install(b, s, "ABT", fpstest.TokenUnrestricted)
-			var mu sync.Mutex
-			n := 0
-			b.SetParallelism(par)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					mu.Lock()
-					n++
-					ref := "bench-" + strconv.Itoa(n)
-					mu.Unlock()
-					st, body := pay(b, s, "Pay", tok, "0.01", ref)
-					if st != 200 {
-						b.Fatal(body)
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
-		})
-	}
-}
-
-func BenchmarkBareHTTP(b *testing.B) {
-	// The size of a Pay answer.
-	body := []byte(`<?xml version="1.0"?>` + "\n" + `<PayResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><PayResult><TransactionId>14GK6BGKA7U6OU6SUTNLBI5SBBV9PGDJ6UL</TransactionId><TransactionStatus>Success</TransactionStatus></PayResult><ResponseMetadata><RequestId>c21e7735-9c08-4cd8-99bf-535a848c79b4:0</RequestId></ResponseMetadata></PayResponse>`)
-	for _, par := range []int{1, 8} {
-		b.Run(parName(par), func(b *testing.B) {
-			s := newServer(b) // for its CA-trusting client and TLS setting
-			srv := newBareTLS(b, s, body)
-			b.SetParallelism(par)
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					resp, err := s.HTTPClient().Post(srv, "application/x-www-form-urlencoded", strings.NewReader("Action=Pay"))
-					if err != nil {
-						b.Fatal(err)
-					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
-		})
-	}
-}
-
-func parName(p int) string { return "parallel-" + strconv.Itoa(p) }
-
-func newBareTLS(b *testing.B, s *fpstest.Server, body []byte) string {
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		w.Write(body)
-	}))
-	srv.TLS = s.ServerTLSConfig()
-	srv.StartTLS()
-	b.Cleanup(srv.Close)
-	return srv.URL + "/"
-}

@@ -353,8 +353,15 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /cobranded-ui/actions/decide", s.serveCBUIDecide)
 	mux.HandleFunc("POST /cobranded-ui/actions/buy", s.serveCBUIBuy)
 	mux.HandleFunc("GET /certs/", s.serveCert)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+		mux.ServeHTTP(w, r)
+	})
 }
+
+// MaxRequestBody caps the body of any request to the simulator (API and
+// Co-Branded UI); a larger body is refused.
+const MaxRequestBody = 1 << 20
 
 // APIEndpoint returns the API URL (URL + "/").
 func (s *Server) APIEndpoint() string { return s.URL + "/" }

@@ -43,6 +43,7 @@ func commands() []command {
 		{"link", "print a signed Co-Branded UI pipeline URL", runLink},
 		{"verify", "check the signature of a return URL or an IPN, and say why it fails", runVerify},
 		{"call", "run an FPS action with Name=Value parameters and print the answer", runCall},
+		{"soak", "run payments through their full life under injected faults and check none is charged twice or lost", runSoak},
 	}
 }
 

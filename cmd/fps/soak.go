@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fpskit/fps/internal/soak"
+)
+
+func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("n", soak.DefaultPayments, "number of payments")
+	rate := fs.Float64("fault-rate", soak.DefaultFaultRate, "share of API calls, return URLs and first IPN deliveries that fail on purpose (0 to 1)")
+	conc := fs.Int("concurrency", soak.DefaultConcurrency, "payments running at once")
+	seed := fs.Uint64("seed", 1, "seed of the faults and choices")
+	latency := fs.Duration("fault-latency", soak.DefaultFaultLatency, "delay of a latency fault")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: fps soak [flags]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Runs payments through pipeline, approval, Pay or Reserve+Settle and some refunds against an")
+		fmt.Fprintln(stderr, "in-process simulator that injects faults (5xx, InternalError, latency, answers dropped after")
+		fmt.Fprintln(stderr, "commit, lost return URLs, refused IPN deliveries), then checks that no order was charged twice")
+		fmt.Fprintln(stderr, "and none was lost. It exits 1 when a promise is broken.")
+		fmt.Fprintln(stderr)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "fps soak: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	p := newProgress(stdout, isTerminal(stdout))
+	sum, err := soak.Run(ctx, soak.Config{
+		Payments: *n, FaultRate: *rate, Concurrency: *conc, Seed: *seed, FaultLatency: *latency,
+		Progress: p.update,
+	})
+	p.finish()
+	if err != nil {
+		fmt.Fprintf(stderr, "fps soak: %v\n", err)
+		return 1
+	}
+	sum.Write(stdout)
+	if sum.Broken() {
+		fmt.Fprintln(stderr, "fps soak: a promise is broken")
+		return 1
+	}
+	return 0
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progress draws a bar on a terminal, or prints a plain line every few
+// seconds otherwise.
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	start time.Time
+	last  time.Time
+	drawn bool
+}
+
+func newProgress(w io.Writer, tty bool) *progress {
+	now := time.Now()
+	return &progress{w: w, tty: tty, start: now, last: now}
+}
+
+func (p *progress) update(done, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	every := 5 * time.Second
+	if p.tty {
+		every = 100 * time.Millisecond
+	}
+	if now.Sub(p.last) < every && done != total {
+		return
+	}
+	p.last = now
+	elapsed := now.Sub(p.start).Round(time.Second)
+	if !p.tty {
+		fmt.Fprintf(p.w, "soak: %d/%d payments, %v\n", done, total, elapsed)
+		return
+	}
+	const width = 40
+	filled := width * done / total
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %v ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total, elapsed)
+	p.drawn = true
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprintln(p.w)
+	}
+}
