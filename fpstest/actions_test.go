@@ -164,3 +164,48 @@ func TestMultiUseAmountType(t *testing.T) {
 	status, body = pay(t, s, "Pay", maximum, "11", "mu-4")
 	requireError(t, status, body, 400, "InsufficientBalance")
 }
+
+// TestInstrumentActionsKeepDescriptions: FundPrepaid and SettleDebt take
+// CallerDescription and SenderDescription, WriteOffDebt CallerDescription
+// (spec §3.2); GetTransaction gives back what the caller sent.
+func TestInstrumentActionsKeepDescriptions(t *testing.T) {
+	s := newServer(t)
+	ctx := context.Background()
+	pre, err := s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "SetupPrepaid", "callerReference": "d-pre",
+		"returnURL": "http://127.0.0.1:9/r", "callerReferenceSender": "d-pre-s", "callerReferenceFunding": "d-pre-f", "fundingAmount": "50"}),
+		fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
+	require.NoError(t, err)
+	post, err := s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "SetupPostpaid", "callerReference": "d-post",
+		"returnURL": "http://127.0.0.1:9/r", "callerReferenceSender": "d-post-s", "callerReferenceSettlement": "d-post-st",
+		"creditLimit": "100", "globalAmountLimit": "100"}), fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
+	require.NoError(t, err)
+	okTxFn(t)(pay(t, s, "Pay", post.Query().Get("creditSenderTokenID"), "30", "d-credit"))
+
+	for _, c := range []struct {
+		action     string
+		params     map[string]string
+		withSender bool
+	}{
+		{"FundPrepaid", map[string]string{"SenderTokenId": pre.Query().Get("fundingTokenID"),
+			"PrepaidInstrumentId": pre.Query().Get("prepaidInstrumentID"), "FundingAmount.Value": "10"}, true},
+		{"SettleDebt", map[string]string{"SenderTokenId": post.Query().Get("settlementTokenID"),
+			"CreditInstrumentId": post.Query().Get("creditInstrumentID"), "SettlementAmount.Value": "5"}, true},
+		{"WriteOffDebt", map[string]string{"CreditInstrumentId": post.Query().Get("creditInstrumentID"),
+			"AdjustmentAmount.Value": "5"}, false},
+	} {
+		t.Run(c.action, func(t *testing.T) {
+			c.params["CallerReference"] = "d-" + c.action
+			c.params["CallerDescription"] = "caller says " + c.action
+			if c.withSender {
+				c.params["SenderDescription"] = "sender sees " + c.action
+			}
+			tx := okTxFn(t)(call(t, s, c.action, c.params))
+			status, body := call(t, s, "GetTransaction", map[string]string{"TransactionId": tx.TransactionID})
+			require.Equal(t, http.StatusOK, status, body)
+			require.Contains(t, body, "<CallerDescription>caller says "+c.action+"</CallerDescription>")
+			if c.withSender {
+				require.Contains(t, body, "<SenderDescription>sender sees "+c.action+"</SenderDescription>")
+			}
+		})
+	}
+}

@@ -439,6 +439,9 @@ func (s *Server) instrumentTx(rq *request, a instrumentAction) ([]byte, *apiErro
 	if e != nil {
 		return nil, e
 	}
+	if e := firstErr(maxLen(rq, "CallerDescription", 160), maxLen(rq, "SenderDescription", 160)); e != nil {
+		return nil, e
+	}
 	l := s.ledger
 	l.lock()
 	defer l.unlock()
@@ -466,8 +469,9 @@ func (s *Server) instrumentTx(rq *request, a instrumentAction) ([]byte, *apiErro
 		}
 		t := l.newTx(rq.key, a.action, callerRef, amount, rq.now)
 		t.method, t.sender, t.instrument = method, sender, in.id
-		if !a.sender {
-			t.callerDesc = rq.get("CallerDescription")
+		t.callerDesc = rq.get("CallerDescription")
+		if a.sender {
+			t.senderDesc = rq.get("SenderDescription")
 		}
 		l.start(t, a.step, rq.now)
 		return txResult(a.action, t), nil
