@@ -282,16 +282,12 @@ func (s *Server) actRefund(rq *request) ([]byte, *apiError) {
 }
 
 func (s *Server) actCancel(rq *request) ([]byte, *apiError) {
-	id, e := needTxID(rq, "TransactionId")
-	if e != nil {
-		return nil, e
-	}
 	l := s.ledger
 	l.lock()
 	defer l.unlock()
-	t, ok := l.txs[id]
-	if !ok || t.owner != rq.key {
-		return nil, fail("InvalidTransactionId", "The transaction %s was not found.", id)
+	t, e := s.txOf(rq)
+	if e != nil {
+		return nil, e
 	}
 	switch t.status {
 	case "Cancelled":

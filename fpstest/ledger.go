@@ -406,7 +406,8 @@ func (l *Ledger) withIdem(rq *request, callerRef string, do func() ([]byte, *api
 	return body, err
 }
 
-// tokenUsable checks that a sender token can pay amount now.
+// senderToken returns the caller's sender token id, if it is Active and
+// can pay now.
 func (l *Ledger) senderToken(rq *request, id string) (*token, *apiError) {
 	t, ok := l.tokens[id]
 	if !ok || t.owner != rq.key || t.role == "recipient" || t.role == "refund" {
