@@ -328,6 +328,18 @@ func (l *Ledger) approve(p *pipeline, method string, now time.Time) url.Values {
 		}
 		return t
 	}
+	// setup installs an instrument of kind (SetupPrepaid, SetupPostpaid),
+	// the sender token that spends from it with method, and the token,
+	// in role, that pays into it.
+	setup := func(kind, method, role, payerRefParam string) (in *instrument, spend, payer *token) {
+		in = &instrument{id: newID(64), owner: p.owner, kind: kind}
+		l.instruments[in.id] = in
+		spend = sender(TokenUnrestricted, q.Get("callerReferenceSender"))
+		spend.method, spend.instrument = method, in.id
+		payer = sender(TokenMultiUse, q.Get(payerRefParam))
+		payer.role = role
+		return in, spend, payer
+	}
 	dec := func(name string) decimal.Decimal {
 		d, _ := decimal.NewFromString(q.Get(name))
 		return d
@@ -362,24 +374,15 @@ func (l *Ledger) approve(p *pipeline, method string, now time.Time) url.Values {
 		res.Set("status", status)
 		res.Set("callerReference", ref)
 	case "SetupPrepaid":
-		in := &instrument{id: newID(64), owner: p.owner, kind: "prepaid"}
-		l.instruments[in.id] = in
-		ps := sender(TokenUnrestricted, q.Get("callerReferenceSender"))
-		ps.method, ps.instrument = "Prepaid", in.id
-		ft := sender(TokenMultiUse, q.Get("callerReferenceFunding"))
-		ft.role = "funding"
+		in, ps, ft := setup("prepaid", "Prepaid", "funding", "callerReferenceFunding")
 		res.Set("prepaidInstrumentID", in.id)
 		res.Set("prepaidSenderTokenID", ps.id)
 		res.Set("fundingTokenID", ft.id)
 		res.Set("status", statusOfMethod[method])
 		res.Set("callerReference", ref)
 	case "SetupPostpaid":
-		in := &instrument{id: newID(64), owner: p.owner, kind: "credit", creditLimit: dec("creditLimit")}
-		l.instruments[in.id] = in
-		cs := sender(TokenUnrestricted, q.Get("callerReferenceSender"))
-		cs.method, cs.instrument, cs.globalLimit = "Debt", in.id, dec("globalAmountLimit")
-		st := sender(TokenMultiUse, q.Get("callerReferenceSettlement"))
-		st.role = "settlement"
+		in, cs, st := setup("credit", "Debt", "settlement", "callerReferenceSettlement")
+		in.creditLimit, cs.globalLimit = dec("creditLimit"), dec("globalAmountLimit")
 		res.Set("creditInstrumentID", in.id)
 		res.Set("creditSenderTokenID", cs.id)
 		res.Set("settlementTokenID", st.id)
