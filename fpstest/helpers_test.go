@@ -76,6 +76,13 @@ func send(t testing.TB, s *fpstest.Server, method string, form url.Values) (int,
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	}
 	require.NoError(t, err)
+	return sendReq(t, s, req)
+}
+
+// sendReq sends req with the simulator's client and returns the status
+// and body.
+func sendReq(t testing.TB, s *fpstest.Server, req *http.Request) (int, string) {
+	t.Helper()
 	resp, err := s.HTTPClient().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
