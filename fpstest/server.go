@@ -200,6 +200,7 @@ type Server struct {
 	clock    *Clock
 	httpc    *http.Client
 	ledger   *Ledger
+	actions  map[string]actionFunc // actionTable(), built once
 	faults   *faultState
 	ipn      *ipnSender
 	ctx      context.Context
@@ -294,6 +295,7 @@ func Start(cfg Config) (*Server, error) {
 		MaxIdleConns:      100, MaxIdleConnsPerHost: 100,
 	}, Timeout: fps.DefaultHTTPTimeout}
 	s.ledger = newLedger(s)
+	s.actions = actionTable()
 	s.faults = newFaultState(cfg.Faults)
 	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
 
