@@ -80,7 +80,7 @@ type tx struct {
 	callerDesc, senderDesc, instrument       string
 	amount, refunded, settled                decimal.Decimal
 	received, completed, due                 time.Time
-	pendingOp                                string // the step in flight: PAY, RESERVE, SETTLE, REFUND
+	pendingOp                                string // the last step: PAY, RESERVE, SETTLE, REFUND, FUNDPREPAID, SETTLEDEBT, WRITEOFFDEBT or CANCEL
 	history                                  []histEntry
 	refunds                                  []string
 }
