@@ -54,6 +54,7 @@ type pipeline struct {
 	q         url.Values
 	returnURL *url.URL
 	methods   []string
+	seq       uint64 // order of start, for forgetting the oldest
 }
 
 // approval remembers the result of an approved pipeline, so the same
@@ -215,8 +216,31 @@ func (s *Server) startPipeline(host string, q url.Values) (*url.URL, *pipeline, 
 		return u, nil, err
 	}
 	p := &pipeline{id: newID(32), owner: key, name: name, q: q, returnURL: ret, methods: methods}
-	l.sessions[p.id] = p
+	l.openSession(p)
 	return nil, p, nil
+}
+
+// maxOpenPipelines bounds the pipelines that wait for their buyer at once
+// (every page view of a start URL opens one; a buyer who walks away never
+// closes it).
+const maxOpenPipelines = 10000
+
+// openSession keeps p until its buyer answers. When maxSessions wait
+// already, the oldest is forgotten to make room: its page then answers
+// ErrUnknownPipeline, as one already answered does. Called with l locked.
+func (l *Ledger) openSession(p *pipeline) {
+	if len(l.sessions) >= l.maxSessions {
+		var oldest *pipeline
+		for _, q := range l.sessions {
+			if oldest == nil || q.seq < oldest.seq {
+				oldest = q
+			}
+		}
+		delete(l.sessions, oldest.id)
+	}
+	l.sessionSeq++
+	p.seq = l.sessionSeq
+	l.sessions[p.id] = p
 }
 
 func cloneValues(v url.Values) url.Values {

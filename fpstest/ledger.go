@@ -115,7 +115,9 @@ type Ledger struct {
 	settles     map[string]*idemEntry
 	settleCount map[string]int
 	instruments map[string]*instrument
-	sessions    map[string]*pipeline
+	sessions    map[string]*pipeline // pipelines waiting for the buyer, at most maxSessions
+	maxSessions int
+	sessionSeq  uint64 // numbers the pipelines in the order they started
 	approved    map[idemKey]*approval
 	outbox      []notification
 }
@@ -133,6 +135,7 @@ func newLedger(s *Server) *Ledger {
 		settleCount: map[string]int{},
 		instruments: map[string]*instrument{},
 		sessions:    map[string]*pipeline{},
+		maxSessions: maxOpenPipelines,
 		approved:    map[idemKey]*approval{},
 	}
 	for _, a := range s.cfg.Accounts {
