@@ -8,6 +8,8 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// txOf returns the caller's transaction that TransactionId names. The
+// ledger must be locked.
 func (s *Server) txOf(rq *request) (*tx, *apiError) {
 	id, e := needTxID(rq, "TransactionId")
 	if e != nil {
@@ -16,6 +18,20 @@ func (s *Server) txOf(rq *request) (*tx, *apiError) {
 	t, ok := s.ledger.txs[id]
 	if !ok || t.owner != rq.key {
 		return nil, fail("InvalidTransactionId", "The transaction %s was not found.", id)
+	}
+	return t, nil
+}
+
+// tokenOf returns the caller's token that TokenId names. The ledger must
+// be locked.
+func (s *Server) tokenOf(rq *request) (*token, *apiError) {
+	id, e := rq.need("TokenId")
+	if e != nil {
+		return nil, e
+	}
+	t, ok := s.ledger.tokens[id]
+	if !ok || t.owner != rq.key {
+		return nil, fail("InvalidTokenId", "The token %s was not found.", id)
 	}
 	return t, nil
 }
@@ -145,11 +161,11 @@ func (s *Server) actGetTokenByCaller(rq *request) ([]byte, *apiError) {
 	defer l.unlock()
 	var found *token
 	if id != "" {
-		if t, ok := l.tokens[id]; ok && t.owner == rq.key {
-			found = t
-		} else {
-			return nil, fail("InvalidTokenId", "The token %s was not found.", id)
+		t, e := s.tokenOf(rq)
+		if e != nil {
+			return nil, e
 		}
+		found = t
 	} else {
 		for _, t := range l.sortedTokens(rq.key) {
 			if t.callerRef == ref && t.role != "refund" {
@@ -164,16 +180,12 @@ func (s *Server) actGetTokenByCaller(rq *request) ([]byte, *apiError) {
 }
 
 func (s *Server) actGetTokenUsage(rq *request) ([]byte, *apiError) {
-	id, e := rq.need("TokenId")
-	if e != nil {
-		return nil, e
-	}
 	l := s.ledger
 	l.lock()
 	defer l.unlock()
-	t, ok := l.tokens[id]
-	if !ok || t.owner != rq.key {
-		return nil, fail("InvalidTokenId", "The token %s was not found.", id)
+	t, e := s.tokenOf(rq)
+	if e != nil {
+		return nil, e
 	}
 	if t.typ == TokenSingleUse {
 		return nil, fail("InvalidTokenType", "GetTokenUsage does not apply to a single-use token.")
@@ -415,16 +427,12 @@ func (s *Server) actGetOutstandingDebtBalance(rq *request) ([]byte, *apiError) {
 }
 
 func (s *Server) actGetPaymentInstruction(rq *request) ([]byte, *apiError) {
-	id, e := rq.need("TokenId")
-	if e != nil {
-		return nil, e
-	}
 	l := s.ledger
 	l.lock()
 	defer l.unlock()
-	t, ok := l.tokens[id]
-	if !ok || t.owner != rq.key {
-		return nil, fail("InvalidTokenId", "The token %s was not found.", id)
+	t, e := s.tokenOf(rq)
+	if e != nil {
+		return nil, e
 	}
 	return success("GetPaymentInstruction", func(x *xmlw) {
 		writeToken(x, t)

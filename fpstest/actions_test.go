@@ -24,15 +24,9 @@ func TestEveryActionAnswers(t *testing.T) {
 	paid := okTxFn(t)(pay(t, s, "Pay", abt, "5", "all-pay"))
 	okTxFn(t)(pay(t, s, "Pay", recurring, "5", "all-sub-pay"))
 	reserved := okTxFn(t)(pay(t, s, "Reserve", abt, "5", "all-res"))
-	pre, err := s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "SetupPrepaid", "callerReference": "all-pre",
-		"returnURL": "http://127.0.0.1:9/r", "callerReferenceSender": "all-pre-s", "callerReferenceFunding": "all-pre-f", "fundingAmount": "50"}),
-		fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
-	require.NoError(t, err)
-	post, err := s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "SetupPostpaid", "callerReference": "all-post",
-		"returnURL": "http://127.0.0.1:9/r", "callerReferenceSender": "all-post-s", "callerReferenceSettlement": "all-post-st",
-		"creditLimit": "100", "globalAmountLimit": "100"}), fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
-	require.NoError(t, err)
-	okTxFn(t)(pay(t, s, "Pay", post.Query().Get("creditSenderTokenID"), "20", "all-debt"))
+	pre := setupPrepaid(t, s, "all-pre")
+	post := setupPostpaid(t, s, "all-post", "ABT")
+	okTxFn(t)(pay(t, s, "Pay", post.Get("creditSenderTokenID"), "20", "all-debt"))
 	rcp, err := s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "Recipient", "callerReference": "all-rcp",
 		"returnURL": "http://127.0.0.1:9/r", "maxFixedFee": "0", "maxVariableFee": "5", "recipientPaysFee": "True"}), fpstest.BuyerChoice{Action: fpstest.Approve})
 	require.NoError(t, err)
@@ -53,12 +47,12 @@ func TestEveryActionAnswers(t *testing.T) {
 		"GetAccountActivity":             {"StartDate": s.Clock().Now().Add(-time.Hour).UTC().Format(time.RFC3339)},
 		"GetAccountBalance":              {},
 		"VerifySignature":                {"UrlEndPoint": "http://127.0.0.1:9/shop/return", "HttpParameters": ret.RawQuery},
-		"FundPrepaid":                    {"SenderTokenId": pre.Query().Get("fundingTokenID"), "PrepaidInstrumentId": pre.Query().Get("prepaidInstrumentID"), "FundingAmount.Value": "10", "CallerReference": "all-5"},
-		"GetPrepaidBalance":              {"PrepaidInstrumentId": pre.Query().Get("prepaidInstrumentID")},
+		"FundPrepaid":                    {"SenderTokenId": pre.Get("fundingTokenID"), "PrepaidInstrumentId": pre.Get("prepaidInstrumentID"), "FundingAmount.Value": "10", "CallerReference": "all-5"},
+		"GetPrepaidBalance":              {"PrepaidInstrumentId": pre.Get("prepaidInstrumentID")},
 		"GetTotalPrepaidLiability":       {},
-		"SettleDebt":                     {"SenderTokenId": post.Query().Get("settlementTokenID"), "CreditInstrumentId": post.Query().Get("creditInstrumentID"), "SettlementAmount.Value": "5", "CallerReference": "all-6"},
-		"WriteOffDebt":                   {"CreditInstrumentId": post.Query().Get("creditInstrumentID"), "AdjustmentAmount.Value": "5", "CallerReference": "all-7"},
-		"GetDebtBalance":                 {"CreditInstrumentId": post.Query().Get("creditInstrumentID")},
+		"SettleDebt":                     {"SenderTokenId": post.Get("settlementTokenID"), "CreditInstrumentId": post.Get("creditInstrumentID"), "SettlementAmount.Value": "5", "CallerReference": "all-6"},
+		"WriteOffDebt":                   {"CreditInstrumentId": post.Get("creditInstrumentID"), "AdjustmentAmount.Value": "5", "CallerReference": "all-7"},
+		"GetDebtBalance":                 {"CreditInstrumentId": post.Get("creditInstrumentID")},
 		"GetOutstandingDebtBalance":      {},
 		"InstallPaymentInstruction":      {"PaymentInstruction": "MyRole == 'Caller';", "CallerReference": "all-8", "TokenType": "Unrestricted"},
 		"GetPaymentInstruction":          {"TokenId": abt},
@@ -163,4 +157,42 @@ func TestMultiUseAmountType(t *testing.T) {
 	okTxFn(t)(pay(t, s, "Pay", maximum, "9", "mu-3"))
 	status, body = pay(t, s, "Pay", maximum, "11", "mu-4")
 	requireError(t, status, body, 400, "InsufficientBalance")
+}
+
+// TestInstrumentActionsKeepDescriptions: FundPrepaid and SettleDebt take
+// CallerDescription and SenderDescription, WriteOffDebt CallerDescription
+// (spec §3.2); GetTransaction gives back what the caller sent.
+func TestInstrumentActionsKeepDescriptions(t *testing.T) {
+	s := newServer(t)
+	pre := setupPrepaid(t, s, "d-pre")
+	post := setupPostpaid(t, s, "d-post", "ABT")
+	okTxFn(t)(pay(t, s, "Pay", post.Get("creditSenderTokenID"), "30", "d-credit"))
+
+	for _, c := range []struct {
+		action     string
+		params     map[string]string
+		withSender bool
+	}{
+		{"FundPrepaid", map[string]string{"SenderTokenId": pre.Get("fundingTokenID"),
+			"PrepaidInstrumentId": pre.Get("prepaidInstrumentID"), "FundingAmount.Value": "10"}, true},
+		{"SettleDebt", map[string]string{"SenderTokenId": post.Get("settlementTokenID"),
+			"CreditInstrumentId": post.Get("creditInstrumentID"), "SettlementAmount.Value": "5"}, true},
+		{"WriteOffDebt", map[string]string{"CreditInstrumentId": post.Get("creditInstrumentID"),
+			"AdjustmentAmount.Value": "5"}, false},
+	} {
+		t.Run(c.action, func(t *testing.T) {
+			c.params["CallerReference"] = "d-" + c.action
+			c.params["CallerDescription"] = "caller says " + c.action
+			if c.withSender {
+				c.params["SenderDescription"] = "sender sees " + c.action
+			}
+			tx := okTxFn(t)(call(t, s, c.action, c.params))
+			status, body := call(t, s, "GetTransaction", map[string]string{"TransactionId": tx.TransactionID})
+			require.Equal(t, http.StatusOK, status, body)
+			require.Contains(t, body, "<CallerDescription>caller says "+c.action+"</CallerDescription>")
+			if c.withSender {
+				require.Contains(t, body, "<SenderDescription>sender sees "+c.action+"</SenderDescription>")
+			}
+		})
+	}
 }

@@ -282,16 +282,12 @@ func (s *Server) actRefund(rq *request) ([]byte, *apiError) {
 }
 
 func (s *Server) actCancel(rq *request) ([]byte, *apiError) {
-	id, e := needTxID(rq, "TransactionId")
-	if e != nil {
-		return nil, e
-	}
 	l := s.ledger
 	l.lock()
 	defer l.unlock()
-	t, ok := l.txs[id]
-	if !ok || t.owner != rq.key {
-		return nil, fail("InvalidTransactionId", "The transaction %s was not found.", id)
+	t, e := s.txOf(rq)
+	if e != nil {
+		return nil, e
 	}
 	switch t.status {
 	case "Cancelled":
@@ -388,93 +384,50 @@ func (s *Server) instrumentOf(rq *request, name, kind string) (*instrument, *api
 	return in, nil
 }
 
+// instrumentAction describes one of the actions that move money into or
+// out of an instrument: FundPrepaid pays into a prepaid instrument,
+// SettleDebt pays off and WriteOffDebt forgives the debt of a credit
+// instrument.
+type instrumentAction struct {
+	action, step     string // action name, step of its pending transaction
+	instrument, kind string // instrument request parameter, instrument kind
+	amount           string // amount request parameter
+	sender           bool   // a SenderTokenId pays the amount
+	boundedByBalance bool   // the amount may not exceed the instrument's balance (debt)
+}
+
+var (
+	fundPrepaid  = instrumentAction{"FundPrepaid", "FUNDPREPAID", "PrepaidInstrumentId", "prepaid", "FundingAmount", true, false}
+	settleDebt   = instrumentAction{"SettleDebt", "SETTLEDEBT", "CreditInstrumentId", "credit", "SettlementAmount", true, true}
+	writeOffDebt = instrumentAction{"WriteOffDebt", "WRITEOFFDEBT", "CreditInstrumentId", "credit", "AdjustmentAmount", false, true}
+)
+
 func (s *Server) actFundPrepaid(rq *request) ([]byte, *apiError) {
-	senderID, e := rq.need("SenderTokenId")
-	if e != nil {
-		return nil, e
-	}
-	if _, e := rq.need("PrepaidInstrumentId"); e != nil {
-		return nil, e
-	}
-	amount, _, e := parseAmount(rq, "FundingAmount", true)
-	if e != nil {
-		return nil, e
-	}
-	callerRef, e := needCallerRef(rq, "CallerReference")
-	if e != nil {
-		return nil, e
-	}
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	return l.withIdem(rq, callerRef, func() ([]byte, *apiError) {
-		in, e := s.instrumentOf(rq, "PrepaidInstrumentId", "prepaid")
-		if e != nil {
-			return nil, e
-		}
-		tok, e := l.senderToken(rq, senderID)
-		if e != nil {
-			return nil, e
-		}
-		if e := l.charge(tok, amount, rq.now); e != nil {
-			return nil, e
-		}
-		t := l.newTx(rq.key, "FundPrepaid", callerRef, amount, rq.now)
-		t.method, t.sender, t.instrument = tok.method, tok.id, in.id
-		l.start(t, "FUNDPREPAID", rq.now)
-		return txResult("FundPrepaid", t), nil
-	})
+	return s.instrumentTx(rq, fundPrepaid)
 }
 
 func (s *Server) actSettleDebt(rq *request) ([]byte, *apiError) {
-	senderID, e := rq.need("SenderTokenId")
-	if e != nil {
-		return nil, e
-	}
-	if _, e := rq.need("CreditInstrumentId"); e != nil {
-		return nil, e
-	}
-	amount, _, e := parseAmount(rq, "SettlementAmount", true)
-	if e != nil {
-		return nil, e
-	}
-	callerRef, e := needCallerRef(rq, "CallerReference")
-	if e != nil {
-		return nil, e
-	}
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	return l.withIdem(rq, callerRef, func() ([]byte, *apiError) {
-		in, e := s.instrumentOf(rq, "CreditInstrumentId", "credit")
-		if e != nil {
-			return nil, e
-		}
-		if amount.GreaterThan(in.balance) {
-			return nil, fail("SettleAmountGreaterThanDebt", "The amount %s is greater than the debt %s.", amount.StringFixed(2), in.balance.StringFixed(2))
-		}
-		tok, e := l.senderToken(rq, senderID)
-		if e != nil {
-			return nil, e
-		}
-		if tok.method == "Debt" {
-			return nil, fail("InvalidTokenId_Sender", "A postpaid token cannot settle its own debt.")
-		}
-		if e := l.charge(tok, amount, rq.now); e != nil {
-			return nil, e
-		}
-		t := l.newTx(rq.key, "SettleDebt", callerRef, amount, rq.now)
-		t.method, t.sender, t.instrument = tok.method, tok.id, in.id
-		l.start(t, "SETTLEDEBT", rq.now)
-		return txResult("SettleDebt", t), nil
-	})
+	return s.instrumentTx(rq, settleDebt)
 }
 
 func (s *Server) actWriteOffDebt(rq *request) ([]byte, *apiError) {
-	if _, e := rq.need("CreditInstrumentId"); e != nil {
+	return s.instrumentTx(rq, writeOffDebt)
+}
+
+// instrumentTx answers the action a describes.
+func (s *Server) instrumentTx(rq *request, a instrumentAction) ([]byte, *apiError) {
+	var senderID string
+	if a.sender {
+		id, e := rq.need("SenderTokenId")
+		if e != nil {
+			return nil, e
+		}
+		senderID = id
+	}
+	if _, e := rq.need(a.instrument); e != nil {
 		return nil, e
 	}
-	amount, _, e := parseAmount(rq, "AdjustmentAmount", true)
+	amount, _, e := parseAmount(rq, a.amount, true)
 	if e != nil {
 		return nil, e
 	}
@@ -482,22 +435,42 @@ func (s *Server) actWriteOffDebt(rq *request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
+	if e := firstErr(maxLen(rq, "CallerDescription", 160), maxLen(rq, "SenderDescription", 160)); e != nil {
+		return nil, e
+	}
 	l := s.ledger
 	l.lock()
 	defer l.unlock()
 	return l.withIdem(rq, callerRef, func() ([]byte, *apiError) {
-		in, e := s.instrumentOf(rq, "CreditInstrumentId", "credit")
+		in, e := s.instrumentOf(rq, a.instrument, a.kind)
 		if e != nil {
 			return nil, e
 		}
-		if amount.GreaterThan(in.balance) {
+		if a.boundedByBalance && amount.GreaterThan(in.balance) {
 			return nil, fail("SettleAmountGreaterThanDebt", "The amount %s is greater than the debt %s.", amount.StringFixed(2), in.balance.StringFixed(2))
 		}
-		t := l.newTx(rq.key, "WriteOffDebt", callerRef, amount, rq.now)
-		t.method, t.instrument = "Debt", in.id
+		method, sender := "Debt", ""
+		if a.sender {
+			tok, e := l.senderToken(rq, senderID)
+			if e != nil {
+				return nil, e
+			}
+			if a.kind == "credit" && tok.method == "Debt" {
+				return nil, fail("InvalidTokenId_Sender", "A postpaid token cannot settle its own debt.")
+			}
+			if e := l.charge(tok, amount, rq.now); e != nil {
+				return nil, e
+			}
+			method, sender = tok.method, tok.id
+		}
+		t := l.newTx(rq.key, a.action, callerRef, amount, rq.now)
+		t.method, t.sender, t.instrument = method, sender, in.id
 		t.callerDesc = rq.get("CallerDescription")
-		l.start(t, "WRITEOFFDEBT", rq.now)
-		return txResult("WriteOffDebt", t), nil
+		if a.sender {
+			t.senderDesc = rq.get("SenderDescription")
+		}
+		l.start(t, a.step, rq.now)
+		return txResult(a.action, t), nil
 	})
 }
 

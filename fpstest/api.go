@@ -144,7 +144,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		case <-s.ctx.Done():
 		}
 	}
-	body, aerr := actionTable()[rq.action](s, rq)
+	body, aerr := s.actions[rq.action](s, rq)
 	if fault == FaultDropAfterCommit {
 		s.log(r, rq, 0, "dropped")
 		if hj, ok := w.(http.Hijacker); ok {
@@ -199,7 +199,7 @@ func (s *Server) authenticate(r *http.Request) (*request, *apiError) {
 	if action == "" {
 		return nil, missing("Action")
 	}
-	if _, ok := actionTable()[action]; !ok {
+	if _, ok := s.actions[action]; !ok {
 		return nil, fail("InvalidAction", "The action %s is not valid for this web service.", action)
 	}
 	rq.action = action

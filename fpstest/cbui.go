@@ -54,6 +54,7 @@ type pipeline struct {
 	q         url.Values
 	returnURL *url.URL
 	methods   []string
+	seq       uint64 // order of start, for forgetting the oldest
 }
 
 // approval remembers the result of an approved pipeline, so the same
@@ -215,8 +216,31 @@ func (s *Server) startPipeline(host string, q url.Values) (*url.URL, *pipeline, 
 		return u, nil, err
 	}
 	p := &pipeline{id: newID(32), owner: key, name: name, q: q, returnURL: ret, methods: methods}
-	l.sessions[p.id] = p
+	l.openSession(p)
 	return nil, p, nil
+}
+
+// maxOpenPipelines bounds the pipelines that wait for their buyer at once
+// (every page view of a start URL opens one; a buyer who walks away never
+// closes it).
+const maxOpenPipelines = 10000
+
+// openSession keeps p until its buyer answers. When maxSessions wait
+// already, the oldest is forgotten to make room: its page then answers
+// ErrUnknownPipeline, as one already answered does. Called with l locked.
+func (l *Ledger) openSession(p *pipeline) {
+	if len(l.sessions) >= l.maxSessions {
+		var oldest *pipeline
+		for _, q := range l.sessions {
+			if oldest == nil || q.seq < oldest.seq {
+				oldest = q
+			}
+		}
+		delete(l.sessions, oldest.id)
+	}
+	l.sessionSeq++
+	p.seq = l.sessionSeq
+	l.sessions[p.id] = p
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -328,6 +352,18 @@ func (l *Ledger) approve(p *pipeline, method string, now time.Time) url.Values {
 		}
 		return t
 	}
+	// setup installs an instrument of kind (SetupPrepaid, SetupPostpaid),
+	// the sender token that spends from it with method, and the token,
+	// in role, that pays into it.
+	setup := func(kind, method, role, payerRefParam string) (in *instrument, spend, payer *token) {
+		in = &instrument{id: newID(64), owner: p.owner, kind: kind}
+		l.instruments[in.id] = in
+		spend = sender(TokenUnrestricted, q.Get("callerReferenceSender"))
+		spend.method, spend.instrument = method, in.id
+		payer = sender(TokenMultiUse, q.Get(payerRefParam))
+		payer.role = role
+		return in, spend, payer
+	}
 	dec := func(name string) decimal.Decimal {
 		d, _ := decimal.NewFromString(q.Get(name))
 		return d
@@ -362,24 +398,15 @@ func (l *Ledger) approve(p *pipeline, method string, now time.Time) url.Values {
 		res.Set("status", status)
 		res.Set("callerReference", ref)
 	case "SetupPrepaid":
-		in := &instrument{id: newID(64), owner: p.owner, kind: "prepaid"}
-		l.instruments[in.id] = in
-		ps := sender(TokenUnrestricted, q.Get("callerReferenceSender"))
-		ps.method, ps.instrument = "Prepaid", in.id
-		ft := sender(TokenMultiUse, q.Get("callerReferenceFunding"))
-		ft.role = "funding"
+		in, ps, ft := setup("prepaid", "Prepaid", "funding", "callerReferenceFunding")
 		res.Set("prepaidInstrumentID", in.id)
 		res.Set("prepaidSenderTokenID", ps.id)
 		res.Set("fundingTokenID", ft.id)
 		res.Set("status", statusOfMethod[method])
 		res.Set("callerReference", ref)
 	case "SetupPostpaid":
-		in := &instrument{id: newID(64), owner: p.owner, kind: "credit", creditLimit: dec("creditLimit")}
-		l.instruments[in.id] = in
-		cs := sender(TokenUnrestricted, q.Get("callerReferenceSender"))
-		cs.method, cs.instrument, cs.globalLimit = "Debt", in.id, dec("globalAmountLimit")
-		st := sender(TokenMultiUse, q.Get("callerReferenceSettlement"))
-		st.role = "settlement"
+		in, cs, st := setup("credit", "Debt", "settlement", "callerReferenceSettlement")
+		in.creditLimit, cs.globalLimit = dec("creditLimit"), dec("globalAmountLimit")
 		res.Set("creditInstrumentID", in.id)
 		res.Set("creditSenderTokenID", cs.id)
 		res.Set("settlementTokenID", st.id)

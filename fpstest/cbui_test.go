@@ -191,11 +191,7 @@ func TestPipelineOutcomes(t *testing.T) {
 	require.NoError(t, verifyReturn(s, u, "GET"))
 
 	// SetupPrepaid and SetupPostpaid.
-	u, err = s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "SetupPrepaid", "callerReference": "pre",
-		"returnURL": "http://127.0.0.1:9/r", "callerReferenceSender": "pre-s", "callerReferenceFunding": "pre-f", "fundingAmount": "50"}),
-		fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
-	require.NoError(t, err)
-	q = u.Query()
+	q = setupPrepaid(t, s, "pre")
 	for _, k := range []string{"prepaidInstrumentID", "prepaidSenderTokenID", "fundingTokenID"} {
 		require.Regexp(t, `^[A-Z0-9]{64}$`, q.Get(k), k)
 	}
@@ -209,11 +205,7 @@ func TestPipelineOutcomes(t *testing.T) {
 	status, body = pay(t, s, "Pay", q.Get("prepaidSenderTokenID"), "15", "from-prepaid-2")
 	requireError(t, status, body, 400, "InsufficientBalance")
 
-	u, err = s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "SetupPostpaid", "callerReference": "post",
-		"returnURL": "http://127.0.0.1:9/r", "callerReferenceSender": "post-s", "callerReferenceSettlement": "post-st",
-		"creditLimit": "100", "globalAmountLimit": "100"}), fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "CC"})
-	require.NoError(t, err)
-	q = u.Query()
+	q = setupPostpaid(t, s, "post", "CC")
 	okTxFn(t)(pay(t, s, "Pay", q.Get("creditSenderTokenID"), "30", "on-credit"))
 	status, body = call(t, s, "GetDebtBalance", map[string]string{"CreditInstrumentId": q.Get("creditInstrumentID")})
 	require.Equal(t, 200, status, body)

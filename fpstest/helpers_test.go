@@ -1,6 +1,7 @@
 package fpstest_test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/xml"
@@ -76,6 +77,13 @@ func send(t testing.TB, s *fpstest.Server, method string, form url.Values) (int,
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	}
 	require.NoError(t, err)
+	return sendReq(t, s, req)
+}
+
+// sendReq sends req with the simulator's client and returns the status
+// and body.
+func sendReq(t testing.TB, s *fpstest.Server, req *http.Request) (int, string) {
+	t.Helper()
 	resp, err := s.HTTPClient().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -156,4 +164,28 @@ func install(t testing.TB, s *fpstest.Server, method, typ string) string {
 	id, err := s.Ledger().InstallToken(fpstest.DefaultAccessKeyID, typ, method, "tok-"+method+typ+time.Now().Format("150405.000000000"), decimal.Zero)
 	require.NoError(t, err)
 	return id
+}
+
+// setupPrepaid approves a SetupPrepaid pipeline (callerReference ref,
+// paid by ABT) and returns its return parameters: prepaidInstrumentID,
+// prepaidSenderTokenID, fundingTokenID.
+func setupPrepaid(t testing.TB, s *fpstest.Server, ref string) url.Values {
+	t.Helper()
+	u, err := s.Buy(context.Background(), pipelineURL(t, s, map[string]string{"pipelineName": "SetupPrepaid", "callerReference": ref,
+		"returnURL": "http://127.0.0.1:9/r", "callerReferenceSender": ref + "-s", "callerReferenceFunding": ref + "-f", "fundingAmount": "50"}),
+		fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
+	require.NoError(t, err)
+	return u.Query()
+}
+
+// setupPostpaid approves a SetupPostpaid pipeline (callerReference ref,
+// credit limit 100, paid by method) and returns its return parameters:
+// creditInstrumentID, creditSenderTokenID, settlementTokenID.
+func setupPostpaid(t testing.TB, s *fpstest.Server, ref, method string) url.Values {
+	t.Helper()
+	u, err := s.Buy(context.Background(), pipelineURL(t, s, map[string]string{"pipelineName": "SetupPostpaid", "callerReference": ref,
+		"returnURL": "http://127.0.0.1:9/r", "callerReferenceSender": ref + "-s", "callerReferenceSettlement": ref + "-st",
+		"creditLimit": "100", "globalAmountLimit": "100"}), fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: method})
+	require.NoError(t, err)
+	return u.Query()
 }

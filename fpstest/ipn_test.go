@@ -210,3 +210,51 @@ func TestIPNOverTLSWithClient(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, verifyIPN(s, acct.IPNURL, v, "POST"))
 }
+
+// TestCloseStopsIPNDeliveries: an IPN still being retried (long window,
+// long back-off) and one blocked on a receiver that does not answer both
+// end with Close, which returns promptly; nothing is sent after it.
+func TestCloseStopsIPNDeliveries(t *testing.T) {
+	failing := newSink(t, 1000)
+	release, arrived := make(chan struct{}), make(chan struct{}, 1)
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(hanging.Close)
+
+	acct := fpstest.DefaultAccount()
+	acct.IPNURL = failing.srv.URL
+	s, err := fpstest.Start(fpstest.Config{
+		PlainHTTP: true, Accounts: []fpstest.Account{acct},
+		IPNRetryWindow: time.Hour, IPNFirstDelay: time.Hour, IPNTimeout: time.Hour,
+	})
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	t.Cleanup(func() { close(release) }) // runs first: a Close that failed here can then end
+	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
+	okTxFn(t)(pay(t, s, "Pay", tok, "1", "close-retrying"))
+	require.NoError(t, s.SetIPNURL(acct.AccessKeyID, hanging.URL))
+	okTxFn(t)(pay(t, s, "Pay", tok, "1", "close-blocked"))
+	waitFor(t, func() bool { return len(failing.received()) == 1 })
+	select {
+	case <-arrived:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the second IPN never reached its receiver")
+	}
+
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return while IPN deliveries were waiting")
+	}
+	n := len(s.Deliveries())
+	time.Sleep(100 * time.Millisecond)
+	require.Equal(t, n, len(s.Deliveries()), "an IPN was attempted after Close")
+	require.Len(t, failing.received(), 1)
+}

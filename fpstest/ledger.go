@@ -80,7 +80,7 @@ type tx struct {
 	callerDesc, senderDesc, instrument       string
 	amount, refunded, settled                decimal.Decimal
 	received, completed, due                 time.Time
-	pendingOp                                string // the step in flight: PAY, RESERVE, SETTLE, REFUND
+	pendingOp                                string // the last step: PAY, RESERVE, SETTLE, REFUND, FUNDPREPAID, SETTLEDEBT, WRITEOFFDEBT or CANCEL
 	history                                  []histEntry
 	refunds                                  []string
 }
@@ -115,7 +115,9 @@ type Ledger struct {
 	settles     map[string]*idemEntry
 	settleCount map[string]int
 	instruments map[string]*instrument
-	sessions    map[string]*pipeline
+	sessions    map[string]*pipeline // pipelines waiting for the buyer, at most maxSessions
+	maxSessions int
+	sessionSeq  uint64 // numbers the pipelines in the order they started
 	approved    map[idemKey]*approval
 	outbox      []notification
 }
@@ -133,6 +135,7 @@ func newLedger(s *Server) *Ledger {
 		settleCount: map[string]int{},
 		instruments: map[string]*instrument{},
 		sessions:    map[string]*pipeline{},
+		maxSessions: maxOpenPipelines,
 		approved:    map[idemKey]*approval{},
 	}
 	for _, a := range s.cfg.Accounts {
@@ -406,7 +409,8 @@ func (l *Ledger) withIdem(rq *request, callerRef string, do func() ([]byte, *api
 	return body, err
 }
 
-// tokenUsable checks that a sender token can pay amount now.
+// senderToken returns the caller's sender token id, if it is Active and
+// can pay now.
 func (l *Ledger) senderToken(rq *request, id string) (*token, *apiError) {
 	t, ok := l.tokens[id]
 	if !ok || t.owner != rq.key || t.role == "recipient" || t.role == "refund" {

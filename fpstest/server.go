@@ -30,6 +30,8 @@
 //     over a token's amount or global limit, or over the buyer's ABT,
 //     prepaid or credit balance, is InsufficientBalance.
 //   - The buyer's Decline comes back as status NP; Abandon as status A.
+//     At most 10000 started pipelines wait for their buyer; past that the
+//     oldest is forgotten (its page answers as an unknown pipeline).
 //   - VerifySignature takes no HTTP method, so the string to sign is tried
 //     with GET (return URLs) and POST (IPNs); Success when either verifies
 //     under the simulator's certificate.
@@ -200,6 +202,7 @@ type Server struct {
 	clock    *Clock
 	httpc    *http.Client
 	ledger   *Ledger
+	actions  map[string]actionFunc // actionTable(), built once
 	faults   *faultState
 	ipn      *ipnSender
 	ctx      context.Context
@@ -294,6 +297,7 @@ func Start(cfg Config) (*Server, error) {
 		MaxIdleConns:      100, MaxIdleConnsPerHost: 100,
 	}, Timeout: fps.DefaultHTTPTimeout}
 	s.ledger = newLedger(s)
+	s.actions = actionTable()
 	s.faults = newFaultState(cfg.Faults)
 	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
 

@@ -3,7 +3,6 @@ package fpstest_test
 import (
 	"context"
 	"encoding/xml"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -83,16 +82,6 @@ func cloneV(v url.Values) url.Values {
 		out[k] = slices.Clone(vs)
 	}
 	return out
-}
-
-func sendReq(t *testing.T, s *fpstest.Server, req *http.Request) (int, string) {
-	t.Helper()
-	resp, err := s.HTTPClient().Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, string(b)
 }
 
 func checkCBUIVector(t *testing.T, s *fpstest.Server, host string, params url.Values, signature string) {

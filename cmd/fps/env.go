@@ -116,6 +116,19 @@ func parseFlags(fs *flag.FlagSet, args []string) (ok bool, code int) {
 	return true, 0
 }
 
+// parseNoArgs is parseFlags for a subcommand that takes no arguments: an
+// argument left after the flags is refused with exit code 2.
+func parseNoArgs(fs *flag.FlagSet, args []string, stderr io.Writer) (ok bool, code int) {
+	if ok, code := parseFlags(fs, args); !ok {
+		return false, code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "fps %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return false, 2
+	}
+	return true, 0
+}
+
 // newFlagSet returns the flag set of subcommand name, whose --help prints
 // usage (the synopsis and examples) above the flags.
 func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {

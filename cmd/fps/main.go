@@ -10,6 +10,7 @@
 //	link      print a signed Co-Branded UI pipeline URL
 //	verify    check the signature of a return URL or an IPN, and say why it fails
 //	call      run an FPS action with Name=Value parameters and print the answer
+//	soak      run payments through their full life under injected faults and check none is charged twice or lost
 //
 // link, verify --remote and call read credentials the way the AWS tools
 // do: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --access-key and

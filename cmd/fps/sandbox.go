@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,9 +12,16 @@ import (
 	"github.com/fpskit/fps/fpstest"
 )
 
+const sandboxUsage = `
+Usage: fps sandbox [flags]
+
+Runs the FPS simulator: the API at /, the Co-Branded UI at /cobranded-ui/actions/start,
+a headless buyer form at POST /cobranded-ui/actions/buy (url, action, paymentMethod),
+and the signing certificate under /certs/. It stops on SIGINT or SIGTERM.
+`
+
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("sandbox", sandboxUsage, stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` (port 0 picks a free one)")
 	plain := fs.Bool("plain-http", false, "serve plain http instead of https")
 	ipnURL := fs.String("ipn-url", "", "`URL` that receives the IPNs of the caller account")
@@ -26,24 +31,8 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	secret := fs.String("secret-key", fpstest.DefaultSecretAccessKey, "caller secret access key the simulator accepts")
 	caFile := fs.String("ca-file", "", "`path` to write the simulator's CA certificate (PEM) to; default a file in the temp folder")
 	verbose := fs.Bool("v", false, "log every API call")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: fps sandbox [flags]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Runs the FPS simulator: the API at /, the Co-Branded UI at /cobranded-ui/actions/start,")
-		fmt.Fprintln(stderr, "a headless buyer form at POST /cobranded-ui/actions/buy (url, action, paymentMethod),")
-		fmt.Fprintln(stderr, "and the signing certificate under /certs/. It stops on SIGINT or SIGTERM.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "fps sandbox: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if ok, code := parseNoArgs(fs, args, stderr); !ok {
+		return code
 	}
 	acct := fpstest.DefaultAccount()
 	acct.AccessKeyID, acct.SecretAccessKey, acct.IPNURL = *key, *secret, *ipnURL

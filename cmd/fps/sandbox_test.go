@@ -156,3 +156,14 @@ func TestSandboxProcess(t *testing.T) {
 		t.Fatal("fps sandbox did not stop on SIGINT")
 	}
 }
+
+func TestNoArgCommandsRefuseArguments(t *testing.T) {
+	for _, name := range []string{"sandbox", "soak"} {
+		var out, errb bytes.Buffer
+		require.Equal(t, 2, run(context.Background(), []string{name, "extra"}, &out, &errb), name)
+		require.Contains(t, errb.String(), "fps "+name+`: unexpected argument "extra"`)
+		errb.Reset()
+		require.Equal(t, 0, run(context.Background(), []string{name, "--help"}, &out, &errb), name)
+		require.Contains(t, errb.String(), "Usage: fps "+name)
+	}
+}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,33 +12,24 @@ import (
 	"github.com/fpskit/fps/internal/soak"
 )
 
+const soakUsage = `
+Usage: fps soak [flags]
+
+Runs payments through pipeline, approval, Pay or Reserve+Settle and some refunds against an
+in-process simulator that injects faults (5xx, InternalError, latency, answers dropped after
+commit, lost return URLs, refused IPN deliveries), then checks that no order was charged twice
+and none was lost. It exits 1 when a promise is broken.
+`
+
 func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("soak", soakUsage, stderr)
 	n := fs.Int("n", soak.DefaultPayments, "number of payments")
 	rate := fs.Float64("fault-rate", soak.DefaultFaultRate, "share of API calls, return URLs and first IPN deliveries that fail on purpose (0 to 1)")
 	conc := fs.Int("concurrency", soak.DefaultConcurrency, "payments running at once")
 	seed := fs.Uint64("seed", 1, "seed of the faults and choices")
 	latency := fs.Duration("fault-latency", soak.DefaultFaultLatency, "delay of a latency fault")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: fps soak [flags]")
-		fmt.Fprintln(stderr)
-		fmt.Fprintln(stderr, "Runs payments through pipeline, approval, Pay or Reserve+Settle and some refunds against an")
-		fmt.Fprintln(stderr, "in-process simulator that injects faults (5xx, InternalError, latency, answers dropped after")
-		fmt.Fprintln(stderr, "commit, lost return URLs, refused IPN deliveries), then checks that no order was charged twice")
-		fmt.Fprintln(stderr, "and none was lost. It exits 1 when a promise is broken.")
-		fmt.Fprintln(stderr)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "fps soak: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if ok, code := parseNoArgs(fs, args, stderr); !ok {
+		return code
 	}
 	p := newProgress(stdout, isTerminal(stdout))
 	sum, err := soak.Run(ctx, soak.Config{

@@ -6,14 +6,12 @@ package testdb
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
 	_ "modernc.org/sqlite"             // driver "sqlite"
@@ -35,8 +33,6 @@ func SQLite(tb testing.TB) *sql.DB {
 	tb.Cleanup(func() { db.Close() })
 	return db
 }
-
-var schemas atomic.Int64
 
 // RequirePostgres skips the test unless FPS_TEST_POSTGRES is set, and
 // returns the DSN.
@@ -62,7 +58,7 @@ func Postgres(tb testing.TB) *sql.DB {
 		tb.Fatalf("testdb: %v", err)
 	}
 	defer admin.Close()
-	schema := fmt.Sprintf("fps_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano(), schemas.Add(1))
+	schema := "fps_test_" + strings.ToLower(rand.Text())
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		tb.Fatalf("testdb: creating schema: %v", err)
 	}

@@ -1,0 +1,34 @@
+package fpstest
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestOpenPipelinesBounded: past maxSessions pipelines waiting for their
+// buyer, the oldest is forgotten; the others are still answered.
+func TestOpenPipelinesBounded(t *testing.T) {
+	s := NewServer(t, WithPlainHTTP())
+	ret, err := url.Parse("http://127.0.0.1:9/r")
+	require.NoError(t, err)
+	l := s.ledger
+	l.lock()
+	l.maxSessions = 2
+	ps := make([]*pipeline, 3)
+	for i := range ps {
+		ps[i] = &pipeline{id: newID(32), owner: DefaultAccessKeyID, name: "SingleUse", q: url.Values{}, returnURL: ret, methods: []string{"ABT"}}
+		l.openSession(ps[i])
+	}
+	require.Len(t, l.sessions, 2)
+	l.unlock()
+
+	_, err = s.decide(ps[0].id, BuyerChoice{Action: Abandon})
+	require.ErrorIs(t, err, ErrUnknownPipeline, "the oldest pipeline is forgotten")
+	for _, p := range ps[1:] {
+		u, err := s.decide(p.id, BuyerChoice{Action: Abandon})
+		require.NoError(t, err)
+		require.Equal(t, "A", u.Query().Get("status"))
+	}
+}
