@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,36 @@ const ServiceID = "FPS"
 
 // timestampLayout is the Timestamp format of API calls: ISO 8601, UTC.
 const timestampLayout = "2006-01-02T15:04:05Z"
+
+// appendTimestamp appends t in UTC as timestampLayout formats it, without
+// time.Format's layout parsing and allocation.
+func appendTimestamp(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timestampLayout)
+	}
+	hour, minute, sec := t.Clock()
+	b = appendDigits(b, year, 4)
+	b = appendDigits(append(b, '-'), int(month), 2)
+	b = appendDigits(append(b, '-'), day, 2)
+	b = appendDigits(append(b, 'T'), hour, 2)
+	b = appendDigits(append(b, ':'), minute, 2)
+	b = appendDigits(append(b, ':'), sec, 2)
+	return append(b, 'Z')
+}
+
+// appendDigits appends the width lowest decimal digits of v ≥ 0,
+// zero-padded.
+func appendDigits(b []byte, v, width int) []byte {
+	n := len(b) + width
+	b = slices.Grow(b, width)[:n]
+	for i := n - 1; i >= n-width; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return b
+}
 
 // ErrOutcomeUnknown is wrapped by the error of a call whose answer was lost
 // (a network error after the request may have been sent, an HTTP 5xx, or a
@@ -97,6 +128,22 @@ type reconciler interface {
 // parameters.
 type input interface{ build(*builder) }
 
+// build checks in and writes its parameters into a builder from the
+// client's pool, to be put back when the call is over. The builder would
+// escape to the heap on every call otherwise: build is called through the
+// input interface.
+func (c *Client) build(in input) *builder {
+	b := c.builders.Get().(*builder)
+	in.build(b)
+	return b
+}
+
+// release clears b, which holds no reference then, and puts it back.
+func (c *Client) release(b *builder) {
+	*b = builder{}
+	c.builders.Put(b)
+}
+
 // invokeAction checks in, then runs action through the request engine and
 // returns its decoded output.
 func invokeAction[O any, I any, PI interface {
@@ -106,14 +153,14 @@ func invokeAction[O any, I any, PI interface {
 	if in == nil {
 		in = new(I)
 	}
-	var b builder
-	in.build(&b)
+	b := c.build(in)
+	defer c.release(b)
 	if b.err != nil {
 		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: action, Err: b.err}
 	}
 	out := new(O)
 	r, _ := any(in).(reconciler)
-	if err := c.invoke(ctx, action, b.params, out, r, optFns); err != nil {
+	if err := c.invoke(ctx, action, b.params(), out, r, optFns); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -137,7 +184,9 @@ func (c *Client) invoke(ctx context.Context, action string, params []Param, out 
 	for _, fn := range optFns {
 		fn(&opts)
 	}
-	call := &Client{options: opts, api: c.api, cbui: c.cbui, cbuiURL: c.cbuiURL, macs: c.macs}
+	call := new(Client) // c with the call's options
+	*call = *c
+	call.options = opts
 	retryer := opts.Retryer
 	if opts.MaxAttempts > 0 && opts.MaxAttempts != retryer.MaxAttempts() {
 		retryer = maxAttemptsRetryer{retryer, opts.MaxAttempts}
@@ -263,11 +312,12 @@ type attemptResult struct {
 // Action, Version and a fresh Timestamp, canonical, then the Signature.
 func (c *Client) requestBody(ctx context.Context, action string, params []Param) (string, error) {
 	var buf [24]Param // 3 added here, 3 in signedQuery
+	var ts [len(timestampLayout)]byte
 	p := append(buf[:0:max(len(buf), len(params)+6)], params...)
 	p = append(p,
 		Param{"Action", action},
 		Param{"Version", c.options.APIVersion},
-		Param{"Timestamp", c.now().UTC().Format(timestampLayout)},
+		Param{"Timestamp", ownedString(appendTimestamp(ts[:0], c.now()))},
 	)
 	return c.signedQuery(ctx, http.MethodPost, c.api, apiDialect, p)
 }
@@ -349,8 +399,22 @@ func (c *Client) logAttempt(ctx context.Context, action string, attempt int, res
 // builder collects the parameters of one request and the first input
 // error. A zero value is never sent.
 type builder struct {
-	params []Param
-	err    error
+	err error
+	// buf holds the first parameters, so that most requests need no
+	// allocation for them; more holds them all once buf is full. No
+	// pointer into the builder is kept in it, so that a builder can stay
+	// on its caller's stack.
+	buf  [20]Param
+	n    int
+	more []Param
+}
+
+// params returns the parameters added, in order.
+func (b *builder) params() []Param {
+	if b.more != nil {
+		return b.more
+	}
+	return b.buf[:b.n]
 }
 
 func (b *builder) fail(field, rule string, args ...any) {
@@ -362,10 +426,21 @@ func (b *builder) fail(field, rule string, args ...any) {
 // add sends name=value unless value is empty.
 func (b *builder) add(name, value string) {
 	if value != "" {
-		if b.params == nil {
-			b.params = make([]Param, 0, 16)
-		}
-		b.params = append(b.params, Param{name, value})
+		b.put(name, value)
+	}
+}
+
+// put sends name=value.
+func (b *builder) put(name, value string) {
+	switch {
+	case b.more != nil:
+		b.more = append(b.more, Param{name, value})
+	case b.n < len(b.buf):
+		b.buf[b.n] = Param{name, value}
+		b.n++
+	default:
+		b.more = append(make([]Param, 0, 2*len(b.buf)), b.buf[:]...)
+		b.more = append(b.more, Param{name, value})
 	}
 }
 
