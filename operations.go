@@ -140,7 +140,8 @@ func (c *Client) build(in input) *builder {
 
 // release clears b, which holds no reference then, and puts it back.
 func (c *Client) release(b *builder) {
-	*b = builder{}
+	clear(b.buf[:b.n])
+	b.n, b.more, b.err = 0, nil, nil
 	c.builders.Put(b)
 }
 

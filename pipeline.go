@@ -478,10 +478,12 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 	w := paramWriter{c.builders.Get().(*builder)}
 	defer c.release(w.b)
 	p.params(w)
-	params := w.b.params()
-	if err := checkPipeline(name, params); err != nil {
+	if err := checkPipeline(name, w.b.params()); err != nil {
 		return "", err
 	}
+	// Sorted on the stack, where moving parameters costs no write barrier.
+	var buf [24]Param // 2 added here, 3 by the signer
+	params := append(buf[:0:max(len(buf), len(w.b.params())+5)], w.b.params()...)
 	params = append(params, Param{"pipelineName", string(name)}, Param{"version", CBUIVersion})
 	base := c.CBUIEndpoint()
 	b := make([]byte, 0, len(base)+1+signedQuerySize(params))
