@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,25 +34,13 @@ func appendTimestamp(b []byte, t time.Time) []byte {
 		return t.AppendFormat(b, timestampLayout)
 	}
 	hour, minute, sec := t.Clock()
-	b = appendDigits(b, year, 4)
-	b = appendDigits(append(b, '-'), int(month), 2)
-	b = appendDigits(append(b, '-'), day, 2)
-	b = appendDigits(append(b, 'T'), hour, 2)
-	b = appendDigits(append(b, ':'), minute, 2)
-	b = appendDigits(append(b, ':'), sec, 2)
-	return append(b, 'Z')
-}
-
-// appendDigits appends the width lowest decimal digits of v ≥ 0,
-// zero-padded.
-func appendDigits(b []byte, v, width int) []byte {
-	n := len(b) + width
-	b = slices.Grow(b, width)[:n]
-	for i := n - 1; i >= n-width; i-- {
-		b[i] = byte('0' + v%10)
-		v /= 10
-	}
-	return b
+	return append(b,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), 'Z')
 }
 
 // ErrOutcomeUnknown is wrapped by the error of a call whose answer was lost
