@@ -1,6 +1,7 @@
 package fps
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -56,5 +57,21 @@ func TestBuilderBeyondItsArray(t *testing.T) {
 		require.Empty(t, b.params())
 		require.NoError(t, b.err)
 		require.Equal(t, [len(b.buf)]Param{}, b.buf)
+	}
+}
+
+// A request with more parameters than requestBody's array holds is signed
+// whole.
+func TestRequestBodyManyParams(t *testing.T) {
+	c, err := New(Options{Environment: Sandbox, Credentials: StaticCredentials("id", "secret")})
+	require.NoError(t, err)
+	var params []Param
+	for i := range 40 {
+		params = append(params, Param{fmt.Sprintf("P%02d", i), "v"})
+	}
+	body, err := c.requestBody(context.Background(), "Pay", params)
+	require.NoError(t, err)
+	for _, p := range params {
+		require.Contains(t, body, "&"+p.Name+"=v&")
 	}
 }

@@ -301,7 +301,11 @@ type attemptResult struct {
 func (c *Client) requestBody(ctx context.Context, action string, params []Param) (string, error) {
 	var buf [24]Param // 3 added here, 3 in signedQuery
 	var ts [len(timestampLayout)]byte
-	p := append(buf[:0:max(len(buf), len(params)+6)], params...)
+	p := buf[:0]
+	if len(params)+6 > len(buf) {
+		p = make([]Param, 0, len(params)+6)
+	}
+	p = append(p, params...)
 	p = append(p,
 		Param{"Action", action},
 		Param{"Version", c.options.APIVersion},

@@ -483,7 +483,11 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 	}
 	// Sorted on the stack, where moving parameters costs no write barrier.
 	var buf [24]Param // 2 added here, 3 by the signer
-	params := append(buf[:0:max(len(buf), len(w.b.params())+5)], w.b.params()...)
+	params := buf[:0]
+	if n := len(w.b.params()) + 5; n > len(buf) {
+		params = make([]Param, 0, n)
+	}
+	params = append(params, w.b.params()...)
 	params = append(params, Param{"pipelineName", string(name)}, Param{"version", CBUIVersion})
 	base := c.CBUIEndpoint()
 	b := make([]byte, 0, len(base)+1+signedQuerySize(params))

@@ -449,6 +449,9 @@ func parseForm(raw string) ([]Param, url.Values, error) {
 		return ParamsFromValues(v), v, err
 	}
 	params := make([]Param, 0, n)
+	// Escaped names and values are decoded into one buffer, never longer
+	// than raw, that the strings returned share.
+	var decoded []byte
 	for rest := raw; rest != ""; {
 		var piece string
 		piece, rest, _ = strings.Cut(rest, "&")
@@ -456,9 +459,10 @@ func parseForm(raw string) ([]Param, url.Values, error) {
 			continue
 		}
 		k, v, _ := strings.Cut(piece, "=")
-		k, err1 := queryUnescape(k)
-		v, err2 := queryUnescape(v)
-		if err1 != nil || err2 != nil {
+		var ok1, ok2 bool
+		k, decoded, ok1 = queryUnescape(k, decoded, len(raw))
+		v, decoded, ok2 = queryUnescape(v, decoded, len(raw))
+		if !ok1 || !ok2 {
 			v, err := url.ParseQuery(raw)
 			return ParamsFromValues(v), v, err
 		}
@@ -477,13 +481,50 @@ func parseForm(raw string) ([]Param, url.Values, error) {
 	return params, values, nil
 }
 
-// queryUnescape is url.QueryUnescape, without a copy when there is
-// nothing to unescape.
-func queryUnescape(s string) (string, error) {
+// queryUnescape is url.QueryUnescape ("+" is a space, "%XX" a byte), s
+// itself when there is nothing to decode, else decoded at the end of buf,
+// made with room for size bytes the first time. ok is false for a "%"
+// not followed by two hex digits; the caller leaves those to url.
+func queryUnescape(s string, buf []byte, size int) (_ string, _ []byte, ok bool) {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
-		return s, nil
+		return s, buf, true
 	}
-	return url.QueryUnescape(s)
+	if buf == nil {
+		buf = make([]byte, 0, size)
+	}
+	start := len(buf)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			buf = append(buf, ' ')
+		case '%':
+			if i+2 >= len(s) || !ishex(s[i+1]) || !ishex(s[i+2]) {
+				return "", buf[:start], false
+			}
+			buf = append(buf, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		default:
+			buf = append(buf, c)
+		}
+	}
+	// buf has room for all of raw and is only appended to: the bytes
+	// under this string are never written again.
+	return unsafe.String(&buf[start], len(buf)-start), buf, true
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	default:
+		return c - 'a' + 10
+	}
 }
 
 // VerifyRSASHA1 checks signature, base64 that may hold line breaks, as a

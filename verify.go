@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -173,6 +174,20 @@ type LocalVerifier struct {
 
 	mu    sync.Mutex
 	cache map[string]*certEntry
+
+	// last is the key of the last certificate URL that gave one, so that
+	// messages signed with the same certificate, nearly all of them, skip
+	// parsing its URL and the cache's lock.
+	last atomic.Pointer[lastKey]
+}
+
+// lastKey is a certificate URL as received and its key, good until
+// notAfter (forever when pinned).
+type lastKey struct {
+	certURL  string
+	pub      *rsa.PublicKey
+	pinned   bool
+	notAfter time.Time
 }
 
 type certEntry struct {
@@ -272,12 +287,16 @@ func (v *LocalVerifier) Verify(ctx context.Context, method, endpoint, raw string
 
 // publicKey returns the pinned or (cached) fetched key of certURL.
 func (v *LocalVerifier) publicKey(ctx context.Context, certURL string) (*rsa.PublicKey, error) {
+	if l := v.last.Load(); l != nil && l.certURL == certURL && (l.pinned || v.options.Clock().Before(l.notAfter)) {
+		return l.pub, nil
+	}
 	u, err := url.Parse(certURL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q is not a URL", ErrCertificateURLNotAllowed, certURL)
 	}
 	key := certificateKey(u)
 	if pub, ok := v.pinned[key]; ok {
+		v.last.Store(&lastKey{certURL: certURL, pub: pub, pinned: true})
 		return pub, nil
 	}
 	if u.Scheme != "https" || u.User != nil || u.Opaque != "" {
@@ -306,6 +325,7 @@ func (v *LocalVerifier) publicKey(ctx context.Context, certURL string) (*rsa.Pub
 			return nil, e.err
 		}
 		if v.options.Clock().Before(e.notAfter) {
+			v.last.Store(&lastKey{certURL: certURL, pub: e.pub, notAfter: e.notAfter})
 			return e.pub, nil
 		}
 		// Expired since it was cached: forget it and fetch again.
