@@ -426,16 +426,17 @@ var ErrSignatureMismatch = errors.New("fps: signature does not match")
 // under the host and path of endpoint (the URL the merchant registered,
 // its query ignored).
 func OutboundStringToSign(method string, endpoint *url.URL, received url.Values) string {
-	return string(appendOutboundStringToSign(make([]byte, 0, 512), method, endpoint, ParamsFromValues(received)))
+	b := appendStringToSignPrefix(make([]byte, 0, 512), method, endpoint)
+	return string(appendOutboundQuery(b, ParamsFromValues(received)))
 }
 
-// appendOutboundStringToSign appends the string Amazon signed for the
-// received params (see OutboundStringToSign). params is reordered and
-// its "signature" parameters dropped.
-func appendOutboundStringToSign(b []byte, method string, endpoint *url.URL, params []Param) []byte {
+// appendOutboundQuery appends the canonical query Amazon signed for the
+// received params, the last line of the string to sign (see
+// OutboundStringToSign). params is reordered and its "signature"
+// parameters dropped.
+func appendOutboundQuery(b []byte, params []Param) []byte {
 	params = slices.DeleteFunc(params, func(p Param) bool { return p.Name == "signature" })
 	sortParams(params)
-	b = appendStringToSignPrefix(b, method, endpoint)
 	return appendCanonicalQuery(b, params)
 }
 
@@ -493,20 +494,22 @@ func queryUnescape(s string, buf []byte, size int) (_ string, _ []byte, ok bool)
 		buf = make([]byte, 0, size)
 	}
 	start := len(buf)
+	run := 0 // start of the bytes not yet copied
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+		switch s[i] {
 		case '+':
-			buf = append(buf, ' ')
+			buf = append(append(buf, s[run:i]...), ' ')
+			run = i + 1
 		case '%':
 			if i+2 >= len(s) || !ishex(s[i+1]) || !ishex(s[i+2]) {
 				return "", buf[:start], false
 			}
-			buf = append(buf, unhex(s[i+1])<<4|unhex(s[i+2]))
+			buf = append(append(buf, s[run:i]...), unhex(s[i+1])<<4|unhex(s[i+2]))
 			i += 2
-		default:
-			buf = append(buf, c)
+			run = i + 1
 		}
 	}
+	buf = append(buf, s[run:]...)
 	// buf has room for all of raw and is only appended to: the bytes
 	// under this string are never written again.
 	return unsafe.String(&buf[start], len(buf)-start), buf, true
