@@ -1,6 +1,6 @@
-// Command benchtable runs the benchmarks of fps next to their floors, one
-// "go test -bench ... -benchmem" invocation per package, and prints the
-// table of ratios that BENCHMARKS.md shows.
+// Command benchtable runs the benchmarks of fps next to their floors,
+// "go test -bench ... -benchmem -count 1" -count times per package, and
+// prints the table of ratios (medians) that BENCHMARKS.md shows.
 //
 // Usage (from the module root):
 //
@@ -64,7 +64,7 @@ func main() {
 		slices.Sort(names)
 		names = slices.Compact(names)
 		re := "^(" + strings.Join(names, "|") + ")$"
-		args := []string{"test", "-run", "^$", "-bench", re, "-benchmem", "-count", strconv.Itoa(*count), "-benchtime", *benchtime}
+		args := []string{"test", "-run", "^$", "-bench", re, "-benchmem", "-count", "1", "-benchtime", *benchtime}
 		// With -cpu 1, go test adds no "-N" to the names.
 		suffixed := true
 		if pkg == "." && *cpu > 0 {
@@ -72,14 +72,20 @@ func main() {
 			suffixed = *cpu != 1
 		}
 		args = append(args, pkg)
-		fmt.Fprintln(os.Stderr, "go", strings.Join(args, " "))
-		cmd := exec.Command("go", args...)
+		// One run of every benchmark per invocation, count times, rather
+		// than -count: an operation and its floor then run seconds apart
+		// rather than minutes, which matters on a shared machine whose load
+		// drifts.
 		var out bytes.Buffer
-		cmd.Stdout = io.MultiWriter(&out, os.Stderr)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "benchtable:", err)
-			os.Exit(1)
+		for range *count {
+			fmt.Fprintln(os.Stderr, "go", strings.Join(args, " "))
+			cmd := exec.Command("go", args...)
+			cmd.Stdout = io.MultiWriter(&out, os.Stderr)
+			cmd.Stderr = os.Stderr
+			if err := cmd.Run(); err != nil {
+				fmt.Fprintln(os.Stderr, "benchtable:", err)
+				os.Exit(1)
+			}
 		}
 		for name, r := range parse(&out, suffixed) {
 			results[pkg+" "+name] = r
