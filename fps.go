@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -155,6 +156,11 @@ type Client struct {
 	cbui    *url.URL
 	cbuiURL string // cbui.String(), the start of every pipeline URL
 	macs    *macCache
+	// builders keeps the *builder of calls in progress for reuse.
+	builders *sync.Pool
+	// apiPrefix and cbuiPrefix are the first lines of the string to sign
+	// of API calls (POST to api) and of pipeline URLs (GET of cbui).
+	apiPrefix, cbuiPrefix []byte
 }
 
 // New returns a Client configured by options, after applying optFns in
@@ -204,7 +210,7 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 	if options.Retryer == nil {
 		options.Retryer = newDefaultRetryer(options.MaxAttempts)
 	}
-	c := &Client{options: options, macs: new(macCache)}
+	c := &Client{options: options, macs: new(macCache), builders: &sync.Pool{New: func() any { return new(builder) }}}
 	var err error
 	if c.api, err = endpointURL("APIEndpoint", options.APIEndpoint, table.API); err != nil {
 		return nil, err
@@ -216,6 +222,8 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 		c.api.Path = "/"
 	}
 	c.cbuiURL = c.cbui.String()
+	c.apiPrefix = appendStringToSignPrefix(nil, http.MethodPost, c.api)
+	c.cbuiPrefix = appendStringToSignPrefix(nil, http.MethodGet, c.cbui)
 	return c, nil
 }
 

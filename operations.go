@@ -25,6 +25,24 @@ const ServiceID = "FPS"
 // timestampLayout is the Timestamp format of API calls: ISO 8601, UTC.
 const timestampLayout = "2006-01-02T15:04:05Z"
 
+// appendTimestamp appends t in UTC as timestampLayout formats it, without
+// time.Format's layout parsing and allocation.
+func appendTimestamp(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timestampLayout)
+	}
+	hour, minute, sec := t.Clock()
+	return append(b,
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-',
+		byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':',
+		byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), 'Z')
+}
+
 // ErrOutcomeUnknown is wrapped by the error of a call whose answer was lost
 // (a network error after the request may have been sent, an HTTP 5xx, or a
 // 2xx answer that could not be read) when what happened at FPS could not
@@ -97,6 +115,23 @@ type reconciler interface {
 // parameters.
 type input interface{ build(*builder) }
 
+// build checks in and writes its parameters into a builder from the
+// client's pool, to be put back when the call is over. The builder would
+// escape to the heap on every call otherwise: build is called through the
+// input interface.
+func (c *Client) build(in input) *builder {
+	b := c.builders.Get().(*builder)
+	in.build(b)
+	return b
+}
+
+// release clears b, which holds no reference then, and puts it back.
+func (c *Client) release(b *builder) {
+	clear(b.buf[:b.n])
+	b.n, b.more, b.err = 0, nil, nil
+	c.builders.Put(b)
+}
+
 // invokeAction checks in, then runs action through the request engine and
 // returns its decoded output.
 func invokeAction[O any, I any, PI interface {
@@ -106,14 +141,14 @@ func invokeAction[O any, I any, PI interface {
 	if in == nil {
 		in = new(I)
 	}
-	var b builder
-	in.build(&b)
+	b := c.build(in)
+	defer c.release(b)
 	if b.err != nil {
 		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: action, Err: b.err}
 	}
 	out := new(O)
 	r, _ := any(in).(reconciler)
-	if err := c.invoke(ctx, action, b.params, out, r, optFns); err != nil {
+	if err := c.invoke(ctx, action, b.params(), out, r, optFns); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -137,7 +172,9 @@ func (c *Client) invoke(ctx context.Context, action string, params []Param, out 
 	for _, fn := range optFns {
 		fn(&opts)
 	}
-	call := &Client{options: opts, api: c.api, cbui: c.cbui, cbuiURL: c.cbuiURL, macs: c.macs}
+	call := new(Client) // c with the call's options
+	*call = *c
+	call.options = opts
 	retryer := opts.Retryer
 	if opts.MaxAttempts > 0 && opts.MaxAttempts != retryer.MaxAttempts() {
 		retryer = maxAttemptsRetryer{retryer, opts.MaxAttempts}
@@ -263,11 +300,16 @@ type attemptResult struct {
 // Action, Version and a fresh Timestamp, canonical, then the Signature.
 func (c *Client) requestBody(ctx context.Context, action string, params []Param) (string, error) {
 	var buf [24]Param // 3 added here, 3 in signedQuery
-	p := append(buf[:0:max(len(buf), len(params)+6)], params...)
+	var ts [len(timestampLayout)]byte
+	p := buf[:0]
+	if len(params)+6 > len(buf) {
+		p = make([]Param, 0, len(params)+6)
+	}
+	p = append(p, params...)
 	p = append(p,
 		Param{"Action", action},
 		Param{"Version", c.options.APIVersion},
-		Param{"Timestamp", c.now().UTC().Format(timestampLayout)},
+		Param{"Timestamp", ownedString(appendTimestamp(ts[:0], c.now()))},
 	)
 	return c.signedQuery(ctx, http.MethodPost, c.api, apiDialect, p)
 }
@@ -349,8 +391,22 @@ func (c *Client) logAttempt(ctx context.Context, action string, attempt int, res
 // builder collects the parameters of one request and the first input
 // error. A zero value is never sent.
 type builder struct {
-	params []Param
-	err    error
+	err error
+	// buf holds the first parameters, so that most requests need no
+	// allocation for them; more holds them all once buf is full. No
+	// pointer into the builder is kept in it, so that a builder can stay
+	// on its caller's stack.
+	buf  [20]Param
+	n    int
+	more []Param
+}
+
+// params returns the parameters added, in order.
+func (b *builder) params() []Param {
+	if b.more != nil {
+		return b.more
+	}
+	return b.buf[:b.n]
 }
 
 func (b *builder) fail(field, rule string, args ...any) {
@@ -362,10 +418,21 @@ func (b *builder) fail(field, rule string, args ...any) {
 // add sends name=value unless value is empty.
 func (b *builder) add(name, value string) {
 	if value != "" {
-		if b.params == nil {
-			b.params = make([]Param, 0, 16)
-		}
-		b.params = append(b.params, Param{name, value})
+		b.put(name, value)
+	}
+}
+
+// put sends name=value.
+func (b *builder) put(name, value string) {
+	switch {
+	case b.more != nil:
+		b.more = append(b.more, Param{name, value})
+	case b.n < len(b.buf):
+		b.buf[b.n] = Param{name, value}
+		b.n++
+	default:
+		b.more = append(make([]Param, 0, 2*len(b.buf)), b.buf[:]...)
+		b.more = append(b.more, Param{name, value})
 	}
 }
 

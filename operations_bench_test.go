@@ -27,19 +27,23 @@ func benchClient(b *testing.B) *Client {
 	return c
 }
 
-// BenchmarkPayRequestSign encodes and signs one Pay request: what each
-// attempt does before it is sent.
+// BenchmarkPayRequestSign checks, encodes and signs one Pay request: what
+// Pay does before it sends its first attempt, the input built as
+// invokeAction builds it.
 func BenchmarkPayRequestSign(b *testing.B) {
 	c := benchClient(b)
 	in := benchPayInput()
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		var bl builder
-		in.build(&bl)
-		if _, err := c.requestBody(ctx, "Pay", bl.params); err != nil {
+		bl := c.build(in)
+		if bl.err != nil {
+			b.Fatal(bl.err)
+		}
+		if _, err := c.requestBody(ctx, "Pay", bl.params()); err != nil {
 			b.Fatal(err)
 		}
+		c.release(bl)
 	}
 }
 
@@ -49,7 +53,7 @@ func BenchmarkPayHMACFloor(b *testing.B) {
 	c := benchClient(b)
 	var bl builder
 	benchPayInput().build(&bl)
-	body, err := c.requestBody(context.Background(), "Pay", bl.params)
+	body, err := c.requestBody(context.Background(), "Pay", bl.params())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -31,9 +31,9 @@ const (
 type Pipeline interface {
 	// pipelineName returns the pipelineName parameter.
 	pipelineName() PipelineName
-	// params returns the pipeline's parameters, nothing empty, without
+	// params writes the pipeline's parameters, nothing empty, without
 	// pipelineName, version and the signature parameters.
-	params() []Param
+	params(w paramWriter)
 }
 
 // CobrandingStyle is how the merchant's logo is shown in the Co-Branded UI.
@@ -249,21 +249,17 @@ type SetupPostpaidPipeline struct {
 	ValidityStart, ValidityExpiry  time.Time
 }
 
-// paramWriter collects the parameters of a typed pipeline, leaving out
-// what was not set.
-type paramWriter []Param
+// paramWriter collects the parameters of a pipeline into a builder,
+// leaving out what was not set.
+type paramWriter struct{ b *builder }
 
-func (w *paramWriter) str(name, value string) {
-	if value != "" {
-		*w = append(*w, Param{name, value})
-	}
-}
+func (w paramWriter) str(name, value string) { w.b.add(name, value) }
 
 // amount writes d with 2 decimal places, or as it is when that would
 // round it, so that validation refuses it rather than sending another sum.
-func (w *paramWriter) amount(name string, d decimal.Decimal) {
+func (w paramWriter) amount(name string, d decimal.Decimal) {
 	if !d.IsZero() {
-		*w = append(*w, Param{name, amountParam(d)})
+		w.b.put(name, amountParam(d))
 	}
 }
 
@@ -274,9 +270,9 @@ func amountParam(d decimal.Decimal) string {
 	return d.String()
 }
 
-func (w *paramWriter) boolean(name string, b *bool) {
+func (w paramWriter) boolean(name string, b *bool) {
 	if b != nil {
-		*w = append(*w, Param{name, boolParam(*b)})
+		w.b.put(name, boolParam(*b))
 	}
 }
 
@@ -287,23 +283,23 @@ func boolParam(b bool) string {
 	return "False"
 }
 
-func (w *paramWriter) epoch(name string, t time.Time) {
+func (w paramWriter) epoch(name string, t time.Time) {
 	if !t.IsZero() {
-		*w = append(*w, Param{name, strconv.FormatInt(t.Unix(), 10)})
+		w.b.put(name, strconv.FormatInt(t.Unix(), 10))
 	}
 }
 
-func (w *paramWriter) methods(m []PaymentMethod) {
+func (w paramWriter) methods(m []PaymentMethod) {
 	if len(m) > 0 {
 		s := make([]string, len(m))
 		for i, v := range m {
 			s[i] = string(v)
 		}
-		*w = append(*w, Param{"paymentMethod", strings.Join(s, ",")})
+		w.b.put("paymentMethod", strings.Join(s, ","))
 	}
 }
 
-func (w *paramWriter) common(c *PipelineCommon) {
+func (w paramWriter) common(c *PipelineCommon) {
 	w.str("returnURL", c.ReturnURL)
 	w.str("callerReference", c.CallerReference)
 	w.str("cobrandingStyle", string(c.CobrandingStyle))
@@ -311,7 +307,7 @@ func (w *paramWriter) common(c *PipelineCommon) {
 	w.str("websiteDescription", c.WebsiteDescription)
 }
 
-func (w *paramWriter) address(collect *bool, a *ShippingAddress) {
+func (w paramWriter) address(collect *bool, a *ShippingAddress) {
 	w.boolean("collectShippingAddress", collect)
 	w.str("addressName", a.Name)
 	w.str("addressLine1", a.Line1)
@@ -323,33 +319,28 @@ func (w *paramWriter) address(collect *bool, a *ShippingAddress) {
 	w.str("phoneNumber", a.PhoneNumber)
 }
 
-func (w *paramWriter) validity(start, expiry time.Time) {
+func (w paramWriter) validity(start, expiry time.Time) {
 	w.epoch("validityStart", start)
 	w.epoch("validityExpiry", expiry)
 }
 
 // usageLimit writes limit n under its own names: usageLimitType<n>,
 // usageLimitValue<n>, usageLimitPeriod<n>.
-func (w *paramWriter) usageLimit(n string, l UsageLimit) {
+func (w paramWriter) usageLimit(n string, l UsageLimit) {
 	w.str("usageLimitType"+n, string(l.Type))
 	if !l.Value.IsZero() {
 		v := l.Value.String()
 		if l.Type != UsageLimitCount {
 			v = amountParam(l.Value)
 		}
-		*w = append(*w, Param{"usageLimitValue" + n, v})
+		w.b.put("usageLimitValue"+n, v)
 	}
 	w.str("usageLimitPeriod"+n, l.Period)
 }
 
-// newParamWriter leaves room for the parameters PipelineURL and the
-// signer add, so that they do not reallocate.
-func newParamWriter() paramWriter { return make(paramWriter, 0, 16) }
-
 func (p *SingleUsePipeline) pipelineName() PipelineName { return PipelineSingleUse }
 
-func (p *SingleUsePipeline) params() []Param {
-	w := newParamWriter()
+func (p *SingleUsePipeline) params(w paramWriter) {
 	w.common(&p.PipelineCommon)
 	w.amount("transactionAmount", p.TransactionAmount)
 	w.str("currencyCode", p.CurrencyCode)
@@ -365,13 +356,11 @@ func (p *SingleUsePipeline) params() []Param {
 	w.amount("giftWrapping", p.GiftWrapping)
 	w.address(p.CollectShippingAddress, &p.Address)
 	w.boolean("disableGuest", p.DisableGuest)
-	return w
 }
 
 func (p *MultiUsePipeline) pipelineName() PipelineName { return PipelineMultiUse }
 
-func (p *MultiUsePipeline) params() []Param {
-	w := newParamWriter()
+func (p *MultiUsePipeline) params(w paramWriter) {
 	w.common(&p.PipelineCommon)
 	w.amount("globalAmountLimit", p.GlobalAmountLimit)
 	w.str("amountType", string(p.AmountType))
@@ -385,13 +374,11 @@ func (p *MultiUsePipeline) params() []Param {
 	w.usageLimit("2", p.UsageLimit2)
 	w.validity(p.ValidityStart, p.ValidityExpiry)
 	w.address(p.CollectShippingAddress, &p.Address)
-	return w
 }
 
 func (p *RecurringPipeline) pipelineName() PipelineName { return PipelineRecurring }
 
-func (p *RecurringPipeline) params() []Param {
-	w := newParamWriter()
+func (p *RecurringPipeline) params(w paramWriter) {
 	w.common(&p.PipelineCommon)
 	w.amount("transactionAmount", p.TransactionAmount)
 	w.str("recurringPeriod", p.RecurringPeriod)
@@ -401,35 +388,30 @@ func (p *RecurringPipeline) params() []Param {
 	w.str("recipientToken", p.RecipientToken)
 	w.validity(p.ValidityStart, p.ValidityExpiry)
 	w.address(p.CollectShippingAddress, &p.Address)
-	return w
 }
 
 func (p *RecipientPipeline) pipelineName() PipelineName { return PipelineRecipient }
 
-func (p *RecipientPipeline) params() []Param {
-	w := newParamWriter()
+func (p *RecipientPipeline) params(w paramWriter) {
 	w.common(&p.PipelineCommon)
-	w = append(w, Param{"maxFixedFee", amountParam(p.MaxFixedFee)}, Param{"maxVariableFee", p.MaxVariableFee.String()})
+	w.b.put("maxFixedFee", amountParam(p.MaxFixedFee))
+	w.b.put("maxVariableFee", p.MaxVariableFee.String())
 	w.boolean("recipientPaysFee", p.RecipientPaysFee)
 	w.methods(p.PaymentMethods)
 	w.validity(p.ValidityStart, p.ValidityExpiry)
-	return w
 }
 
 func (p *EditTokenPipeline) pipelineName() PipelineName { return PipelineEditToken }
 
-func (p *EditTokenPipeline) params() []Param {
-	w := newParamWriter()
+func (p *EditTokenPipeline) params(w paramWriter) {
 	w.common(&p.PipelineCommon)
 	w.str("tokenId", p.TokenID)
 	w.methods(p.PaymentMethods)
-	return w
 }
 
 func (p *SetupPrepaidPipeline) pipelineName() PipelineName { return PipelineSetupPrepaid }
 
-func (p *SetupPrepaidPipeline) params() []Param {
-	w := newParamWriter()
+func (p *SetupPrepaidPipeline) params(w paramWriter) {
 	w.common(&p.PipelineCommon)
 	w.str("callerReferenceSender", p.CallerReferenceSender)
 	w.str("callerReferenceFunding", p.CallerReferenceFunding)
@@ -437,13 +419,11 @@ func (p *SetupPrepaidPipeline) params() []Param {
 	w.methods(p.PaymentMethods)
 	w.str("paymentReason", p.PaymentReason)
 	w.validity(p.ValidityStart, p.ValidityExpiry)
-	return w
 }
 
 func (p *SetupPostpaidPipeline) pipelineName() PipelineName { return PipelineSetupPostpaid }
 
-func (p *SetupPostpaidPipeline) params() []Param {
-	w := newParamWriter()
+func (p *SetupPostpaidPipeline) params(w paramWriter) {
 	w.common(&p.PipelineCommon)
 	w.str("callerReferenceSender", p.CallerReferenceSender)
 	w.str("callerReferenceSettlement", p.CallerReferenceSettlement)
@@ -454,7 +434,6 @@ func (p *SetupPostpaidPipeline) params() []Param {
 	w.usageLimit("1", p.UsageLimit1)
 	w.usageLimit("2", p.UsageLimit2)
 	w.validity(p.ValidityStart, p.ValidityExpiry)
-	return w
 }
 
 // PipelineFields is a pipeline given as FPS parameter names and values,
@@ -475,17 +454,15 @@ func (f PipelineFields) AddFields(fields map[string]string) {
 
 func (f PipelineFields) pipelineName() PipelineName { return PipelineName(f["pipelineName"]) }
 
-func (f PipelineFields) params() []Param {
-	params := make([]Param, 0, len(f)+8)
+func (f PipelineFields) params(w paramWriter) {
 	for k, v := range f {
-		if k != "pipelineName" && v != "" {
-			params = append(params, Param{k, v})
+		if k != "pipelineName" {
+			w.str(k, v)
 		}
 	}
 	// Sorted, so that the first error reported does not depend on map
 	// order.
-	sortParams(params)
-	return params
+	sortParams(w.b.params())
 }
 
 // PipelineURL returns the signed Co-Branded UI URL that starts pipeline p:
@@ -498,10 +475,19 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 		return "", invalid("pipelineName", "is required")
 	}
 	name := p.pipelineName()
-	params := p.params()
-	if err := checkPipeline(name, params); err != nil {
+	w := paramWriter{c.builders.Get().(*builder)}
+	defer c.release(w.b)
+	p.params(w)
+	if err := checkPipeline(name, w.b.params()); err != nil {
 		return "", err
 	}
+	// Sorted on the stack, where moving parameters costs no write barrier.
+	var buf [24]Param // 2 added here, 3 by the signer
+	params := buf[:0]
+	if n := len(w.b.params()) + 5; n > len(buf) {
+		params = make([]Param, 0, n)
+	}
+	params = append(params, w.b.params()...)
 	params = append(params, Param{"pipelineName", string(name)}, Param{"version", CBUIVersion})
 	base := c.CBUIEndpoint()
 	b := make([]byte, 0, len(base)+1+signedQuerySize(params))

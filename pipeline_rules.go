@@ -183,8 +183,21 @@ func checkPipeline(name PipelineName, params []Param) error {
 	}
 	var seen uint64 // bit i: set.rules[i] is present
 	var values [len(rulesWithPairs)]string
+	next := 0 // the rule after the last one found
 	for _, p := range params {
-		i, ok := set.index[p.Name]
+		// Typed pipelines write their parameters in the order of their
+		// rules: try the next few rules before the index.
+		i, ok := 0, false
+		for j := next; j < len(set.rules) && j < next+4; j++ {
+			if set.rules[j].name == p.Name {
+				i, ok = j, true
+				break
+			}
+		}
+		if !ok {
+			i, ok = set.index[p.Name]
+		}
+		next = i + 1
 		if !ok {
 			if clientParams[p.Name] {
 				return invalid(p.Name, "is added by the client and must not be given")

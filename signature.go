@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -64,30 +65,18 @@ var unreservedTable = func() (t [256]bool) {
 const upperHex = "0123456789ABCDEF"
 
 func appendEscaped[T string | []byte](b []byte, s T) []byte {
-	escapes := 0
-	for i := 0; i < len(s); i++ {
-		if !unreservedTable[s[i]] {
-			escapes++
-		}
-	}
-	if escapes == 0 {
-		return append(b, s...)
-	}
-	n := len(b)
-	b = slices.Grow(b, len(s)+2*escapes)[:n+len(s)+2*escapes]
-	t := b[n:]
-	j := 0
+	// Values are mostly unreserved: copy each run of kept bytes at once.
+	run := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if unreservedTable[c] {
-			t[j] = c
-			j++
-		} else {
-			t[j], t[j+1], t[j+2] = '%', upperHex[c>>4], upperHex[c&15]
-			j += 3
+			continue
 		}
+		b = append(b, s[run:i]...)
+		b = append(b, '%', upperHex[c>>4], upperHex[c&15])
+		run = i + 1
 	}
-	return b
+	return append(b, s[run:]...)
 }
 
 // sortParams orders params by name in byte order, then by value, as the
@@ -116,7 +105,15 @@ func sortParams(params []Param) {
 }
 
 func paramLess(a, b Param) bool {
-	return a.Name < b.Name || a.Name == b.Name && a.Value < b.Value
+	// Names mostly differ in their first byte: decide that without a
+	// string comparison.
+	if a.Name != "" && b.Name != "" && a.Name[0] != b.Name[0] {
+		return a.Name[0] < b.Name[0]
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.Value < b.Value
 }
 
 // appendCanonicalQuery is the one canonicaliser: it appends the sorted
@@ -249,17 +246,24 @@ func appendHMAC(b []byte, method SignatureMethod, secret string, parts ...[]byte
 	if err != nil {
 		return b, err
 	}
-	return appendMAC(b, mac, parts...), nil
+	return (&keyedMAC{h: mac}).append(b, parts...), nil
 }
 
-// appendMAC appends to b the base64 of mac over parts. mac is in its keyed
-// state and is left dirty.
-func appendMAC(b []byte, mac hash.Hash, parts ...[]byte) []byte {
+// keyedMAC is an HMAC in its keyed state with room for its sum, which
+// would otherwise escape to the heap through the hash.Hash interface on
+// every call.
+type keyedMAC struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+}
+
+// append appends to b the base64 of the HMAC over parts. The HMAC is left
+// dirty.
+func (k *keyedMAC) append(b []byte, parts ...[]byte) []byte {
 	for _, p := range parts {
-		mac.Write(p)
+		k.h.Write(p)
 	}
-	var sum [sha256.Size]byte
-	return base64.StdEncoding.AppendEncode(b, mac.Sum(sum[:0]))
+	return base64.StdEncoding.AppendEncode(b, k.h.Sum(k.sum[:0]))
 }
 
 // macCache keeps keyed HMACs for reuse by a client and the per-call
@@ -274,7 +278,7 @@ type macCache struct {
 type macPool struct {
 	method SignatureMethod
 	secret string
-	pool   sync.Pool
+	pool   sync.Pool // of *keyedMAC
 }
 
 // get returns the pool for method and secret, making it if the current
@@ -289,13 +293,13 @@ func (m *macCache) get(method SignatureMethod, secret string) (*macPool, error) 
 	p := &macPool{method: method, secret: secret}
 	p.pool.New = func() any {
 		mac, _ := newMAC(method, secret)
-		return mac
+		return &keyedMAC{h: mac}
 	}
 	m.cur.Store(p)
 	return p, nil
 }
 
-// appendPooledHMAC is appendHMAC with a keyed HMAC from m.
+// appendHMAC is appendHMAC with a keyed HMAC from m.
 func (m *macCache) appendHMAC(b []byte, method SignatureMethod, secret string, parts ...[]byte) ([]byte, error) {
 	if m == nil {
 		return appendHMAC(b, method, secret, parts...)
@@ -304,10 +308,10 @@ func (m *macCache) appendHMAC(b []byte, method SignatureMethod, secret string, p
 	if err != nil {
 		return b, err
 	}
-	mac := p.pool.Get().(hash.Hash)
-	b = appendMAC(b, mac, parts...)
-	mac.Reset()
-	p.pool.Put(mac)
+	k := p.pool.Get().(*keyedMAC)
+	b = k.append(b, parts...)
+	k.h.Reset()
+	p.pool.Put(k)
 	return b, nil
 }
 
@@ -363,23 +367,45 @@ func (c *Client) appendSignedQuery(ctx context.Context, dst []byte, httpMethod s
 		Param{d.version, "2"},
 	)
 	sortParams(params)
-	var prefixBuf [128]byte
-	prefix := appendStringToSignPrefix(prefixBuf[:0], httpMethod, endpoint)
 	start := len(dst)
 	dst = appendCanonicalQuery(dst, params)
+	// The string to sign is the prefix, then the query just written. An
+	// endpoint's prefix other than the client's own goes into dst's spare
+	// room after the query, a buffer the HMAC may see (one on the stack
+	// would escape through hash.Hash), and is cut off again.
+	end := len(dst)
+	prefix := c.stringToSignPrefix(httpMethod, endpoint)
+	if prefix == nil {
+		dst = appendStringToSignPrefix(dst, httpMethod, endpoint)
+		prefix = dst[end:]
+	}
+	query := dst[start:end]
 	var sigBuf [base64HMACSize]byte
-	sig, err := c.macs.appendHMAC(sigBuf[:0], c.options.SignatureMethod, creds.SecretAccessKey, prefix, dst[start:])
+	sig, err := c.macs.appendHMAC(sigBuf[:0], c.options.SignatureMethod, creds.SecretAccessKey, prefix, query)
 	if err != nil {
 		return dst[:start], err
 	}
 	if c.options.LogStringToSign && c.options.Logger != nil {
 		c.options.Logger.DebugContext(ctx, "fps: string to sign",
-			"string_to_sign", strings.ReplaceAll(string(prefix)+string(dst[start:]), Escape(creds.AccessKeyID), "REDACTED"))
+			"string_to_sign", strings.ReplaceAll(string(prefix)+string(query), Escape(creds.AccessKeyID), "REDACTED"))
 	}
-	dst = append(dst, '&')
+	dst = append(dst[:end], '&')
 	dst = append(dst, d.signature...)
 	dst = append(dst, '=')
 	return appendEscaped(dst, sig), nil
+}
+
+// stringToSignPrefix returns the first lines of the string to sign for
+// method and endpoint when they are those of the client's API calls or
+// pipeline URLs, computed once by New; nil otherwise.
+func (c *Client) stringToSignPrefix(method string, endpoint *url.URL) []byte {
+	switch {
+	case endpoint == c.api && method == http.MethodPost:
+		return c.apiPrefix
+	case endpoint == c.cbui && method == http.MethodGet:
+		return c.cbuiPrefix
+	}
+	return nil
 }
 
 // Outbound signatures: Amazon signed return URLs and IPNs with RSA-SHA1
@@ -400,16 +426,17 @@ var ErrSignatureMismatch = errors.New("fps: signature does not match")
 // under the host and path of endpoint (the URL the merchant registered,
 // its query ignored).
 func OutboundStringToSign(method string, endpoint *url.URL, received url.Values) string {
-	return string(appendOutboundStringToSign(make([]byte, 0, 512), method, endpoint, ParamsFromValues(received)))
+	b := appendStringToSignPrefix(make([]byte, 0, 512), method, endpoint)
+	return string(appendOutboundQuery(b, ParamsFromValues(received)))
 }
 
-// appendOutboundStringToSign appends the string Amazon signed for the
-// received params (see OutboundStringToSign). params is reordered and
-// its "signature" parameters dropped.
-func appendOutboundStringToSign(b []byte, method string, endpoint *url.URL, params []Param) []byte {
+// appendOutboundQuery appends the canonical query Amazon signed for the
+// received params, the last line of the string to sign (see
+// OutboundStringToSign). params is reordered and its "signature"
+// parameters dropped.
+func appendOutboundQuery(b []byte, params []Param) []byte {
 	params = slices.DeleteFunc(params, func(p Param) bool { return p.Name == "signature" })
 	sortParams(params)
-	b = appendStringToSignPrefix(b, method, endpoint)
 	return appendCanonicalQuery(b, params)
 }
 
@@ -423,6 +450,9 @@ func parseForm(raw string) ([]Param, url.Values, error) {
 		return ParamsFromValues(v), v, err
 	}
 	params := make([]Param, 0, n)
+	// Escaped names and values are decoded into one buffer, never longer
+	// than raw, that the strings returned share.
+	var decoded []byte
 	for rest := raw; rest != ""; {
 		var piece string
 		piece, rest, _ = strings.Cut(rest, "&")
@@ -430,9 +460,10 @@ func parseForm(raw string) ([]Param, url.Values, error) {
 			continue
 		}
 		k, v, _ := strings.Cut(piece, "=")
-		k, err1 := queryUnescape(k)
-		v, err2 := queryUnescape(v)
-		if err1 != nil || err2 != nil {
+		var ok1, ok2 bool
+		k, decoded, ok1 = queryUnescape(k, decoded, len(raw))
+		v, decoded, ok2 = queryUnescape(v, decoded, len(raw))
+		if !ok1 || !ok2 {
 			v, err := url.ParseQuery(raw)
 			return ParamsFromValues(v), v, err
 		}
@@ -451,13 +482,52 @@ func parseForm(raw string) ([]Param, url.Values, error) {
 	return params, values, nil
 }
 
-// queryUnescape is url.QueryUnescape, without a copy when there is
-// nothing to unescape.
-func queryUnescape(s string) (string, error) {
+// queryUnescape is url.QueryUnescape ("+" is a space, "%XX" a byte), s
+// itself when there is nothing to decode, else decoded at the end of buf,
+// made with room for size bytes the first time. ok is false for a "%"
+// not followed by two hex digits; the caller leaves those to url.
+func queryUnescape(s string, buf []byte, size int) (_ string, _ []byte, ok bool) {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
-		return s, nil
+		return s, buf, true
 	}
-	return url.QueryUnescape(s)
+	if buf == nil {
+		buf = make([]byte, 0, size)
+	}
+	start := len(buf)
+	run := 0 // start of the bytes not yet copied
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '+':
+			buf = append(append(buf, s[run:i]...), ' ')
+			run = i + 1
+		case '%':
+			if i+2 >= len(s) || !ishex(s[i+1]) || !ishex(s[i+2]) {
+				return "", buf[:start], false
+			}
+			buf = append(append(buf, s[run:i]...), unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			run = i + 1
+		}
+	}
+	buf = append(buf, s[run:]...)
+	// buf has room for all of raw and is only appended to: the bytes
+	// under this string are never written again.
+	return unsafe.String(&buf[start], len(buf)-start), buf, true
+}
+
+func ishex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	default:
+		return c - 'a' + 10
+	}
 }
 
 // VerifyRSASHA1 checks signature, base64 that may hold line breaks, as a

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,9 +56,7 @@ var (
 // outbound is a received message after the checks every verifier makes
 // before any key is fetched or any call is sent.
 type outbound struct {
-	method    string
-	endpoint  *url.URL // query and fragment removed
-	bare      string   // the endpoint as configured, query and fragment cut off
+	*outboundEndpoint
 	params    url.Values
 	list      []Param // the same parameters, in the order received
 	signature string
@@ -65,7 +64,17 @@ type outbound struct {
 	certURL   string
 }
 
-func parseOutbound(method, endpoint, raw string) (*outbound, error) {
+// outboundEndpoint is the method and endpoint messages are received with,
+// checked and parsed, with the first lines of their string to sign.
+type outboundEndpoint struct {
+	method   string
+	raw      string   // the endpoint as given
+	endpoint *url.URL // query and fragment removed
+	bare     string   // the endpoint as configured, query and fragment cut off
+	prefix   []byte   // method, canonical host and path, each followed by "\n"
+}
+
+func parseEndpoint(method, endpoint string) (*outboundEndpoint, error) {
 	if method != http.MethodGet && method != http.MethodPost {
 		return nil, invalid("method", "must be GET (return URL) or POST (IPN), got %q", method)
 	}
@@ -75,16 +84,22 @@ func parseOutbound(method, endpoint, raw string) (*outbound, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, invalid("endpoint", "must be the absolute http(s) URL registered with Amazon, got %q", endpoint)
 	}
+	return &outboundEndpoint{method: method, raw: endpoint, endpoint: u, bare: bare,
+		prefix: appendStringToSignPrefix(nil, method, u)}, nil
+}
+
+// parseOutbound checks and parses a message received at ep.
+func parseOutbound(ep *outboundEndpoint, raw string) (outbound, error) {
 	list, params, err := parseForm(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the parameters are not form-encoded: %v", ErrMalformed, err)
+		return outbound{}, fmt.Errorf("%w: the parameters are not form-encoded: %v", ErrMalformed, err)
 	}
-	o := &outbound{method: method, endpoint: u, bare: bare, params: params, list: list}
+	o := outbound{outboundEndpoint: ep, params: params, list: list}
 	switch sigs := params["signature"]; {
 	case len(sigs) == 0 || sigs[0] == "":
-		return nil, ErrNoSignature
+		return outbound{}, ErrNoSignature
 	case len(sigs) > 1:
-		return nil, fmt.Errorf("%w: more than one signature parameter", ErrSignatureMismatch)
+		return outbound{}, fmt.Errorf("%w: more than one signature parameter", ErrSignatureMismatch)
 	default:
 		o.signature = sigs[0]
 	}
@@ -93,13 +108,13 @@ func parseOutbound(method, endpoint, raw string) (*outbound, error) {
 	}
 	o.version = params.Get("signatureVersion")
 	if o.version != OutboundSignatureVersion {
-		return nil, fmt.Errorf("%w: signatureVersion %q, want %s", ErrUnsupportedSignatureVersion, o.version, OutboundSignatureVersion)
+		return outbound{}, fmt.Errorf("%w: signatureVersion %q, want %s", ErrUnsupportedSignatureVersion, o.version, OutboundSignatureVersion)
 	}
 	if m := params.Get("signatureMethod"); m != OutboundSignatureMethod {
-		return nil, fmt.Errorf("%w: signatureMethod %q, want %s", ErrUnsupportedSignatureMethod, m, OutboundSignatureMethod)
+		return outbound{}, fmt.Errorf("%w: signatureMethod %q, want %s", ErrUnsupportedSignatureMethod, m, OutboundSignatureMethod)
 	}
 	if o.certURL = params.Get("certificateUrl"); o.certURL == "" {
-		return nil, fmt.Errorf("%w: certificateUrl is missing", ErrCertificateURLNotAllowed)
+		return outbound{}, fmt.Errorf("%w: certificateUrl is missing", ErrCertificateURLNotAllowed)
 	}
 	return o, nil
 }
@@ -173,6 +188,24 @@ type LocalVerifier struct {
 
 	mu    sync.Mutex
 	cache map[string]*certEntry
+
+	// endpoint is the last endpoint messages were received at: the same
+	// one, nearly always.
+	endpoint atomic.Pointer[outboundEndpoint]
+
+	// last is the key of the last certificate URL that gave one, so that
+	// messages signed with the same certificate, nearly all of them, skip
+	// parsing its URL and the cache's lock.
+	last atomic.Pointer[lastKey]
+}
+
+// lastKey is a certificate URL as received and its key, good until
+// notAfter (forever when pinned).
+type lastKey struct {
+	certURL  string
+	pub      *rsa.PublicKey
+	pinned   bool
+	notAfter time.Time
 }
 
 type certEntry struct {
@@ -245,7 +278,15 @@ func certificateKey(u *url.URL) string {
 
 // Verify implements Verifier.
 func (v *LocalVerifier) Verify(ctx context.Context, method, endpoint, raw string) (url.Values, error) {
-	o, err := parseOutbound(method, endpoint, raw)
+	ep := v.endpoint.Load()
+	if ep == nil || ep.raw != endpoint || ep.method != method {
+		var err error
+		if ep, err = parseEndpoint(method, endpoint); err != nil {
+			return nil, err
+		}
+		v.endpoint.Store(ep)
+	}
+	o, err := parseOutbound(ep, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +304,7 @@ func (v *LocalVerifier) Verify(ctx context.Context, method, endpoint, raw string
 		return nil, err
 	}
 	var buf [1024]byte
-	sts := appendOutboundStringToSign(buf[:0], method, o.endpoint, o.list)
+	sts := appendOutboundQuery(append(buf[:0], ep.prefix...), o.list)
 	if err := verifyRSASHA1(pub, sts, o.signature); err != nil {
 		return nil, err
 	}
@@ -272,12 +313,16 @@ func (v *LocalVerifier) Verify(ctx context.Context, method, endpoint, raw string
 
 // publicKey returns the pinned or (cached) fetched key of certURL.
 func (v *LocalVerifier) publicKey(ctx context.Context, certURL string) (*rsa.PublicKey, error) {
+	if l := v.last.Load(); l != nil && l.certURL == certURL && (l.pinned || v.options.Clock().Before(l.notAfter)) {
+		return l.pub, nil
+	}
 	u, err := url.Parse(certURL)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q is not a URL", ErrCertificateURLNotAllowed, certURL)
 	}
 	key := certificateKey(u)
 	if pub, ok := v.pinned[key]; ok {
+		v.last.Store(&lastKey{certURL: certURL, pub: pub, pinned: true})
 		return pub, nil
 	}
 	if u.Scheme != "https" || u.User != nil || u.Opaque != "" {
@@ -306,6 +351,7 @@ func (v *LocalVerifier) publicKey(ctx context.Context, certURL string) (*rsa.Pub
 			return nil, e.err
 		}
 		if v.options.Clock().Before(e.notAfter) {
+			v.last.Store(&lastKey{certURL: certURL, pub: e.pub, notAfter: e.notAfter})
 			return e.pub, nil
 		}
 		// Expired since it was cached: forget it and fetch again.
@@ -453,7 +499,11 @@ func NewRemoteVerifier(api SignatureVerifierAPI) *RemoteVerifier {
 // Verify implements Verifier. The message is checked for the signature
 // fields before the call; version 1 messages are refused.
 func (v *RemoteVerifier) Verify(ctx context.Context, method, endpoint, raw string) (url.Values, error) {
-	o, err := parseOutbound(method, endpoint, raw)
+	ep, err := parseEndpoint(method, endpoint)
+	if err != nil {
+		return nil, err
+	}
+	o, err := parseOutbound(ep, raw)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,16 @@
-// Command benchtable runs the benchmarks of fps next to their floors, one
-// "go test -bench ... -benchmem" invocation per package, and prints the
-// table of ratios that BENCHMARKS.md shows.
+// Command benchtable runs the benchmarks of fps next to their floors,
+// "go test -bench ... -benchmem -count 1" -count times per package, and
+// prints the table of ratios (medians) that BENCHMARKS.md shows.
 //
 // Usage (from the module root):
 //
-//	go run ./internal/benchtable [-count 5] [-benchtime 1s]
+//	go run ./internal/benchtable [-count 5] [-benchtime 1s] [-cpu 1]
+//
+// -cpu is passed to the benchmarks of the fps package (signing and
+// verification, one goroutine each), where one P takes the other core's
+// work (GC, other processes) out of the figures; the round trips of
+// ./fpstest always run with the default GOMAXPROCS, since client and
+// simulator work at once.
 package main
 
 import (
@@ -45,6 +51,7 @@ type result struct {
 func main() {
 	count := flag.Int("count", 3, "runs of each benchmark (the median is shown)")
 	benchtime := flag.String("benchtime", "1s", "go test -benchtime")
+	cpu := flag.Int("cpu", 0, "go test -cpu for the fps package's benchmarks (0: the default GOMAXPROCS)")
 	flag.Parse()
 	results := map[string]result{}
 	for _, pkg := range packages() {
@@ -57,17 +64,30 @@ func main() {
 		slices.Sort(names)
 		names = slices.Compact(names)
 		re := "^(" + strings.Join(names, "|") + ")$"
-		args := []string{"test", "-run", "^$", "-bench", re, "-benchmem", "-count", strconv.Itoa(*count), "-benchtime", *benchtime, pkg}
-		fmt.Fprintln(os.Stderr, "go", strings.Join(args, " "))
-		cmd := exec.Command("go", args...)
-		var out bytes.Buffer
-		cmd.Stdout = io.MultiWriter(&out, os.Stderr)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "benchtable:", err)
-			os.Exit(1)
+		args := []string{"test", "-run", "^$", "-bench", re, "-benchmem", "-count", "1", "-benchtime", *benchtime}
+		// With -cpu 1, go test adds no "-N" to the names.
+		suffixed := true
+		if pkg == "." && *cpu > 0 {
+			args = append(args, "-cpu", strconv.Itoa(*cpu))
+			suffixed = *cpu != 1
 		}
-		for name, r := range parse(&out) {
+		args = append(args, pkg)
+		// One run of every benchmark per invocation, count times, rather
+		// than -count: an operation and its floor then run seconds apart
+		// rather than minutes, which matters on a shared machine whose load
+		// drifts.
+		var out bytes.Buffer
+		for range *count {
+			fmt.Fprintln(os.Stderr, "go", strings.Join(args, " "))
+			cmd := exec.Command("go", args...)
+			cmd.Stdout = io.MultiWriter(&out, os.Stderr)
+			cmd.Stderr = os.Stderr
+			if err := cmd.Run(); err != nil {
+				fmt.Fprintln(os.Stderr, "benchtable:", err)
+				os.Exit(1)
+			}
+		}
+		for name, r := range parse(&out, suffixed) {
 			results[pkg+" "+name] = r
 		}
 	}
@@ -114,15 +134,22 @@ func top(name string) string {
 	return "Benchmark" + t
 }
 
-var line = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+var (
+	line         = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+	lineNoSuffix = regexp.MustCompile(`^Benchmark(\S+)\s+\d+\s+(.*)$`)
+)
 
 // parse returns the median ns/op, B/op and allocs/op of each benchmark in
-// go test output.
-func parse(r io.Reader) map[string]result {
+// go test output; suffixed says whether names end in "-GOMAXPROCS".
+func parse(r io.Reader, suffixed bool) map[string]result {
+	re := line
+	if !suffixed {
+		re = lineNoSuffix
+	}
 	runs := map[string][]result{}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		m := line.FindStringSubmatch(sc.Text())
+		m := re.FindStringSubmatch(sc.Text())
 		if m == nil {
 			continue
 		}
