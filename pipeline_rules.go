@@ -402,7 +402,7 @@ func checkAmountParam(name, value string) error {
 	if err != nil {
 		return err
 	}
-	return checkAmount(name, d)
+	return CheckAmount(name, d)
 }
 
 // periodUnits are the units of recurringPeriod and usageLimitPeriod, in

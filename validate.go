@@ -36,9 +36,12 @@ const CurrencyUSD = "USD"
 // characters.
 const MaxCallerReferenceLength = 128
 
-// checkAmount refuses an amount that FPS cannot take: not more than 0, or
-// with more than 2 decimal places (it is never rounded).
-func checkAmount(field string, d decimal.Decimal) error {
+// CheckAmount refuses an amount that FPS cannot take: not more than 0, or
+// with more than 2 decimal places (it is never rounded). The error is a
+// *ValidationError naming field. Every amount the client sends passes
+// through it; callers that record an amount before a call can check it
+// first.
+func CheckAmount(field string, d decimal.Decimal) error {
 	if !d.IsPositive() {
 		return invalid(field, "must be greater than 0, got %s", d.String())
 	}
@@ -126,5 +129,5 @@ func (a Amount) check(valueField, currencyField string) error {
 	if a.CurrencyCode != "" && a.CurrencyCode != CurrencyUSD {
 		return invalid(currencyField, "must be USD, got %q", a.CurrencyCode)
 	}
-	return checkAmount(valueField, a.Value)
+	return CheckAmount(valueField, a.Value)
 }

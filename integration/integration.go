@@ -315,9 +315,12 @@ func (a *AmazonFPS) Button(ctx context.Context, optFns ...func(*fps.ButtonOption
 
 // record keeps the order of a call's callerReference before the call, so
 // that its IPN is matched even when it arrives before the answer.
-func (a *AmazonFPS) record(ctx context.Context, ref string, amount decimal.Decimal) error {
+func (a *AmazonFPS) record(ctx context.Context, ref, field string, amount decimal.Decimal) error {
 	if ref == "" {
 		return nil // the client refuses the call, naming the field
+	}
+	if err := fps.CheckAmount(field, amount); err != nil {
+		return err // nothing recorded for an amount FPS would refuse
 	}
 	if err := a.orders.Record(ctx, fps.Order{CallerReference: ref, Amount: fps.USD(amount)}); err != nil {
 		return fmt.Errorf("integration: record order: %w", err)
@@ -328,7 +331,7 @@ func (a *AmazonFPS) record(ctx context.Context, ref string, amount decimal.Decim
 // Purchase charges amount to opts.TokenID (the Pay action), after
 // recording opts.CallerReference with amount.
 func (a *AmazonFPS) Purchase(ctx context.Context, amount decimal.Decimal, opts fps.PurchaseOptions) (*fps.Result, error) {
-	if err := a.record(ctx, opts.CallerReference, amount); err != nil {
+	if err := a.record(ctx, opts.CallerReference, "TransactionAmount.Value", amount); err != nil {
 		return nil, err
 	}
 	return a.client.Purchase(ctx, amount, opts)
@@ -338,7 +341,7 @@ func (a *AmazonFPS) Purchase(ctx context.Context, amount decimal.Decimal, opts f
 // recording opts.CallerReference with amount. Capture settles it, Void
 // releases it.
 func (a *AmazonFPS) Authorize(ctx context.Context, amount decimal.Decimal, opts fps.PurchaseOptions) (*fps.Result, error) {
-	if err := a.record(ctx, opts.CallerReference, amount); err != nil {
+	if err := a.record(ctx, opts.CallerReference, "TransactionAmount.Value", amount); err != nil {
 		return nil, err
 	}
 	return a.client.Authorize(ctx, amount, opts)
@@ -358,7 +361,7 @@ func (a *AmazonFPS) Credit(ctx context.Context, amount decimal.Decimal, opts fps
 	if !amount.IsPositive() {
 		return nil, &fps.ValidationError{Field: "amount", Rule: "must be more than 0 (the refund's IPN is matched against it)"}
 	}
-	if err := a.record(ctx, opts.CallerReference, amount); err != nil {
+	if err := a.record(ctx, opts.CallerReference, "RefundAmount.Value", amount); err != nil {
 		return nil, err
 	}
 	return a.client.Credit(ctx, amount, opts)

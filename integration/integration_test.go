@@ -516,3 +516,34 @@ func TestMemoryOrderBook(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "USD 2.00", o.Amount.String())
 }
+
+// An amount FPS would refuse is refused before the order book records it,
+// so a failed call leaves no order behind.
+func TestRefusedAmountRecordsNoOrder(t *testing.T) {
+	sh := newShop(t)
+	ctx := context.Background()
+	for name, call := range map[string]func(ref string) error{
+		"Purchase": func(ref string) error {
+			_, err := sh.a.Purchase(ctx, decimal.RequireFromString("19.999"), fps.PurchaseOptions{TokenID: "T", CallerReference: ref})
+			return err
+		},
+		"Authorize": func(ref string) error {
+			_, err := sh.a.Authorize(ctx, decimal.RequireFromString("-1"), fps.PurchaseOptions{TokenID: "T", CallerReference: ref})
+			return err
+		},
+		"Credit": func(ref string) error {
+			_, err := sh.a.Credit(ctx, decimal.RequireFromString("0.001"), fps.CreditOptions{TransactionID: "X", CallerReference: ref})
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ref := fps.NewCallerReference()
+			err := call(ref)
+			var ve *fps.ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Contains(t, []string{"TransactionAmount.Value", "RefundAmount.Value"}, ve.Field)
+			_, err = sh.a.Orders().Lookup(ctx, ref)
+			require.ErrorIs(t, err, fps.ErrUnknownOrder)
+		})
+	}
+}
