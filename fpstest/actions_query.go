@@ -22,6 +22,20 @@ func (s *Server) txOf(rq *request) (*tx, *apiError) {
 	return t, nil
 }
 
+// withLocked answers a request about one of the caller's transactions or
+// tokens: under the ledger's lock, find looks it up (txOf, tokenOf) and f
+// answers; find's error is the answer when there is nothing to find.
+func withLocked[T any](s *Server, rq *request, find func(*request) (T, *apiError), f func(*Ledger, T) ([]byte, *apiError)) ([]byte, *apiError) {
+	l := s.ledger
+	l.lock()
+	defer l.unlock()
+	v, e := find(rq)
+	if e != nil {
+		return nil, e
+	}
+	return f(l, v)
+}
+
 // tokenOf returns the caller's token that TokenId names. The ledger must
 // be locked.
 func (s *Server) tokenOf(rq *request) (*token, *apiError) {
@@ -37,85 +51,75 @@ func (s *Server) tokenOf(rq *request) (*token, *apiError) {
 }
 
 func (s *Server) actGetTransactionStatus(rq *request) ([]byte, *apiError) {
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	t, e := s.txOf(rq)
-	if e != nil {
-		return nil, e
-	}
-	return success("GetTransactionStatus", func(x *xmlw) {
-		x.elem("TransactionId", t.id)
-		x.elem("TransactionStatus", t.status)
-		x.elem("CallerReference", t.callerRef)
-		x.opt("StatusCode", t.code)
-		x.opt("StatusMessage", t.message)
-	}), nil
+	return withLocked(s, rq, s.txOf, func(l *Ledger, t *tx) ([]byte, *apiError) {
+		return success("GetTransactionStatus", func(x *xmlw) {
+			x.elem("TransactionId", t.id)
+			x.elem("TransactionStatus", t.status)
+			x.elem("CallerReference", t.callerRef)
+			x.opt("StatusCode", t.code)
+			x.opt("StatusMessage", t.message)
+		}), nil
+	})
 }
 
 func (s *Server) actGetTransaction(rq *request) ([]byte, *apiError) {
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	t, e := s.txOf(rq)
-	if e != nil {
-		return nil, e
-	}
-	a := l.accounts[t.owner]
-	return success("GetTransaction", func(x *xmlw) {
-		x.open("Transaction")
-		x.elem("TransactionId", t.id)
-		x.elem("CallerReference", t.callerRef)
-		x.opt("CallerDescription", t.callerDesc)
-		x.opt("SenderDescription", t.senderDesc)
-		x.date("DateReceived", t.received)
-		x.date("DateCompleted", t.completed)
-		x.amount("TransactionAmount", t.amount)
-		x.amount("FPSFees", decimal.Zero)
-		x.elem("FPSFeesPaidBy", "Recipient")
-		x.opt("SenderTokenId", t.sender)
-		x.opt("RecipientTokenId", t.recipient)
-		if in := l.instruments[t.instrument]; in != nil {
-			if in.kind == "prepaid" {
-				x.elem("PrepaidInstrumentId", in.id)
-			} else {
-				x.elem("CreditInstrumentId", in.id)
+	return withLocked(s, rq, s.txOf, func(l *Ledger, t *tx) ([]byte, *apiError) {
+		a := l.accounts[t.owner]
+		return success("GetTransaction", func(x *xmlw) {
+			x.open("Transaction")
+			x.elem("TransactionId", t.id)
+			x.elem("CallerReference", t.callerRef)
+			x.opt("CallerDescription", t.callerDesc)
+			x.opt("SenderDescription", t.senderDesc)
+			x.date("DateReceived", t.received)
+			x.date("DateCompleted", t.completed)
+			x.amount("TransactionAmount", t.amount)
+			x.amount("FPSFees", decimal.Zero)
+			x.elem("FPSFeesPaidBy", "Recipient")
+			x.opt("SenderTokenId", t.sender)
+			x.opt("RecipientTokenId", t.recipient)
+			if in := l.instruments[t.instrument]; in != nil {
+				if in.kind == "prepaid" {
+					x.elem("PrepaidInstrumentId", in.id)
+				} else {
+					x.elem("CreditInstrumentId", in.id)
+				}
 			}
-		}
-		x.elem("FPSOperation", t.op)
-		x.elem("PaymentMethod", t.method)
-		x.elem("TransactionStatus", t.status)
-		x.opt("StatusCode", t.code)
-		x.opt("StatusMessage", t.message)
-		if t.sender != "" {
-			x.elem("SenderName", buyerName)
-			x.elem("SenderEmail", buyerEmail)
-		}
-		x.elem("CallerName", a.Name)
-		x.elem("RecipientName", a.Name)
-		x.opt("RecipientEmail", a.Email)
-		if t.parent != "" {
-			x.open("RelatedTransaction")
-			x.elem("TransactionId", t.parent)
-			x.elem("RelationType", "Parent")
-			x.close("RelatedTransaction")
-		}
-		for _, r := range t.refunds {
-			x.open("RelatedTransaction")
-			x.elem("TransactionId", r)
-			x.elem("RelationType", "Refund")
-			x.close("RelatedTransaction")
-		}
-		for _, h := range t.history {
-			x.open("StatusHistory")
-			x.date("Date", h.at)
-			x.elem("TransactionStatus", h.status)
-			x.opt("StatusCode", h.code)
-			x.amount("Amount", h.amount)
-			x.close("StatusHistory")
-		}
-		x.close("Transaction")
-	}), nil
+			x.elem("FPSOperation", t.op)
+			x.elem("PaymentMethod", t.method)
+			x.elem("TransactionStatus", t.status)
+			x.opt("StatusCode", t.code)
+			x.opt("StatusMessage", t.message)
+			if t.sender != "" {
+				x.elem("SenderName", buyerName)
+				x.elem("SenderEmail", buyerEmail)
+			}
+			x.elem("CallerName", a.Name)
+			x.elem("RecipientName", a.Name)
+			x.opt("RecipientEmail", a.Email)
+			if t.parent != "" {
+				x.open("RelatedTransaction")
+				x.elem("TransactionId", t.parent)
+				x.elem("RelationType", "Parent")
+				x.close("RelatedTransaction")
+			}
+			for _, r := range t.refunds {
+				x.open("RelatedTransaction")
+				x.elem("TransactionId", r)
+				x.elem("RelationType", "Refund")
+				x.close("RelatedTransaction")
+			}
+			for _, h := range t.history {
+				x.open("StatusHistory")
+				x.date("Date", h.at)
+				x.elem("TransactionStatus", h.status)
+				x.opt("StatusCode", h.code)
+				x.amount("Amount", h.amount)
+				x.close("StatusHistory")
+			}
+			x.close("Transaction")
+		}), nil
+	})
 }
 
 func writeToken(x *xmlw, t *token) {
@@ -180,27 +184,22 @@ func (s *Server) actGetTokenByCaller(rq *request) ([]byte, *apiError) {
 }
 
 func (s *Server) actGetTokenUsage(rq *request) ([]byte, *apiError) {
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	t, e := s.tokenOf(rq)
-	if e != nil {
-		return nil, e
-	}
-	if t.typ == TokenSingleUse {
-		return nil, fail("InvalidTokenType", "GetTokenUsage does not apply to a single-use token.")
-	}
-	return success("GetTokenUsage", func(x *xmlw) {
-		if t.globalLimit.IsZero() {
-			return
+	return withLocked(s, rq, s.tokenOf, func(l *Ledger, t *token) ([]byte, *apiError) {
+		if t.typ == TokenSingleUse {
+			return nil, fail("InvalidTokenType", "GetTokenUsage does not apply to a single-use token.")
 		}
-		x.open("TokenUsageLimits")
-		x.elem("Count", strconv.Itoa(t.uses))
-		x.amount("Amount", t.globalLimit)
-		x.amount("LastResetAmount", t.globalLimit.Sub(t.used))
-		x.date("LastResetTimestamp", t.installed)
-		x.close("TokenUsageLimits")
-	}), nil
+		return success("GetTokenUsage", func(x *xmlw) {
+			if t.globalLimit.IsZero() {
+				return
+			}
+			x.open("TokenUsageLimits")
+			x.elem("Count", strconv.Itoa(t.uses))
+			x.amount("Amount", t.globalLimit)
+			x.amount("LastResetAmount", t.globalLimit.Sub(t.used))
+			x.date("LastResetTimestamp", t.installed)
+			x.close("TokenUsageLimits")
+		}), nil
+	})
 }
 
 func (s *Server) actGetAccountActivity(rq *request) ([]byte, *apiError) {
@@ -427,19 +426,14 @@ func (s *Server) actGetOutstandingDebtBalance(rq *request) ([]byte, *apiError) {
 }
 
 func (s *Server) actGetPaymentInstruction(rq *request) ([]byte, *apiError) {
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	t, e := s.tokenOf(rq)
-	if e != nil {
-		return nil, e
-	}
-	return success("GetPaymentInstruction", func(x *xmlw) {
-		writeToken(x, t)
-		x.elem("PaymentInstruction", t.instruction)
-		x.elem("CallerReference", t.callerRef)
-		x.opt("TokenFriendlyName", t.friendlyName)
-	}), nil
+	return withLocked(s, rq, s.tokenOf, func(l *Ledger, t *token) ([]byte, *apiError) {
+		return success("GetPaymentInstruction", func(x *xmlw) {
+			writeToken(x, t)
+			x.elem("PaymentInstruction", t.instruction)
+			x.elem("CallerReference", t.callerRef)
+			x.opt("TokenFriendlyName", t.friendlyName)
+		}), nil
+	})
 }
 
 // RecipientVerificationStatus is what GetRecipientVerificationStatus

@@ -282,37 +282,32 @@ func (s *Server) actRefund(rq *request) ([]byte, *apiError) {
 }
 
 func (s *Server) actCancel(rq *request) ([]byte, *apiError) {
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	t, e := s.txOf(rq)
-	if e != nil {
-		return nil, e
-	}
-	switch t.status {
-	case "Cancelled":
-		return txResult("Cancel", t), nil // cancelling again changes nothing
-	case "Pending", "Reserved":
-	default:
-		return nil, fail("InvalidTransactionState", "The transaction is %s; only a Pending or Reserved transaction can be cancelled.", t.status)
-	}
-	switch t.pendingOp {
-	case "REFUND":
-		if p := l.txs[t.parent]; p != nil {
-			p.refunded = p.refunded.Sub(t.amount)
+	return withLocked(s, rq, s.txOf, func(l *Ledger, t *tx) ([]byte, *apiError) {
+		switch t.status {
+		case "Cancelled":
+			return txResult("Cancel", t), nil // cancelling again changes nothing
+		case "Pending", "Reserved":
+		default:
+			return nil, fail("InvalidTransactionState", "The transaction is %s; only a Pending or Reserved transaction can be cancelled.", t.status)
 		}
-		l.release(l.tokens[t.sender], t.amount.Neg()) // the buyer does not get it back
-	case "PAY", "RESERVE":
-		l.release(l.tokens[t.sender], t.amount)
-	case "SETTLE":
-		l.release(l.tokens[t.sender], t.settled) // the rest went back at Settle
-	}
-	t.due = time.Time{}
-	delete(l.pending, t)
-	t.pendingOp = "CANCEL"
-	t.completed = rq.now
-	l.setStatus(t, "Cancelled", "Cancelled", msgCancel, rq.now)
-	return txResult("Cancel", t), nil
+		switch t.pendingOp {
+		case "REFUND":
+			if p := l.txs[t.parent]; p != nil {
+				p.refunded = p.refunded.Sub(t.amount)
+			}
+			l.release(l.tokens[t.sender], t.amount.Neg()) // the buyer does not get it back
+		case "PAY", "RESERVE":
+			l.release(l.tokens[t.sender], t.amount)
+		case "SETTLE":
+			l.release(l.tokens[t.sender], t.settled) // the rest went back at Settle
+		}
+		t.due = time.Time{}
+		delete(l.pending, t)
+		t.pendingOp = "CANCEL"
+		t.completed = rq.now
+		l.setStatus(t, "Cancelled", "Cancelled", msgCancel, rq.now)
+		return txResult("Cancel", t), nil
+	})
 }
 
 func (s *Server) actCancelToken(rq *request) ([]byte, *apiError) {
