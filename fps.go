@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go/logging"
+	"github.com/fpskit/fps/internal/sigv2"
 )
 
 // Environment selects the set of Amazon hosts a Client talks to. It is
@@ -222,8 +223,8 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 		c.api.Path = "/"
 	}
 	c.cbuiURL = c.cbui.String()
-	c.apiPrefix = appendStringToSignPrefix(nil, http.MethodPost, c.api)
-	c.cbuiPrefix = appendStringToSignPrefix(nil, http.MethodGet, c.cbui)
+	c.apiPrefix = sigv2.AppendPrefix(nil, http.MethodPost, c.api)
+	c.cbuiPrefix = sigv2.AppendPrefix(nil, http.MethodGet, c.cbui)
 	return c, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/stretchr/testify/require"
 )
 
@@ -60,7 +61,7 @@ func sign(t testing.TB, key *rsa.PrivateKey, method, endpoint, certURL string, p
 	p.Set("certificateUrl", certURL)
 	u, err := url.Parse(endpoint)
 	require.NoError(t, err)
-	sig, err := fps.SignRSASHA1(key, fps.OutboundStringToSign(method, u, p))
+	sig, err := sigv2.SignRSASHA1(key, fps.OutboundStringToSign(method, u, p))
 	require.NoError(t, err)
 	p.Set("signature", sig)
 	return p.Encode()

@@ -1,6 +1,7 @@
 package fps
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,27 +22,6 @@ import (
 
 // ServiceID names FPS in *smithy.OperationError.
 const ServiceID = "FPS"
-
-// timestampLayout is the Timestamp format of API calls: ISO 8601, UTC.
-const timestampLayout = "2006-01-02T15:04:05Z"
-
-// appendTimestamp appends t in UTC as timestampLayout formats it, without
-// time.Format's layout parsing and allocation.
-func appendTimestamp(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, timestampLayout)
-	}
-	hour, minute, sec := t.Clock()
-	return append(b,
-		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
-		byte('0'+month/10), byte('0'+month%10), '-',
-		byte('0'+day/10), byte('0'+day%10), 'T',
-		byte('0'+hour/10), byte('0'+hour%10), ':',
-		byte('0'+minute/10), byte('0'+minute%10), ':',
-		byte('0'+sec/10), byte('0'+sec%10), 'Z')
-}
 
 // ErrOutcomeUnknown is wrapped by the error of a call whose answer was lost
 // (a network error after the request may have been sent, an HTTP 5xx, or a
@@ -167,7 +147,7 @@ func (r maxAttemptsRetryer) MaxAttempts() int { return r.n }
 // POST per attempt, retries through the Retryer, and decodes a success
 // answer into out. For an action without CallerReference, r learns what
 // happened after a lost answer before anything is sent again.
-func (c *Client) invoke(ctx context.Context, action string, params []Param, out any, r reconciler, optFns []func(*Options)) error {
+func (c *Client) invoke(ctx context.Context, action string, params []param, out any, r reconciler, optFns []func(*Options)) error {
 	opts := c.options.Copy()
 	for _, fn := range optFns {
 		fn(&opts)
@@ -298,25 +278,36 @@ type attemptResult struct {
 
 // requestBody returns the signed form body of one attempt: params with
 // Action, Version and a fresh Timestamp, canonical, then the Signature.
-func (c *Client) requestBody(ctx context.Context, action string, params []Param) (string, error) {
-	var buf [24]Param // 3 added here, 3 in signedQuery
-	var ts [len(timestampLayout)]byte
+func (c *Client) requestBody(ctx context.Context, action string, params []param) ([]byte, error) {
+	// The parameters are sorted in an array on the stack when they fit,
+	// where moving them costs no allocation and no write barrier.
+	var buf [32]param
 	p := buf[:0]
-	if len(params)+6 > len(buf) {
-		p = make([]Param, 0, len(params)+6)
+	if n := len(params) + 6; n > len(buf) { // 3 added here, 3 by the signer
+		p = make([]param, 0, n)
 	}
 	p = append(p, params...)
 	p = append(p,
-		Param{"Action", action},
-		Param{"Version", c.options.APIVersion},
-		Param{"Timestamp", ownedString(appendTimestamp(ts[:0], c.now()))},
+		param{Name: "Action", Value: action},
+		param{Name: "Version", Value: c.options.APIVersion},
+		param{Name: "Timestamp", Value: c.now().UTC().Format(time.RFC3339)},
 	)
-	return c.signedQuery(ctx, http.MethodPost, c.api, apiDialect, p)
+	return c.appendSignedQuery(ctx, make([]byte, 0, signedQuerySize(p)), http.MethodPost, c.api, apiDialect, p)
+}
+
+// signedQuerySize is room enough, in most cases, for the signed query of
+// params: names, values with some escaping, and the signature parameters.
+func signedQuerySize(params []param) int {
+	n := 160
+	for _, p := range params {
+		n += len(p.Name) + 2 + len(p.Value) + len(p.Value)/4
+	}
+	return n
 }
 
 // attempt signs params with a fresh Timestamp, POSTs them and decodes the
 // answer.
-func (c *Client) attempt(ctx context.Context, action string, params []Param, out any) (res attemptResult) {
+func (c *Client) attempt(ctx context.Context, action string, params []param, out any) (res attemptResult) {
 	start := time.Now()
 	defer func() { res.duration = time.Since(start) }()
 	body, err := c.requestBody(ctx, action, params)
@@ -324,7 +315,7 @@ func (c *Client) attempt(ctx context.Context, action string, params []Param, out
 		res.err = err
 		return res
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api.String(), strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api.String(), bytes.NewReader(body))
 	if err != nil {
 		res.err = err
 		return res
@@ -396,13 +387,13 @@ type builder struct {
 	// allocation for them; more holds them all once buf is full. No
 	// pointer into the builder is kept in it, so that a builder can stay
 	// on its caller's stack.
-	buf  [20]Param
+	buf  [20]param
 	n    int
-	more []Param
+	more []param
 }
 
 // params returns the parameters added, in order.
-func (b *builder) params() []Param {
+func (b *builder) params() []param {
 	if b.more != nil {
 		return b.more
 	}
@@ -426,13 +417,13 @@ func (b *builder) add(name, value string) {
 func (b *builder) put(name, value string) {
 	switch {
 	case b.more != nil:
-		b.more = append(b.more, Param{name, value})
+		b.more = append(b.more, param{Name: name, Value: value})
 	case b.n < len(b.buf):
-		b.buf[b.n] = Param{name, value}
+		b.buf[b.n] = param{Name: name, Value: value}
 		b.n++
 	default:
-		b.more = append(make([]Param, 0, 2*len(b.buf)), b.buf[:]...)
-		b.more = append(b.more, Param{name, value})
+		b.more = append(make([]param, 0, 2*len(b.buf)), b.buf[:]...)
+		b.more = append(b.more, param{Name: name, Value: value})
 	}
 }
 

@@ -1,12 +1,12 @@
 package fps
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
-	"strings"
 	"testing"
 )
 
@@ -57,7 +57,7 @@ func BenchmarkPayHMACFloor(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	sts := []byte(http.MethodPost + "\nfps.sandbox.amazonaws.com\n/\n" + body[:strings.LastIndex(body, "&Signature=")])
+	sts := []byte(http.MethodPost + "\nfps.sandbox.amazonaws.com\n/\n" + string(body[:bytes.LastIndex(body, []byte("&Signature="))]))
 	key := []byte(testSecret)
 	b.SetBytes(int64(len(sts)))
 	b.ReportAllocs()

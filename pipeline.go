@@ -3,11 +3,13 @@ package fps
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/shopspring/decimal"
 )
 
@@ -462,7 +464,7 @@ func (f PipelineFields) params(w paramWriter) {
 	}
 	// Sorted, so that the first error reported does not depend on map
 	// order.
-	sortParams(w.b.params())
+	sigv2.Sort(w.b.params())
 }
 
 // PipelineURL returns the signed Co-Branded UI URL that starts pipeline p:
@@ -481,23 +483,22 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 	if err := checkPipeline(name, w.b.params()); err != nil {
 		return "", err
 	}
-	// Sorted on the stack, where moving parameters costs no write barrier.
-	var buf [24]Param // 2 added here, 3 by the signer
+	var buf [32]param // on the stack, as in requestBody
 	params := buf[:0]
-	if n := len(w.b.params()) + 5; n > len(buf) {
-		params = make([]Param, 0, n)
+	if n := len(w.b.params()) + 5; n > len(buf) { // 2 added here, 3 by the signer
+		params = make([]param, 0, n)
 	}
 	params = append(params, w.b.params()...)
-	params = append(params, Param{"pipelineName", string(name)}, Param{"version", CBUIVersion})
+	params = append(params, param{Name: "pipelineName", Value: string(name)}, param{Name: "version", Value: CBUIVersion})
 	base := c.CBUIEndpoint()
 	b := make([]byte, 0, len(base)+1+signedQuerySize(params))
 	b = append(b, base...)
 	b = append(b, '?')
-	b, err := c.appendSignedQuery(ctx, b, "GET", c.cbui, cbuiDialect, params)
+	b, err := c.appendSignedQuery(ctx, b, http.MethodGet, c.cbui, cbuiDialect, params)
 	if err != nil {
 		return "", err
 	}
-	return ownedString(b), nil
+	return string(b), nil
 }
 
 // LinkURL returns the signed pipeline URL of fields: django-merchant's

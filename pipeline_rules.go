@@ -169,7 +169,7 @@ var clientParams = map[string]bool{
 // checkPipeline applies the rules of pipeline name to params: every
 // parameter known to the pipeline and well formed, every required one
 // present, and the rules between parameters.
-func checkPipeline(name PipelineName, params []Param) error {
+func checkPipeline(name PipelineName, params []param) error {
 	if name == "" {
 		return invalid("pipelineName", "is required")
 	}

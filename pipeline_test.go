@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 )
@@ -49,11 +50,9 @@ func verifiedQuery(t *testing.T, rawURL, endpoint string, method fps.SignatureMe
 	require.Len(t, values["signature"], 1)
 	sig := values.Get("signature")
 	values.Del("signature")
-	params := fps.ParamsFromValues(values)
-
-	require.Equal(t, fps.CanonicalQuery(params)+"&signature="+fps.Escape(sig), query,
+	require.Equal(t, sigv2.CanonicalQuery(sigv2.Params(values))+"&signature="+sigv2.Escape(sig), query,
 		"the URL must carry exactly what was signed, then the signature")
-	sts := fps.StringToSign("GET", &url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}, params)
+	sts := fps.StringToSign("GET", &url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}, values)
 	want, err := fps.SignHMAC(method, testSecret, sts)
 	require.NoError(t, err)
 	require.Equal(t, want, sig)
@@ -333,7 +332,7 @@ func TestPipelineURLNonDefaultPortIsSigned(t *testing.T) {
 	sts := "GET\n127.0.0.1:8443\n/cobranded-ui/actions/start\n" + unsigned
 	want, err := fps.SignHMAC(fps.HmacSHA256, testSecret, sts)
 	require.NoError(t, err)
-	require.Equal(t, fps.Escape(want), sig)
+	require.Equal(t, sigv2.Escape(want), sig)
 
 	// The default port is left out of the host line.
 	c = newTestClient(t, func(o *fps.Options) {
@@ -349,7 +348,7 @@ func TestPipelineURLNonDefaultPortIsSigned(t *testing.T) {
 	want, err = fps.SignHMAC(fps.HmacSHA256, testSecret,
 		"GET\nauthorize.payments-sandbox.amazon.com\n/cobranded-ui/actions/start\n"+unsigned)
 	require.NoError(t, err)
-	require.Equal(t, fps.Escape(want), sig)
+	require.Equal(t, sigv2.Escape(want), sig)
 }
 
 // Spec §2.4 V4: Amazon's SingleUse sample, signed by the fields path,

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/fpskit/fps/internal/vectors"
 	"github.com/stretchr/testify/require"
 )
@@ -12,9 +13,9 @@ import (
 func TestSigV2Vectors(t *testing.T) {
 	for _, v := range vectors.LoadSigV2(t) {
 		t.Run(v.ID, func(t *testing.T) {
-			params := make([]fps.Param, len(v.Params))
-			for i, p := range v.Params {
-				params[i] = fps.Param{Name: p[0], Value: p[1]}
+			params := url.Values{}
+			for _, p := range v.Params {
+				params.Add(p[0], p[1])
 			}
 			endpoint := &url.URL{Scheme: "https", Host: v.Host, Path: v.Path}
 			sts := fps.StringToSign(v.Method, endpoint, params)
@@ -35,7 +36,7 @@ func TestOutboundVectors(t *testing.T) {
 			require.NoError(t, err)
 			sts := fps.OutboundStringToSign(v.Method, endpoint, received)
 			require.Equal(t, v.StringToSign, sts)
-			err = fps.VerifyRSASHA1(vectors.PublicKey(t, v.Key), sts, received.Get("signature"))
+			err = sigv2.VerifyRSASHA1(vectors.PublicKey(t, v.Key), []byte(sts), received.Get("signature"))
 			if v.Valid {
 				require.NoError(t, err)
 			} else {

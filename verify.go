@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fpskit/fps/internal/sigv2"
 )
 
 // Verifier checks that a return URL or an IPN was signed by Amazon.
@@ -58,7 +60,7 @@ var (
 type outbound struct {
 	*outboundEndpoint
 	params    url.Values
-	list      []Param // the same parameters, in the order received
+	list      []param // the same parameters
 	signature string
 	version   string // "2", or "" for signature version 1
 	certURL   string
@@ -85,12 +87,12 @@ func parseEndpoint(method, endpoint string) (*outboundEndpoint, error) {
 		return nil, invalid("endpoint", "must be the absolute http(s) URL registered with Amazon, got %q", endpoint)
 	}
 	return &outboundEndpoint{method: method, raw: endpoint, endpoint: u, bare: bare,
-		prefix: appendStringToSignPrefix(nil, method, u)}, nil
+		prefix: sigv2.AppendPrefix(nil, method, u)}, nil
 }
 
 // parseOutbound checks and parses a message received at ep.
 func parseOutbound(ep *outboundEndpoint, raw string) (outbound, error) {
-	list, params, err := parseForm(raw)
+	list, params, err := sigv2.ParseForm(raw)
 	if err != nil {
 		return outbound{}, fmt.Errorf("%w: the parameters are not form-encoded: %v", ErrMalformed, err)
 	}
@@ -239,7 +241,7 @@ func NewLocalVerifier(optFns ...func(*LocalVerifierOptions)) *LocalVerifier {
 		cache:   make(map[string]*certEntry),
 	}
 	for _, h := range o.AllowedHosts {
-		v.allowed[CanonicalHost(&url.URL{Scheme: "https", Host: h})] = true
+		v.allowed[sigv2.Host(&url.URL{Scheme: "https", Host: h})] = true
 	}
 	for raw, pub := range o.PinnedKeys {
 		if u, err := url.Parse(raw); err == nil {
@@ -273,7 +275,7 @@ func NewLocalVerifierForClient(c *Client, optFns ...func(*LocalVerifierOptions))
 // certificateKey names a certificate URL in the cache and the pins: scheme,
 // canonical host and path, without the query.
 func certificateKey(u *url.URL) string {
-	return u.Scheme + "://" + CanonicalHost(u) + u.EscapedPath()
+	return u.Scheme + "://" + sigv2.Host(u) + u.EscapedPath()
 }
 
 // Verify implements Verifier.
@@ -303,9 +305,9 @@ func (v *LocalVerifier) Verify(ctx context.Context, method, endpoint, raw string
 	if err != nil {
 		return nil, err
 	}
-	var buf [1024]byte
-	sts := appendOutboundQuery(append(buf[:0], ep.prefix...), o.list)
-	if err := verifyRSASHA1(pub, sts, o.signature); err != nil {
+	var buf [1024]byte // room for most strings to sign, on the stack
+	sts := sigv2.AppendOutboundQuery(append(buf[:0], ep.prefix...), o.list)
+	if err := sigv2.VerifyRSASHA1(pub, sts, o.signature); err != nil {
 		return nil, err
 	}
 	return o.params, nil
@@ -328,7 +330,7 @@ func (v *LocalVerifier) publicKey(ctx context.Context, certURL string) (*rsa.Pub
 	if u.Scheme != "https" || u.User != nil || u.Opaque != "" {
 		return nil, fmt.Errorf("%w: %q is not a plain https URL", ErrCertificateURLNotAllowed, certURL)
 	}
-	if host := CanonicalHost(u); !v.allowed[host] {
+	if host := sigv2.Host(u); !v.allowed[host] {
 		return nil, fmt.Errorf("%w: host %q is not allowed", ErrCertificateURLNotAllowed, host)
 	}
 	for {
@@ -467,7 +469,7 @@ func verifyV1(secret string, params url.Values, signature string) error {
 			b.WriteString(value)
 		}
 	}
-	want, err := SignHMAC(HmacSHA1, secret, b.String())
+	want, err := sigv2.SignHMAC(sigv2.HmacSHA1, secret, b.String())
 	if err != nil {
 		return err
 	}

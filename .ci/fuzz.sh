@@ -12,6 +12,7 @@ for target in \
 	.:FuzzDecodeResult \
 	.:FuzzInboundMessages \
 	.:FuzzLinkURL \
+	./internal/sigv2:FuzzParseForm \
 	./fpstest:FuzzSimulatorRequest; do
 	pkg=${target%%:*}
 	name=${target#*:}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/sigv2"
 )
 
 // RequestExpiry is how far a request's Timestamp may be from the
@@ -246,14 +247,13 @@ func (s *Server) authenticate(r *http.Request) (*request, *apiError) {
 	if err != nil {
 		return rq, badValue("Timestamp", tsRaw, "Must be in ISO8601 format.")
 	}
-	params := fps.ParamsFromValues(form)
-	params = slices.DeleteFunc(params, func(p fps.Param) bool { return p.Name == "Signature" })
+	params := slices.DeleteFunc(sigv2.Params(form), func(p sigv2.Param) bool { return p.Name == "Signature" })
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
 	endpoint := &url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path}
-	want, err := fps.SignHMAC(method, secret, fps.StringToSign(r.Method, endpoint, params))
+	want, err := sigv2.SignHMAC(string(method), secret, sigv2.StringToSign(r.Method, endpoint, params))
 	if err != nil || !hmac.Equal([]byte(want), []byte(sig)) {
 		return rq, fail("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
@@ -283,13 +283,12 @@ func (s *Server) secret(key string) (string, bool) {
 // idemFingerprint is what makes two requests "the same" for CallerReference
 // idempotency: every parameter but the authentication ones, canonicalised.
 func idemFingerprint(form url.Values) string {
-	params := fps.ParamsFromValues(form)
-	params = slices.DeleteFunc(params, func(p fps.Param) bool {
+	params := slices.DeleteFunc(sigv2.Params(form), func(p sigv2.Param) bool {
 		switch p.Name {
 		case "AWSAccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "Timestamp":
 			return true
 		}
 		return false
 	})
-	return fps.CanonicalQuery(params)
+	return sigv2.CanonicalQuery(params)
 }

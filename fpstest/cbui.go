@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/shopspring/decimal"
 )
 
@@ -109,10 +110,10 @@ func (s *Server) startPipeline(host string, q url.Values) (*url.URL, *pipeline, 
 		} else if method != fps.HmacSHA256 && method != fps.HmacSHA1 {
 			add("signatureMethod")
 		} else {
-			params := slices.DeleteFunc(fps.ParamsFromValues(q), func(p fps.Param) bool { return p.Name == "signature" })
+			params := slices.DeleteFunc(sigv2.Params(q), func(p sigv2.Param) bool { return p.Name == "signature" })
 			scheme := strings.SplitN(s.URL, ":", 2)[0]
 			endpoint := &url.URL{Scheme: scheme, Host: host, Path: cbuiStartPath}
-			want, err := fps.SignHMAC(method, secret, fps.StringToSign(http.MethodGet, endpoint, params))
+			want, err := sigv2.SignHMAC(string(method), secret, sigv2.StringToSign(http.MethodGet, endpoint, params))
 			if err != nil || !hmac.Equal([]byte(want), []byte(q.Get("signature"))) {
 				add("signature")
 			}

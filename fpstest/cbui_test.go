@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/fpskit/fps/fpstest"
 	"github.com/stretchr/testify/require"
 )
@@ -33,7 +34,7 @@ func pipelineURL(t testing.TB, s *fpstest.Server, params map[string]string) stri
 	}
 	endpoint, err := url.Parse(s.CBUIEndpoint())
 	require.NoError(t, err)
-	sig, err := fps.SignHMAC(fps.HmacSHA256, fpstest.DefaultSecretAccessKey, fps.StringToSign("GET", endpoint, fps.ParamsFromValues(v)))
+	sig, err := fps.SignHMAC(fps.HmacSHA256, fpstest.DefaultSecretAccessKey, fps.StringToSign("GET", endpoint, v))
 	require.NoError(t, err)
 	v.Set("signature", sig)
 	return s.CBUIEndpoint() + "?" + v.Encode()
@@ -51,7 +52,7 @@ func verifyReturn(s *fpstest.Server, u *url.URL, method string) error {
 	endpoint := *u
 	endpoint.RawQuery = ""
 	params := u.Query()
-	return fps.VerifyRSASHA1(s.PublicKey(), fps.OutboundStringToSign(method, &endpoint, params), params.Get("signature"))
+	return sigv2.VerifyRSASHA1(s.PublicKey(), []byte(fps.OutboundStringToSign(method, &endpoint, params)), params.Get("signature"))
 }
 
 func TestScriptedBuyerSingleUse(t *testing.T) {

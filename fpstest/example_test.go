@@ -2,6 +2,7 @@ package fpstest_test
 
 import (
 	"context"
+	"crypto/rsa"
 	"fmt"
 	"net/url"
 
@@ -42,7 +43,7 @@ func ExampleServer_Buy() {
 		"transactionAmount": {"5"}, "returnURL": {"https://shop.example/return"},
 	}
 	start, _ := url.Parse(s.CBUIEndpoint())
-	sig, _ := fps.SignHMAC(fps.HmacSHA256, fpstest.DefaultSecretAccessKey, fps.StringToSign("GET", start, fps.ParamsFromValues(q)))
+	sig, _ := fps.SignHMAC(fps.HmacSHA256, fpstest.DefaultSecretAccessKey, fps.StringToSign("GET", start, q))
 	q.Set("signature", sig)
 
 	ret, err := s.Buy(context.Background(), s.CBUIEndpoint()+"?"+q.Encode(), fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "CC"})
@@ -50,10 +51,15 @@ func ExampleServer_Buy() {
 		fmt.Println(err)
 		return
 	}
-	params := ret.Query()
-	endpoint := *ret
-	endpoint.RawQuery = ""
-	err = fps.VerifyRSASHA1(s.PublicKey(), fps.OutboundStringToSign("GET", &endpoint, params), params.Get("signature"))
-	fmt.Println(params.Get("status"), params.Get("callerReference"), len(params.Get("tokenID")), err == nil)
-	// Output: SC order-1 64 true
+	// The merchant checks the return with the simulator's key pinned.
+	v := fps.NewLocalVerifier(func(o *fps.LocalVerifierOptions) {
+		o.PinnedKeys = map[string]*rsa.PublicKey{s.CertificateURL(): s.PublicKey()}
+	})
+	back, err := fps.VerifyReturn(context.Background(), v, "https://shop.example/return", ret.RawQuery)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(back.Status, back.CallerReference, len(back.TokenID))
+	// Output: SC order-1 64
 }

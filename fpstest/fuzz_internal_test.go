@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,9 +25,9 @@ func signForm(tb testing.TB, s *Server, params url.Values) string {
 	params.Del("Signature")
 	endpoint, err := url.Parse(s.APIEndpoint())
 	require.NoError(tb, err)
-	sig, err := fps.SignHMAC(fps.HmacSHA256, DefaultSecretAccessKey, fps.StringToSign("POST", endpoint, fps.ParamsFromValues(params)))
+	sig, err := fps.SignHMAC(fps.HmacSHA256, DefaultSecretAccessKey, fps.StringToSign("POST", endpoint, params))
 	require.NoError(tb, err)
-	return fps.CanonicalQuery(fps.ParamsFromValues(params)) + "&Signature=" + url.QueryEscape(sig)
+	return sigv2.CanonicalQuery(sigv2.Params(params)) + "&Signature=" + url.QueryEscape(sig)
 }
 
 // FuzzSimulatorRequest serves any request to the simulator's handler in

@@ -59,7 +59,7 @@ func signedAs(t testing.TB, s *fpstest.Server, key, secret, method, action strin
 	}
 	endpoint, err := url.Parse(s.APIEndpoint())
 	require.NoError(t, err)
-	sig, err := fps.SignHMAC(fps.SignatureMethod(v.Get("SignatureMethod")), secret, fps.StringToSign(method, endpoint, fps.ParamsFromValues(v)))
+	sig, err := fps.SignHMAC(fps.SignatureMethod(v.Get("SignatureMethod")), secret, fps.StringToSign(method, endpoint, v))
 	require.NoError(t, err)
 	v.Set("Signature", sig)
 	return v

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/sigv2"
 )
 
 // notification is one IPN to deliver.
@@ -66,7 +67,7 @@ func (s *Server) signOutbound(method string, endpoint *url.URL, params url.Value
 	params.Set("signatureMethod", fps.OutboundSignatureMethod)
 	params.Set("certificateUrl", s.CertificateURL())
 	params.Del("signature")
-	sig, err := fps.SignRSASHA1(s.pki.signKey, fps.OutboundStringToSign(method, endpoint, params))
+	sig, err := sigv2.SignRSASHA1(s.pki.signKey, sigv2.OutboundStringToSign(method, endpoint, params))
 	if err != nil {
 		return err
 	}

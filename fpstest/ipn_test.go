@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/fpskit/fps/fpstest"
 	"github.com/stretchr/testify/require"
 )
@@ -61,7 +62,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func verifyIPN(s *fpstest.Server, endpoint string, v url.Values, method string) error {
 	u, _ := url.Parse(endpoint)
-	return fps.VerifyRSASHA1(s.PublicKey(), fps.OutboundStringToSign(method, u, v), v.Get("signature"))
+	return sigv2.VerifyRSASHA1(s.PublicKey(), []byte(fps.OutboundStringToSign(method, u, v)), v.Get("signature"))
 }
 
 func TestIPNForPaymentLifecycle(t *testing.T) {

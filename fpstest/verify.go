@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/sigv2"
 )
 
 // actVerifySignature checks a return URL or IPN server-side: UrlEndPoint
@@ -55,8 +56,8 @@ func (s *Server) verifies(endpoint *url.URL, params url.Values) bool {
 		return false
 	}
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		sts := fps.OutboundStringToSign(method, endpoint, params)
-		if fps.VerifyRSASHA1(s.PublicKey(), sts, params.Get("signature")) == nil {
+		sts := sigv2.OutboundStringToSign(method, endpoint, params)
+		if sigv2.VerifyRSASHA1(s.PublicKey(), []byte(sts), params.Get("signature")) == nil {
 			return true
 		}
 	}

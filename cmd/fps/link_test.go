@@ -32,7 +32,7 @@ func TestLinkPrintsSignedURL(t *testing.T) {
 	endpoint, err := url.Parse(s.CBUIEndpoint())
 	require.NoError(t, err)
 	want, err := fps.SignHMAC(fps.HmacSHA256, fpstest.DefaultSecretAccessKey,
-		fps.StringToSign("GET", endpoint, fps.ParamsFromValues(q)))
+		fps.StringToSign("GET", endpoint, q))
 	require.NoError(t, err)
 	require.Equal(t, want, sig)
 

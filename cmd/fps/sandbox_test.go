@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/stretchr/testify/require"
 )
 
@@ -92,7 +93,7 @@ func TestSandboxProcess(t *testing.T) {
 		"Action": {"GetAccountBalance"}, "AWSAccessKeyId": {printed["AWSAccessKeyId"]}, "Version": {"2008-09-17"},
 		"SignatureVersion": {"2"}, "SignatureMethod": {"HmacSHA256"}, "Timestamp": {time.Now().UTC().Format(time.RFC3339)},
 	}
-	sig, err := fps.SignHMAC(fps.HmacSHA256, printed["SecretAccessKey"], fps.StringToSign("POST", endpoint, fps.ParamsFromValues(v)))
+	sig, err := fps.SignHMAC(fps.HmacSHA256, printed["SecretAccessKey"], fps.StringToSign("POST", endpoint, v))
 	require.NoError(t, err)
 	v.Set("Signature", sig)
 	resp, err := hc.PostForm(api, v)
@@ -117,7 +118,7 @@ func TestSandboxProcess(t *testing.T) {
 		"version": {"2009-01-09"}, "pipelineName": {"SingleUse"}, "callerReference": {"sandbox-buyer"},
 		"transactionAmount": {"5"}, "returnURL": {"http://127.0.0.1:9/return"},
 	}
-	sig, err = fps.SignHMAC(fps.HmacSHA256, printed["SecretAccessKey"], fps.StringToSign("GET", cbui, fps.ParamsFromValues(p)))
+	sig, err = fps.SignHMAC(fps.HmacSHA256, printed["SecretAccessKey"], fps.StringToSign("GET", cbui, p))
 	require.NoError(t, err)
 	p.Set("signature", sig)
 	form := strings.Fields(printed["Buyer form"])
@@ -144,7 +145,7 @@ func TestSandboxProcess(t *testing.T) {
 	require.NoError(t, err)
 	_, err = cert.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 	require.NoError(t, err, "the signing certificate chains to the CA")
-	require.NoError(t, fps.VerifyRSASHA1(cert.PublicKey.(*rsa.PublicKey), sts, ret.Query().Get("signature")))
+	require.NoError(t, sigv2.VerifyRSASHA1(cert.PublicKey.(*rsa.PublicKey), []byte(sts), ret.Query().Get("signature")))
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	done := make(chan error, 1)

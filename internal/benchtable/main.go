@@ -36,9 +36,9 @@ type pair struct {
 }
 
 var pairs = []pair{
-	{".", "PipelineURL", "HMACSHA256Floor", 1.5, ""},
-	{".", "PayRequestSign", "PayHMACFloor", 1.5, ""},
-	{".", "VerifyIPNLocal", "RSASHA1Floor", 1.1, ""},
+	{".", "PipelineURL", "HMACSHA256Floor", 2, ""},
+	{".", "PayRequestSign", "PayHMACFloor", 2, ""},
+	{".", "VerifyIPNLocal", "RSASHA1Floor", 1.3, ""},
 	{"./fpstest", "SimulatorPay/callers-1", "BareHTTP/callers-1", 2, "≥½ bare throughput"},
 	{"./fpstest", "SimulatorPay/callers-8", "BareHTTP/callers-8", 2, "≥½ bare throughput"},
 }
