@@ -88,20 +88,58 @@ func (e *callError) Error() string {
 // Unwrap returns the error of the last attempt.
 func (e *callError) Unwrap() error { return e.err }
 
-// effect says what an action changes at FPS.
+// effect says what an action changes at FPS. Every operation states its
+// own (newOperation requires it); the zero value is none of them.
 type effect int
 
 const (
-	readsOnly    effect = iota // retried freely
-	changesState               // CancelToken, InstallPaymentInstruction, Cancel
-	movesMoney                 // may charge, hold, credit or adjust a balance
+	readsOnly    effect = iota + 1 // changes nothing: retried freely
+	changesState                   // changes a token or a transaction, moves no money
+	movesMoney                     // may charge, hold, credit or adjust a balance
 )
 
-var actionEffects = map[string]effect{
-	"Pay": movesMoney, "Reserve": movesMoney, "Settle": movesMoney, "Refund": movesMoney,
-	"FundPrepaid": movesMoney, "SettleDebt": movesMoney, "WriteOffDebt": movesMoney,
-	"CancelSubscriptionAndRefund": movesMoney,
-	"Cancel":                      changesState, "CancelToken": changesState, "InstallPaymentInstruction": changesState,
+// operation is one FPS action: its name, its typed input I (whose build
+// checks it and writes its parameters), its answer O and its effect at
+// FPS. The file of each family of actions makes one operation per action
+// with newOperation, beside the action's Client method, input and output.
+// What else is known about an action (the API versions it exists in)
+// belongs here too.
+type operation[I, O any, PI interface {
+	*I
+	input
+}] struct {
+	name   string
+	effect effect
+}
+
+// newOperation is the one way to make an operation: the action name, with
+// input I and answer O, whose effect at FPS is eff. The effect is a
+// required argument, so that an action that does not state it does not
+// compile.
+func newOperation[I, O any, PI interface {
+	*I
+	input
+}](name string, eff effect) operation[I, O, PI] {
+	return operation[I, O, PI]{name: name, effect: eff}
+}
+
+// invoke checks in (nil is the zero input), then sends it through the
+// request engine and returns the decoded answer.
+func (op operation[I, O, PI]) invoke(ctx context.Context, c *Client, in PI, optFns []func(*Options)) (*O, error) {
+	if in == nil {
+		in = new(I)
+	}
+	b := c.build(in)
+	defer c.release(b)
+	if b.err != nil {
+		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: op.name, Err: b.err}
+	}
+	out := new(O)
+	r, _ := any(in).(reconciler)
+	if err := c.invoke(ctx, op.name, op.effect, b.params(), out, r, optFns); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // reconciler is an input whose action carries no CallerReference (Settle,
@@ -132,28 +170,6 @@ func (c *Client) release(b *builder) {
 	c.builders.Put(b)
 }
 
-// invokeAction checks in, then runs action through the request engine and
-// returns its decoded output.
-func invokeAction[O any, I any, PI interface {
-	*I
-	input
-}](ctx context.Context, c *Client, action string, in PI, optFns []func(*Options)) (*O, error) {
-	if in == nil {
-		in = new(I)
-	}
-	b := c.build(in)
-	defer c.release(b)
-	if b.err != nil {
-		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: action, Err: b.err}
-	}
-	out := new(O)
-	r, _ := any(in).(reconciler)
-	if err := c.invoke(ctx, action, b.params(), out, r, optFns); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // maxAttemptsRetryer overrides the attempt count of a retryer for one call.
 type maxAttemptsRetryer struct {
 	aws.RetryerV2
@@ -163,11 +179,12 @@ type maxAttemptsRetryer struct {
 // MaxAttempts returns the per-call attempt count.
 func (r maxAttemptsRetryer) MaxAttempts() int { return r.n }
 
-// invoke is the request engine: it sends action with params, one signed
-// POST per attempt, retries through the Retryer, and decodes a success
-// answer into out. For an action without CallerReference, r learns what
-// happened after a lost answer before anything is sent again.
-func (c *Client) invoke(ctx context.Context, action string, params []Param, out any, r reconciler, optFns []func(*Options)) error {
+// invoke is the request engine: it sends action, whose effect at FPS is
+// eff, with params, one signed POST per attempt, retries through the
+// Retryer, and decodes a success answer into out. For an action without
+// CallerReference, r learns what happened after a lost answer before
+// anything is sent again.
+func (c *Client) invoke(ctx context.Context, action string, eff effect, params []Param, out any, r reconciler, optFns []func(*Options)) error {
 	opts := c.options.Copy()
 	for _, fn := range optFns {
 		fn(&opts)
@@ -179,7 +196,6 @@ func (c *Client) invoke(ctx context.Context, action string, params []Param, out 
 	if opts.MaxAttempts > 0 && opts.MaxAttempts != retryer.MaxAttempts() {
 		retryer = maxAttemptsRetryer{retryer, opts.MaxAttempts}
 	}
-	eff := actionEffects[action]
 	fail := func(err error, attempts int, unknown bool) error {
 		if unknown && eff != readsOnly {
 			err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
