@@ -104,9 +104,9 @@ func (in *SettleInput) build(b *builder) {
 // reserve moved on from Reserved. A credit card or bank reserve is Pending
 // (and may fail) before it is Reserved, so for those two statuses the
 // status history must show it was Reserved first.
-func (in *SettleInput) reconcile(ctx context.Context, c *Client, out any) (bool, error) {
+func (in *SettleInput) reconcile(ctx context.Context, c *Client, optFns []func(*Options), out any) (bool, error) {
 	id := in.ReserveTransactionID
-	st, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: id})
+	st, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: id}, optFns...)
 	if err != nil {
 		return false, err
 	}
@@ -114,7 +114,7 @@ func (in *SettleInput) reconcile(ctx context.Context, c *Client, out any) (bool,
 	case TransactionStatusReserved, TransactionStatusCancelled:
 		return false, nil
 	case TransactionStatusPending, TransactionStatusFailure:
-		tx, err := c.GetTransaction(ctx, &GetTransactionInput{TransactionID: id})
+		tx, err := c.GetTransaction(ctx, &GetTransactionInput{TransactionID: id}, optFns...)
 		if err != nil {
 			return false, err
 		}
@@ -183,8 +183,8 @@ func (in *CancelInput) build(b *builder) {
 }
 
 // reconcile learns whether a Cancel whose answer was lost took effect.
-func (in *CancelInput) reconcile(ctx context.Context, c *Client, out any) (bool, error) {
-	st, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: in.TransactionID})
+func (in *CancelInput) reconcile(ctx context.Context, c *Client, optFns []func(*Options), out any) (bool, error) {
+	st, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: in.TransactionID}, optFns...)
 	if err != nil {
 		return false, err
 	}

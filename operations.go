@@ -136,17 +136,19 @@ func (op operation[I, O, PI]) invoke(ctx context.Context, c *Client, in PI, optF
 	}
 	out := new(O)
 	r, _ := any(in).(reconciler)
-	if err := c.invoke(ctx, op.name, op.effect, b.params(), out, r, optFns); err != nil {
+	k := c.newCall(op.name, op.effect, optFns)
+	if err := k.run(ctx, b.params(), out, r); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
 // reconciler is an input whose action carries no CallerReference (Settle,
-// Cancel): after a lost answer it learns from FPS whether the action took
-// effect. done means it did, and out holds the derived answer.
+// Cancel): after a lost answer it learns from FPS, calling c with the
+// call's option functions, whether the action took effect. done means it
+// did, and out holds the derived answer.
 type reconciler interface {
-	reconcile(ctx context.Context, c *Client, out any) (done bool, err error)
+	reconcile(ctx context.Context, c *Client, optFns []func(*Options), out any) (done bool, err error)
 }
 
 // input is the typed input of one action: build checks it and writes its
@@ -179,78 +181,104 @@ type maxAttemptsRetryer struct {
 // MaxAttempts returns the per-call attempt count.
 func (r maxAttemptsRetryer) MaxAttempts() int { return r.n }
 
-// invoke is the request engine: it sends action, whose effect at FPS is
-// eff, with params, one signed POST per attempt, retries through the
-// Retryer, and decodes a success answer into out. For an action without
-// CallerReference, r learns what happened after a lost answer before
-// anything is sent again.
-func (c *Client) invoke(ctx context.Context, action string, eff effect, params []Param, out any, r reconciler, optFns []func(*Options)) error {
-	opts := c.options.Copy()
-	for _, fn := range optFns {
-		fn(&opts)
-	}
-	call := new(Client) // c with the call's options
-	*call = *c
-	call.options = opts
-	retryer := opts.Retryer
-	if opts.MaxAttempts > 0 && opts.MaxAttempts != retryer.MaxAttempts() {
-		retryer = maxAttemptsRetryer{retryer, opts.MaxAttempts}
-	}
-	fail := func(err error, attempts int, unknown bool) error {
-		if unknown && eff != readsOnly {
-			err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+// call is one call of an action: what the action is, and the client's
+// options after the call's option functions, with the retryer they give.
+type call struct {
+	client  *Client
+	optFns  []func(*Options) // passed on to the calls a reconciler makes
+	action  string
+	effect  effect
+	options Options
+	retryer aws.RetryerV2
+	// signer signs the requests. Signing reads the options of a Client:
+	// a call with option functions signs with a copy of the client that
+	// carries them; a call without any, with the client itself.
+	signer *Client
+}
+
+// newCall resolves the options of one call of action.
+func (c *Client) newCall(action string, eff effect, optFns []func(*Options)) call {
+	k := call{client: c, optFns: optFns, action: action, effect: eff, options: c.options, signer: c}
+	if len(optFns) > 0 {
+		k.options = c.options.Copy()
+		for _, fn := range optFns {
+			fn(&k.options)
 		}
-		return &smithy.OperationError{ServiceID: ServiceID, OperationName: action,
-			Err: &callError{err: err, attempts: attempts, effect: eff, mayHaveMoved: unknown && eff == movesMoney}}
+		signer := *c
+		signer.options = k.options
+		k.signer = &signer
 	}
+	k.retryer = k.options.Retryer
+	if n := k.options.MaxAttempts; n > 0 && n != k.retryer.MaxAttempts() {
+		k.retryer = maxAttemptsRetryer{k.retryer, n}
+	}
+	return k
+}
+
+// fail is the error of the call after attempts: ErrOutcomeUnknown is
+// wrapped when the last answer was lost by an action that changes
+// something.
+func (k *call) fail(err error, attempts int, unknown bool) error {
+	if unknown && k.effect != readsOnly {
+		err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+	}
+	return &smithy.OperationError{ServiceID: ServiceID, OperationName: k.action,
+		Err: &callError{err: err, attempts: attempts, effect: k.effect, mayHaveMoved: unknown && k.effect == movesMoney}}
+}
+
+// run is the request engine: it sends params, one signed POST per attempt,
+// retries through the retryer, and decodes a success answer into out. For
+// an action without CallerReference, r learns what happened after a lost
+// answer before anything is sent again.
+func (k *call) run(ctx context.Context, params []Param, out any, r reconciler) error {
 	var retryRelease func(error) error
 	unknown := false // whether the last answer was lost
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil { // nothing of this attempt was sent
-			return fail(err, attempt-1, unknown)
+			return k.fail(err, attempt-1, unknown)
 		}
-		release, err := retryer.GetAttemptToken(ctx)
+		release, err := k.retryer.GetAttemptToken(ctx)
 		if err != nil {
-			return fail(err, attempt-1, unknown)
+			return k.fail(err, attempt-1, unknown)
 		}
-		res := call.attempt(ctx, action, params, out)
+		res := k.attempt(ctx, params, out)
 		_ = release(res.err)
 		if res.err == nil {
 			if retryRelease != nil {
 				_ = retryRelease(nil)
 			}
-			call.logAttempt(ctx, action, attempt, res, "success")
+			k.log(ctx, attempt, res, "success")
 			return nil
 		}
-		unknown = eff != readsOnly && lostAnswer(res.err)
+		unknown = k.effect != readsOnly && lostAnswer(res.err)
 		if unknown && r != nil {
-			done, rerr := r.reconcile(ctx, call, out)
+			done, rerr := r.reconcile(ctx, k.client, k.optFns, out)
 			switch {
 			case rerr != nil:
-				call.logAttempt(ctx, action, attempt, res, "outcome unknown")
-				return fail(fmt.Errorf("%w; checking the outcome failed: %w", res.err, rerr), attempt, true)
+				k.log(ctx, attempt, res, "outcome unknown")
+				return k.fail(fmt.Errorf("%w; checking the outcome failed: %w", res.err, rerr), attempt, true)
 			case done:
-				call.logAttempt(ctx, action, attempt, res, "answer lost, took effect")
+				k.log(ctx, attempt, res, "answer lost, took effect")
 				return nil
 			}
 			unknown = false // it did not take effect: sending again is safe
 		}
-		if ctx.Err() != nil || attempt >= retryer.MaxAttempts() || !retryer.IsErrorRetryable(res.err) {
-			call.logAttempt(ctx, action, attempt, res, "error")
-			return fail(res.err, attempt, unknown)
+		if ctx.Err() != nil || attempt >= k.retryer.MaxAttempts() || !k.retryer.IsErrorRetryable(res.err) {
+			k.log(ctx, attempt, res, "error")
+			return k.fail(res.err, attempt, unknown)
 		}
-		delay, derr := retryer.RetryDelay(attempt, res.err)
+		delay, derr := k.retryer.RetryDelay(attempt, res.err)
 		if derr != nil {
-			call.logAttempt(ctx, action, attempt, res, "error")
-			return fail(res.err, attempt, unknown)
+			k.log(ctx, attempt, res, "error")
+			return k.fail(res.err, attempt, unknown)
 		}
-		if retryRelease, err = retryer.GetRetryToken(ctx, res.err); err != nil {
-			call.logAttempt(ctx, action, attempt, res, "error")
-			return fail(res.err, attempt, unknown)
+		if retryRelease, err = k.retryer.GetRetryToken(ctx, res.err); err != nil {
+			k.log(ctx, attempt, res, "error")
+			return k.fail(res.err, attempt, unknown)
 		}
-		call.logAttempt(ctx, action, attempt, res, "retry")
+		k.log(ctx, attempt, res, "retry")
 		if err := sleep(ctx, delay); err != nil {
-			return fail(fmt.Errorf("%w (while waiting to retry after: %w)", err, res.err), attempt, unknown)
+			return k.fail(fmt.Errorf("%w (while waiting to retry after: %w)", err, res.err), attempt, unknown)
 		}
 	}
 }
@@ -332,21 +360,21 @@ func (c *Client) requestBody(ctx context.Context, action string, params []Param)
 
 // attempt signs params with a fresh Timestamp, POSTs them and decodes the
 // answer.
-func (c *Client) attempt(ctx context.Context, action string, params []Param, out any) (res attemptResult) {
+func (k *call) attempt(ctx context.Context, params []Param, out any) (res attemptResult) {
 	start := time.Now()
 	defer func() { res.duration = time.Since(start) }()
-	body, err := c.requestBody(ctx, action, params)
+	body, err := k.signer.requestBody(ctx, k.action, params)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api.String(), strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.client.api.String(), strings.NewReader(body))
 	if err != nil {
 		res.err = err
 		return res
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	resp, err := c.options.HTTPClient.Do(req)
+	resp, err := k.options.HTTPClient.Do(req)
 	if err != nil {
 		var op *net.OpError
 		notSent := errors.As(err, &op) && op.Op == "dial"
@@ -366,27 +394,27 @@ func (c *Client) attempt(ctx context.Context, action string, params []Param, out
 		return res
 	}
 	if len(data) > maxResponseBytes {
-		res.err = &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: body exceeds %d bytes", action, maxResponseBytes)}
+		res.err = &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: body exceeds %d bytes", k.action, maxResponseBytes)}
 		return res
 	}
 	reflect.ValueOf(out).Elem().SetZero()
-	res.err = decodeResult(action, data, out)
+	res.err = decodeResult(k.action, data, out)
 	if f := requestIDField(out); f.IsValid() {
 		res.requestID = f.String()
 	}
 	return res
 }
 
-// logAttempt writes one record per attempt. Nothing secret is in it: the
-// body, the signature and the access key are never logged.
-func (c *Client) logAttempt(ctx context.Context, action string, attempt int, res attemptResult, outcome string) {
-	l := c.options.Logger
+// log writes one record per attempt. Nothing secret is in it: the body,
+// the signature and the access key are never logged.
+func (k *call) log(ctx context.Context, attempt int, res attemptResult, outcome string) {
+	l := k.options.Logger
 	if l == nil {
 		return
 	}
 	level := slog.LevelDebug
 	attrs := []slog.Attr{
-		slog.String("action", action),
+		slog.String("action", k.action),
 		slog.Int("attempt", attempt),
 		slog.Int("http_status", res.status),
 		slog.String("request_id", res.requestID),
