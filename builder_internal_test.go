@@ -43,7 +43,7 @@ func TestRequestBodyManyParams(t *testing.T) {
 	for i := range 40 {
 		params = append(params, param{Name: fmt.Sprintf("P%02d", i), Value: "v"})
 	}
-	body, err := c.requestBody(context.Background(), "Pay", params)
+	body, err := c.requestBody(context.Background(), &c.options, "Pay", params)
 	require.NoError(t, err)
 	for _, p := range params {
 		require.Contains(t, string(body), "&"+p.Name+"=v&")

@@ -317,8 +317,8 @@ func (c *Client) CBUIEndpoint() string { return c.cbuiURL }
 
 // credentials returns the caller's keys, or an error naming what is
 // missing.
-func (c *Client) credentials(ctx context.Context) (aws.Credentials, error) {
-	creds, err := c.options.Credentials.Retrieve(ctx)
+func (o *Options) credentials(ctx context.Context) (aws.Credentials, error) {
+	creds, err := o.Credentials.Retrieve(ctx)
 	if err != nil {
 		return aws.Credentials{}, fmt.Errorf("fps: retrieve credentials: %w", err)
 	}
@@ -347,8 +347,6 @@ func StaticCredentials(accessKeyID, secretAccessKey string) aws.CredentialsProvi
 		}, nil
 	})
 }
-
-func (c *Client) now() time.Time { return c.options.Clock() }
 
 // smithyLogHandler passes slog records to the smithy logger of an
 // aws.Config.

@@ -45,7 +45,7 @@ func FuzzSignedQuery(f *testing.F) {
 			t.Fatalf("order changes the string to sign:\n%q\n%q", a, b)
 		}
 
-		q, err := c.appendSignedQuery(ctx, nil, "POST", c.api, apiDialect, shuffled)
+		q, err := c.appendSignedQuery(ctx, &c.options, nil, "POST", c.api, apiDialect, shuffled)
 		if err != nil {
 			t.Fatal(err)
 		}

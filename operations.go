@@ -68,27 +68,67 @@ func (e *callError) Error() string {
 // Unwrap returns the error of the last attempt.
 func (e *callError) Unwrap() error { return e.err }
 
-// effect says what an action changes at FPS.
+// effect says what an action changes at FPS. Every operation states its
+// own (newOperation requires it); the zero value is none of them.
 type effect int
 
 const (
-	readsOnly    effect = iota // retried freely
-	changesState               // CancelToken, InstallPaymentInstruction, Cancel
-	movesMoney                 // may charge, hold, credit or adjust a balance
+	readsOnly    effect = iota + 1 // changes nothing: retried freely
+	changesState                   // changes a token or a transaction, moves no money
+	movesMoney                     // may charge, hold, credit or adjust a balance
 )
 
-var actionEffects = map[string]effect{
-	"Pay": movesMoney, "Reserve": movesMoney, "Settle": movesMoney, "Refund": movesMoney,
-	"FundPrepaid": movesMoney, "SettleDebt": movesMoney, "WriteOffDebt": movesMoney,
-	"CancelSubscriptionAndRefund": movesMoney,
-	"Cancel":                      changesState, "CancelToken": changesState, "InstallPaymentInstruction": changesState,
+// operation is one FPS action: its name, its typed input I (whose build
+// checks it and writes its parameters), its answer O and its effect at
+// FPS. The file of each family of actions makes one operation per action
+// with newOperation, beside the action's Client method, input and output.
+// What else is known about an action (the API versions it exists in)
+// belongs here too.
+type operation[I, O any, PI interface {
+	*I
+	input
+}] struct {
+	name   string
+	effect effect
+}
+
+// newOperation is the one way to make an operation: the action name, with
+// input I and answer O, whose effect at FPS is eff. The effect is a
+// required argument, so that an action that does not state it does not
+// compile.
+func newOperation[I, O any, PI interface {
+	*I
+	input
+}](name string, eff effect) operation[I, O, PI] {
+	return operation[I, O, PI]{name: name, effect: eff}
+}
+
+// invoke checks in (nil is the zero input), then sends it through the
+// request engine and returns the decoded answer.
+func (op operation[I, O, PI]) invoke(ctx context.Context, c *Client, in PI, optFns []func(*Options)) (*O, error) {
+	if in == nil {
+		in = new(I)
+	}
+	b := c.build(in)
+	defer c.release(b)
+	if b.err != nil {
+		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: op.name, Err: b.err}
+	}
+	out := new(O)
+	r, _ := any(in).(reconciler)
+	k := c.newCall(op.name, op.effect, optFns)
+	if err := k.run(ctx, b.params(), out, r); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // reconciler is an input whose action carries no CallerReference (Settle,
-// Cancel): after a lost answer it learns from FPS whether the action took
-// effect. done means it did, and out holds the derived answer.
+// Cancel): after a lost answer it learns from FPS, calling c with the
+// call's option functions, whether the action took effect. done means it
+// did, and out holds the derived answer.
 type reconciler interface {
-	reconcile(ctx context.Context, c *Client, out any) (done bool, err error)
+	reconcile(ctx context.Context, c *Client, optFns []func(*Options), out any) (done bool, err error)
 }
 
 // input is the typed input of one action: build checks it and writes its
@@ -112,28 +152,6 @@ func (c *Client) release(b *builder) {
 	c.builders.Put(b)
 }
 
-// invokeAction checks in, then runs action through the request engine and
-// returns its decoded output.
-func invokeAction[O any, I any, PI interface {
-	*I
-	input
-}](ctx context.Context, c *Client, action string, in PI, optFns []func(*Options)) (*O, error) {
-	if in == nil {
-		in = new(I)
-	}
-	b := c.build(in)
-	defer c.release(b)
-	if b.err != nil {
-		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: action, Err: b.err}
-	}
-	out := new(O)
-	r, _ := any(in).(reconciler)
-	if err := c.invoke(ctx, action, b.params(), out, r, optFns); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 // maxAttemptsRetryer overrides the attempt count of a retryer for one call.
 type maxAttemptsRetryer struct {
 	aws.RetryerV2
@@ -143,78 +161,94 @@ type maxAttemptsRetryer struct {
 // MaxAttempts returns the per-call attempt count.
 func (r maxAttemptsRetryer) MaxAttempts() int { return r.n }
 
-// invoke is the request engine: it sends action with params, one signed
-// POST per attempt, retries through the Retryer, and decodes a success
-// answer into out. For an action without CallerReference, r learns what
-// happened after a lost answer before anything is sent again.
-func (c *Client) invoke(ctx context.Context, action string, params []param, out any, r reconciler, optFns []func(*Options)) error {
-	opts := c.options.Copy()
+// call is one call of an action: what the action is, and the client's
+// options after the call's option functions, with the retryer they give.
+type call struct {
+	client  *Client
+	optFns  []func(*Options) // passed on to the calls a reconciler makes
+	action  string
+	effect  effect
+	options Options
+	retryer aws.RetryerV2
+}
+
+// newCall resolves the options of one call of action.
+func (c *Client) newCall(action string, eff effect, optFns []func(*Options)) call {
+	k := call{client: c, optFns: optFns, action: action, effect: eff, options: c.options}
 	for _, fn := range optFns {
-		fn(&opts)
+		fn(&k.options)
 	}
-	call := new(Client) // c with the call's options
-	*call = *c
-	call.options = opts
-	retryer := opts.Retryer
-	if opts.MaxAttempts > 0 && opts.MaxAttempts != retryer.MaxAttempts() {
-		retryer = maxAttemptsRetryer{retryer, opts.MaxAttempts}
+	k.retryer = k.options.Retryer
+	if n := k.options.MaxAttempts; n > 0 && n != k.retryer.MaxAttempts() {
+		k.retryer = maxAttemptsRetryer{k.retryer, n}
 	}
-	eff := actionEffects[action]
-	fail := func(err error, attempts int, unknown bool) error {
-		if unknown && eff != readsOnly {
-			err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
-		}
-		return &smithy.OperationError{ServiceID: ServiceID, OperationName: action,
-			Err: &callError{err: err, attempts: attempts, effect: eff, mayHaveMoved: unknown && eff == movesMoney}}
+	return k
+}
+
+// fail is the error of the call after attempts: ErrOutcomeUnknown is
+// wrapped when the last answer was lost by an action that changes
+// something.
+func (k *call) fail(err error, attempts int, unknown bool) error {
+	if unknown && k.effect != readsOnly {
+		err = fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 	}
+	return &smithy.OperationError{ServiceID: ServiceID, OperationName: k.action,
+		Err: &callError{err: err, attempts: attempts, effect: k.effect, mayHaveMoved: unknown && k.effect == movesMoney}}
+}
+
+// run is the request engine: it sends params, one signed POST per attempt,
+// retries through the retryer, and decodes a success answer into out. For
+// an action without CallerReference, r learns what happened after a lost
+// answer before anything is sent again.
+func (k *call) run(ctx context.Context, params []param, out any, r reconciler) error {
 	var retryRelease func(error) error
 	unknown := false // whether the last answer was lost
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil { // nothing of this attempt was sent
-			return fail(err, attempt-1, unknown)
+			return k.fail(err, attempt-1, unknown)
 		}
-		release, err := retryer.GetAttemptToken(ctx)
+		release, err := k.retryer.GetAttemptToken(ctx)
 		if err != nil {
-			return fail(err, attempt-1, unknown)
+			return k.fail(err, attempt-1, unknown)
 		}
-		res := call.attempt(ctx, action, params, out)
+		res := k.attempt(ctx, params, out)
 		_ = release(res.err)
 		if res.err == nil {
 			if retryRelease != nil {
 				_ = retryRelease(nil)
 			}
-			call.logAttempt(ctx, action, attempt, res, "success")
+			k.log(ctx, attempt, res, "success")
 			return nil
 		}
-		unknown = eff != readsOnly && lostAnswer(res.err)
+		unknown = k.effect != readsOnly && lostAnswer(res.err)
 		if unknown && r != nil {
-			done, rerr := r.reconcile(ctx, call, out)
+			done, rerr := r.reconcile(ctx, k.client, k.optFns, out)
 			switch {
 			case rerr != nil:
-				call.logAttempt(ctx, action, attempt, res, "outcome unknown")
-				return fail(fmt.Errorf("%w; checking the outcome failed: %w", res.err, rerr), attempt, true)
+				k.log(ctx, attempt, res, "outcome unknown")
+				return k.fail(fmt.Errorf("%w; checking the outcome failed: %w", res.err, rerr), attempt, true)
 			case done:
-				call.logAttempt(ctx, action, attempt, res, "answer lost, took effect")
+				k.log(ctx, attempt, res, "answer lost, took effect")
 				return nil
 			}
 			unknown = false // it did not take effect: sending again is safe
 		}
-		if ctx.Err() != nil || attempt >= retryer.MaxAttempts() || !retryer.IsErrorRetryable(res.err) {
-			call.logAttempt(ctx, action, attempt, res, "error")
-			return fail(res.err, attempt, unknown)
+		if ctx.Err() != nil || attempt >= k.retryer.MaxAttempts() || !k.retryer.IsErrorRetryable(res.err) {
+			k.log(ctx, attempt, res, "error")
+			return k.fail(res.err, attempt, unknown)
 		}
-		delay, derr := retryer.RetryDelay(attempt, res.err)
+		delay, derr := k.retryer.RetryDelay(attempt, res.err)
 		if derr != nil {
-			call.logAttempt(ctx, action, attempt, res, "error")
-			return fail(res.err, attempt, unknown)
+			k.log(ctx, attempt, res, "error")
+			return k.fail(res.err, attempt, unknown)
 		}
-		if retryRelease, err = retryer.GetRetryToken(ctx, res.err); err != nil {
-			call.logAttempt(ctx, action, attempt, res, "error")
-			return fail(res.err, attempt, unknown)
+		if retryRelease, err = k.retryer.GetRetryToken(ctx, res.err); err != nil {
+			k.log(ctx, attempt, res, "error")
+			return k.fail(res.err, attempt, unknown)
 		}
-		call.logAttempt(ctx, action, attempt, res, "retry")
+		k.log(ctx, attempt, res, "retry")
 		if err := sleep(ctx, delay); err != nil {
-			return fail(fmt.Errorf("%w (while waiting to retry after: %w)", err, res.err), attempt, unknown)
+			return k.fail(fmt.Errorf("%w (while waiting to retry after: %w)", err, res.err), attempt, unknown)
 		}
 	}
 }
@@ -276,9 +310,10 @@ type attemptResult struct {
 	err       error
 }
 
-// requestBody returns the signed form body of one attempt: params with
-// Action, Version and a fresh Timestamp, canonical, then the Signature.
-func (c *Client) requestBody(ctx context.Context, action string, params []param) ([]byte, error) {
+// requestBody returns the signed form body of one attempt under the
+// options o: params with Action, Version and a fresh Timestamp, canonical,
+// then the Signature.
+func (c *Client) requestBody(ctx context.Context, o *Options, action string, params []param) ([]byte, error) {
 	// The parameters are sorted in an array on the stack when they fit,
 	// where moving them costs no allocation and no write barrier.
 	var buf [32]param
@@ -289,10 +324,10 @@ func (c *Client) requestBody(ctx context.Context, action string, params []param)
 	p = append(p, params...)
 	p = append(p,
 		param{Name: "Action", Value: action},
-		param{Name: "Version", Value: c.options.APIVersion},
-		param{Name: "Timestamp", Value: c.now().UTC().Format(time.RFC3339)},
+		param{Name: "Version", Value: o.APIVersion},
+		param{Name: "Timestamp", Value: o.Clock().UTC().Format(time.RFC3339)},
 	)
-	return c.appendSignedQuery(ctx, make([]byte, 0, signedQuerySize(p)), http.MethodPost, c.api, apiDialect, p)
+	return c.appendSignedQuery(ctx, o, make([]byte, 0, signedQuerySize(p)), http.MethodPost, c.api, apiDialect, p)
 }
 
 // signedQuerySize is room enough, in most cases, for the signed query of
@@ -307,21 +342,21 @@ func signedQuerySize(params []param) int {
 
 // attempt signs params with a fresh Timestamp, POSTs them and decodes the
 // answer.
-func (c *Client) attempt(ctx context.Context, action string, params []param, out any) (res attemptResult) {
+func (k *call) attempt(ctx context.Context, params []param, out any) (res attemptResult) {
 	start := time.Now()
 	defer func() { res.duration = time.Since(start) }()
-	body, err := c.requestBody(ctx, action, params)
+	body, err := k.client.requestBody(ctx, &k.options, k.action, params)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.api.String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.client.api.String(), bytes.NewReader(body))
 	if err != nil {
 		res.err = err
 		return res
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	resp, err := c.options.HTTPClient.Do(req)
+	resp, err := k.options.HTTPClient.Do(req)
 	if err != nil {
 		var op *net.OpError
 		notSent := errors.As(err, &op) && op.Op == "dial"
@@ -341,27 +376,27 @@ func (c *Client) attempt(ctx context.Context, action string, params []param, out
 		return res
 	}
 	if len(data) > maxResponseBytes {
-		res.err = &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: body exceeds %d bytes", action, maxResponseBytes)}
+		res.err = &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: body exceeds %d bytes", k.action, maxResponseBytes)}
 		return res
 	}
 	reflect.ValueOf(out).Elem().SetZero()
-	res.err = decodeResult(action, data, out)
+	res.err = decodeResult(k.action, data, out)
 	if f := requestIDField(out); f.IsValid() {
 		res.requestID = f.String()
 	}
 	return res
 }
 
-// logAttempt writes one record per attempt. Nothing secret is in it: the
-// body, the signature and the access key are never logged.
-func (c *Client) logAttempt(ctx context.Context, action string, attempt int, res attemptResult, outcome string) {
-	l := c.options.Logger
+// log writes one record per attempt. Nothing secret is in it: the body,
+// the signature and the access key are never logged.
+func (k *call) log(ctx context.Context, attempt int, res attemptResult, outcome string) {
+	l := k.options.Logger
 	if l == nil {
 		return
 	}
 	level := slog.LevelDebug
 	attrs := []slog.Attr{
-		slog.String("action", action),
+		slog.String("action", k.action),
 		slog.Int("attempt", attempt),
 		slog.Int("http_status", res.status),
 		slog.String("request_id", res.requestID),

@@ -40,7 +40,7 @@ func BenchmarkPayRequestSign(b *testing.B) {
 		if bl.err != nil {
 			b.Fatal(bl.err)
 		}
-		if _, err := c.requestBody(ctx, "Pay", bl.params()); err != nil {
+		if _, err := c.requestBody(ctx, &c.options, "Pay", bl.params()); err != nil {
 			b.Fatal(err)
 		}
 		c.release(bl)
@@ -53,7 +53,7 @@ func BenchmarkPayHMACFloor(b *testing.B) {
 	c := benchClient(b)
 	var bl builder
 	benchPayInput().build(&bl)
-	body, err := c.requestBody(context.Background(), "Pay", bl.params())
+	body, err := c.requestBody(context.Background(), &c.options, "Pay", bl.params())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -494,7 +494,7 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 	b := make([]byte, 0, len(base)+1+signedQuerySize(params))
 	b = append(b, base...)
 	b = append(b, '?')
-	b, err := c.appendSignedQuery(ctx, b, http.MethodGet, c.cbui, cbuiDialect, params)
+	b, err := c.appendSignedQuery(ctx, &c.options, b, http.MethodGet, c.cbui, cbuiDialect, params)
 	if err != nil {
 		return "", err
 	}

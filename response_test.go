@@ -298,15 +298,9 @@ func FuzzDecodeResult(f *testing.F) {
 }
 
 func TestEveryOutputHasRequestID(t *testing.T) {
-	for _, out := range []any{
-		new(PayOutput), new(CancelOutput), new(CancelTokenOutput), new(GetTransactionStatusOutput), new(GetTransactionOutput),
-		new(GetTokensOutput), new(GetTokenByCallerOutput), new(GetTokenUsageOutput), new(GetAccountActivityOutput),
-		new(GetAccountBalanceOutput), new(VerifySignatureOutput), new(GetPrepaidBalanceOutput), new(GetTotalPrepaidLiabilityOutput),
-		new(GetDebtBalanceOutput), new(GetOutstandingDebtBalanceOutput), new(InstallPaymentInstructionOutput),
-		new(GetPaymentInstructionOutput), new(CancelSubscriptionAndRefundOutput), new(GetRecipientVerificationStatusOutput),
-	} {
-		f := requestIDField(out)
-		require.True(t, f.IsValid(), "%T", out)
-		require.Equal(t, reflect.String, f.Kind(), "%T", out)
+	for _, m := range clientActions(t) {
+		f := requestIDField(reflect.New(m.Output.Elem()).Interface())
+		require.True(t, f.IsValid(), "%s: %s", m.Name, m.Output)
+		require.Equal(t, reflect.String, f.Kind(), "%s: %s", m.Name, m.Output)
 	}
 }

@@ -153,17 +153,17 @@ var (
 )
 
 // appendSignedQuery adds the dialect's key, method and version parameters
-// to params, signs them for httpMethod and endpoint, and appends to dst
-// the query to send: exactly the canonical query that was signed,
-// followed by the signature.
-func (c *Client) appendSignedQuery(ctx context.Context, dst []byte, httpMethod string, endpoint *url.URL, d dialect, params []param) ([]byte, error) {
-	creds, err := c.credentials(ctx)
+// to params, signs them for httpMethod and endpoint with the credentials
+// and method of o, and appends to dst the query to send: exactly the
+// canonical query that was signed, followed by the signature.
+func (c *Client) appendSignedQuery(ctx context.Context, o *Options, dst []byte, httpMethod string, endpoint *url.URL, d dialect, params []param) ([]byte, error) {
+	creds, err := o.credentials(ctx)
 	if err != nil {
 		return dst, err
 	}
 	params = append(params,
 		param{Name: d.key, Value: creds.AccessKeyID},
-		param{Name: d.method, Value: string(c.options.SignatureMethod)},
+		param{Name: d.method, Value: string(o.SignatureMethod)},
 		param{Name: d.version, Value: "2"},
 	)
 	start := len(dst)
@@ -171,12 +171,12 @@ func (c *Client) appendSignedQuery(ctx context.Context, dst []byte, httpMethod s
 	query := dst[start:]
 	prefix := c.stringToSignPrefix(httpMethod, endpoint)
 	var sigBuf [base64HMACSize]byte
-	sig, err := c.macs.appendHMAC(sigBuf[:0], c.options.SignatureMethod, creds.SecretAccessKey, prefix, query)
+	sig, err := c.macs.appendHMAC(sigBuf[:0], o.SignatureMethod, creds.SecretAccessKey, prefix, query)
 	if err != nil {
 		return dst[:start], err
 	}
-	if c.options.LogStringToSign && c.options.Logger != nil {
-		c.options.Logger.DebugContext(ctx, "fps: string to sign",
+	if o.LogStringToSign && o.Logger != nil {
+		o.Logger.DebugContext(ctx, "fps: string to sign",
 			"string_to_sign", strings.ReplaceAll(string(prefix)+string(query), sigv2.Escape(creds.AccessKeyID), "REDACTED"))
 	}
 	dst = append(dst, '&')

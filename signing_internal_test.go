@@ -32,7 +32,7 @@ func TestSignedQueryAPIDialectSpecV3(t *testing.T) {
 			{Name: "TransactionId", Value: "14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM"},
 			{Name: "Version", Value: "2008-09-17"},
 		}
-		q, err := c.appendSignedQuery(context.Background(), nil, method, c.api, apiDialect, params)
+		q, err := c.appendSignedQuery(context.Background(), &c.options, nil, method, c.api, apiDialect, params)
 		require.NoError(t, err)
 		require.Equal(t, canonical+"&Signature="+url.QueryEscape(sig), string(q), method)
 	}
@@ -46,11 +46,11 @@ func TestClockOption(t *testing.T) {
 		Clock:       func() time.Time { return fixed },
 	})
 	require.NoError(t, err)
-	require.Equal(t, fixed, c.now())
+	require.Equal(t, fixed, c.options.Clock())
 
 	c, err = New(Options{Environment: Sandbox, Credentials: StaticCredentials("id", "secret")})
 	require.NoError(t, err)
-	require.WithinDuration(t, time.Now(), c.now(), time.Minute, "time.Now by default")
+	require.WithinDuration(t, time.Now(), c.options.Clock(), time.Minute, "time.Now by default")
 }
 
 func TestAmountCheck(t *testing.T) {

@@ -61,7 +61,7 @@ func (rq *request) need(name string) (string, *apiError) {
 
 type actionFunc func(s *Server, rq *request) ([]byte, *apiError)
 
-// actionTable lists the 25 actions of API 2008-09-17 the simulator serves.
+// actionTable lists the actions of API 2008-09-17 the simulator serves.
 func actionTable() map[string]actionFunc {
 	return map[string]actionFunc{
 		"Pay":                            (*Server).actPay,

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/fpskit/fps"
-	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/fpskit/fps/fpstest"
+	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/stretchr/testify/require"
 )
 

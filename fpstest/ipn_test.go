@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
-	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/fpskit/fps/fpstest"
+	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/stretchr/testify/require"
 )
 

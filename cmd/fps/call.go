@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/actionmethods"
 )
 
 const callUsage = `
@@ -33,54 +34,35 @@ Examples:
   fps call --api-endpoint https://127.0.0.1:8080/ --ca-file /tmp/fps-sandbox-ca.pem GetAccountBalance
 `
 
-// action is one FPS action the call subcommand runs.
+// action is one FPS action the call subcommand runs: an action method of
+// the Client.
 type action struct {
-	name  string
-	input reflect.Type
-	call  func(ctx context.Context, c *fps.Client, params map[string]string) (any, error)
+	name   string
+	input  reflect.Type // the input struct
+	method reflect.Value
 }
 
-// op makes the action of the Client method m (a method expression such
-// as (*fps.Client).Pay).
-func op[In, Out any](name string, m func(*fps.Client, context.Context, *In, ...func(*fps.Options)) (*Out, error)) action {
-	return action{name: name, input: reflect.TypeFor[In](), call: func(ctx context.Context, c *fps.Client, params map[string]string) (any, error) {
-		in := new(In)
-		if err := fillInput(in, params); err != nil {
-			return nil, err
-		}
-		return m(c, ctx, in)
-	}}
-}
-
-// actions lists every FPS action.
+// actions lists the FPS actions: the action methods of *fps.Client, by
+// name.
 func actions() []action {
-	return []action{
-		op("Cancel", (*fps.Client).Cancel),
-		op("CancelSubscriptionAndRefund", (*fps.Client).CancelSubscriptionAndRefund),
-		op("CancelToken", (*fps.Client).CancelToken),
-		op("FundPrepaid", (*fps.Client).FundPrepaid),
-		op("GetAccountActivity", (*fps.Client).GetAccountActivity),
-		op("GetAccountBalance", (*fps.Client).GetAccountBalance),
-		op("GetDebtBalance", (*fps.Client).GetDebtBalance),
-		op("GetOutstandingDebtBalance", (*fps.Client).GetOutstandingDebtBalance),
-		op("GetPaymentInstruction", (*fps.Client).GetPaymentInstruction),
-		op("GetPrepaidBalance", (*fps.Client).GetPrepaidBalance),
-		op("GetRecipientVerificationStatus", (*fps.Client).GetRecipientVerificationStatus),
-		op("GetTokenByCaller", (*fps.Client).GetTokenByCaller),
-		op("GetTokenUsage", (*fps.Client).GetTokenUsage),
-		op("GetTokens", (*fps.Client).GetTokens),
-		op("GetTotalPrepaidLiability", (*fps.Client).GetTotalPrepaidLiability),
-		op("GetTransaction", (*fps.Client).GetTransaction),
-		op("GetTransactionStatus", (*fps.Client).GetTransactionStatus),
-		op("InstallPaymentInstruction", (*fps.Client).InstallPaymentInstruction),
-		op("Pay", (*fps.Client).Pay),
-		op("Refund", (*fps.Client).Refund),
-		op("Reserve", (*fps.Client).Reserve),
-		op("Settle", (*fps.Client).Settle),
-		op("SettleDebt", (*fps.Client).SettleDebt),
-		op("VerifySignature", (*fps.Client).VerifySignature),
-		op("WriteOffDebt", (*fps.Client).WriteOffDebt),
+	var out []action
+	for _, m := range actionmethods.Of(reflect.TypeFor[*fps.Client]()) {
+		out = append(out, action{name: m.Name, input: m.Input.Elem(), method: m.Func})
 	}
+	return out
+}
+
+// call fills the action's input from params and runs it.
+func (a action) call(ctx context.Context, c *fps.Client, params map[string]string) (any, error) {
+	in := reflect.New(a.input)
+	if err := fillInput(in.Interface(), params); err != nil {
+		return nil, err
+	}
+	res := a.method.Call([]reflect.Value{reflect.ValueOf(c), reflect.ValueOf(ctx), in})
+	if err, _ := res[1].Interface().(error); err != nil {
+		return nil, err
+	}
+	return res[0].Interface(), nil
 }
 
 func runCall(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -69,14 +69,17 @@ func TestCallAgainstSimulator(t *testing.T) {
 	require.Contains(t, r.errOut, `unknown action "Pay2"`)
 }
 
+// TestCallHasEveryAction: the command runs the action methods of the
+// Client, and those are the actions the simulator serves.
 func TestCallHasEveryAction(t *testing.T) {
 	var names []string
 	for _, a := range actions() {
 		names = append(names, a.name)
 	}
-	want := fpstest.Actions()
-	slices.Sort(want)
-	require.Equal(t, want, names)
+	require.Contains(t, names, "Pay")
+	served := fpstest.Actions()
+	slices.Sort(served)
+	require.Equal(t, served, names)
 }
 
 // TestCallSendsEveryParameter runs every action with every parameter it
