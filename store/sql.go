@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/integration"
 	"github.com/shopspring/decimal"
 )
 
@@ -72,7 +73,7 @@ const schema = `CREATE TABLE IF NOT EXISTS ` + Table + ` (
 	received_at           BIGINT NOT NULL
 )`
 
-// SQL is an fps.NotificationStore on database/sql, safe for concurrent
+// SQL is an integration.NotificationStore on database/sql, safe for concurrent
 // use and for several processes sharing one database. With SQLite, open
 // the database with a busy timeout (modernc.org/sqlite:
 // "file:fps.db?_pragma=busy_timeout(5000)") so concurrent writers wait
@@ -111,9 +112,9 @@ func NewSQL(ctx context.Context, db *sql.DB, d Dialect) (*SQL, error) {
 	}, nil
 }
 
-// Save implements fps.NotificationStore: the database's uniqueness rule
+// Save implements integration.NotificationStore: the database's uniqueness rule
 // decides which of two concurrent Saves of one key inserts.
-func (s *SQL) Save(ctx context.Context, sn *fps.StoredNotification) (bool, error) {
+func (s *SQL) Save(ctx context.Context, sn *integration.StoredNotification) (bool, error) {
 	if sn.Key == "" {
 		return false, errors.New("store: notification key is empty")
 	}
@@ -148,7 +149,7 @@ func (s *SQL) Save(ctx context.Context, sn *fps.StoredNotification) (bool, error
 }
 
 // Get returns the notification stored under key, or ErrNotFound.
-func (s *SQL) Get(ctx context.Context, key string) (*fps.StoredNotification, error) {
+func (s *SQL) Get(ctx context.Context, key string) (*integration.StoredNotification, error) {
 	sn, err := scan(s.db.QueryRowContext(ctx, s.get, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -157,13 +158,13 @@ func (s *SQL) Get(ctx context.Context, key string) (*fps.StoredNotification, err
 }
 
 // List returns every stored notification, oldest ReceivedAt first.
-func (s *SQL) List(ctx context.Context) ([]*fps.StoredNotification, error) {
+func (s *SQL) List(ctx context.Context) ([]*integration.StoredNotification, error) {
 	rows, err := s.db.QueryContext(ctx, s.list)
 	if err != nil {
 		return nil, fmt.Errorf("store: listing notifications: %w", err)
 	}
 	defer rows.Close()
-	var out []*fps.StoredNotification
+	var out []*integration.StoredNotification
 	for rows.Next() {
 		sn, err := scan(rows)
 		if err != nil {
@@ -177,9 +178,9 @@ func (s *SQL) List(ctx context.Context) ([]*fps.StoredNotification, error) {
 	return out, nil
 }
 
-func scan(row interface{ Scan(...any) error }) (*fps.StoredNotification, error) {
+func scan(row interface{ Scan(...any) error }) (*integration.StoredNotification, error) {
 	var (
-		sn                              fps.StoredNotification
+		sn                              integration.StoredNotification
 		n                               = &sn.Notification
 		typ, txStatus, value, installed string
 		txDate                          sql.NullInt64
