@@ -2,6 +2,9 @@
 // single process, SQL for a database shared by several app servers. Both
 // implement integration.NotificationStore and keep one record per
 // fps.Notification.Key, so a notification delivered twice is stored once.
+//
+// NewSQL migrates the database's schema before use. The migrations form
+// one ordered list; the table MigrationsTable records those applied.
 package store
 
 import (
