@@ -1,16 +1,10 @@
 package fps_test
 
 import (
-	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 
 	"github.com/fpskit/fps"
-	"github.com/fpskit/fps/store"
-	"github.com/shopspring/decimal"
 )
 
 func ExampleParseNotification() {
@@ -28,33 +22,4 @@ func ExampleParseNotification() {
 	// Output:
 	// order-1 USD 12.50 Success 2009-09-28
 	// TransactionStatus/14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM/PAY/SUCCESS
-}
-
-func ExampleIPNHandler() {
-	orders := func(ctx context.Context, ref string) (fps.Order, error) {
-		if ref == "order-1" {
-			return fps.Order{CallerReference: ref, Amount: fps.USD(decimal.RequireFromString("12.50"))}, nil
-		}
-		return fps.Order{}, fps.ErrUnknownOrder
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/fps/ipn", &fps.IPNHandler{
-		Verifier: fps.NewLocalVerifier(), // or fps.NewRemoteVerifier(client)
-		Endpoint: "https://shop.example/fps/ipn",
-		Store:    store.NewMemory(), // or store.NewSQL(ctx, db, store.PostgreSQL)
-		Orders:   orders,
-		Callback: func(ctx context.Context, n *fps.Notification) error {
-			// Fulfil the order when n.TransactionStatus.MoneyMoved().
-			return nil
-		},
-	})
-
-	// A forged notification without a signature is refused.
-	req := httptest.NewRequest(http.MethodPost, "/fps/ipn",
-		strings.NewReader("notificationType=TransactionStatus&callerReference=order-1&transactionAmount=USD+12.50"))
-	w := httptest.NewRecorder()
-	mux.ServeHTTP(w, req)
-	fmt.Print(w.Code, " ", w.Body.String())
-	// Output:
-	// 403 fps: message is not signed
 }

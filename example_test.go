@@ -104,12 +104,6 @@ func ExampleClient_LinkURL() {
 	// fps: invalid CallerReference: is not a parameter of the SingleUse pipeline
 }
 
-func ExampleButton() {
-	fmt.Println(fps.Button("https://authorize.payments-sandbox.amazon.com/cobranded-ui/actions/start?callerKey=AKIAIOSFODNN7EXAMPLE&pipelineName=SingleUse"))
-	// Output:
-	// <a href="https://authorize.payments-sandbox.amazon.com/cobranded-ui/actions/start?callerKey=AKIAIOSFODNN7EXAMPLE&amp;pipelineName=SingleUse"><img src="https://g-ecx.images-amazon.com/images/G/01/cba/b/p3.gif" alt="Amazon Payments" /></a>
-}
-
 func ExampleParsePipelineReturn() {
 	// The query Amazon appended to the return URL.
 	q, _ := url.ParseQuery("tokenID=I39FL7SSHU3S6DPH4ZYGL2SZDUAPP1B5&status=SC&callerReference=order-1001&expiry=10%2F2013")

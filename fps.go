@@ -8,6 +8,11 @@
 //
 // A Client is built with New or NewFromConfig. It signs every API call and
 // every pipeline URL with Signature Version 2 and is safe for concurrent use.
+//
+// The package holds the protocol alone. What a web shop runs on top of it
+// (orders, the return and IPN handlers, the button) is package
+// github.com/fpskit/fps/integration; the notification stores are package
+// github.com/fpskit/fps/store.
 package fps
 
 import (

@@ -17,8 +17,8 @@ import (
 // verifier, its certificate fetched once and cached.
 func BenchmarkVerifyIPNLocal(b *testing.B) {
 	p := newPKI(b)
-	v := p.verifier()
-	body := []byte(signIPN(b, p.key, ipnEndpoint, p.certURL("good"), payParams("order-1", "USD 12.50")))
+	v := p.Verifier()
+	body := []byte(signIPN(b, p.Key, ipnEndpoint, p.CertURL("good"), payParams("order-1", "USD 12.50")))
 	ctx := context.Background()
 	_, err := fps.VerifyIPN(ctx, v, ipnEndpoint, body) // fetch and cache the certificate
 	require.NoError(b, err)

@@ -2,27 +2,16 @@ package fps_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"io"
-	"log"
-	"math/big"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/msgtest"
 	"github.com/fpskit/fps/internal/vectors"
 	"github.com/stretchr/testify/require"
 )
@@ -192,104 +181,6 @@ func TestSignatureVersion1(t *testing.T) {
 	require.Equal(t, fps.TransactionStatus(""), n.TransactionStatus)
 }
 
-// pki is a test CA with a leaf certificate for the signing key, and a TLS
-// server serving it (and bad variants) from 127.0.0.1.
-type pki struct {
-	key     *rsa.PrivateKey
-	pool    *x509.CertPool
-	srv     *httptest.Server
-	fetches atomic.Int64
-	delay   time.Duration
-}
-
-func newCA(t testing.TB, name string, key *rsa.PrivateKey) (*x509.Certificate, *rsa.PrivateKey) {
-	t.Helper()
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	return cert, key
-}
-
-func issue(t testing.TB, ca *x509.Certificate, caKey *rsa.PrivateKey, pub *rsa.PublicKey, serial int64, tmpl *x509.Certificate) []byte {
-	t.Helper()
-	tmpl.SerialNumber = big.NewInt(serial)
-	tmpl.NotBefore = time.Now().Add(-time.Hour)
-	tmpl.NotAfter = time.Now().Add(24 * time.Hour)
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, pub, caKey)
-	require.NoError(t, err)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
-
-func newPKI(t testing.TB) *pki {
-	t.Helper()
-	p := &pki{key: testKey(t)}
-	ca, caPriv := newCA(t, "fps test CA", testKeys(t, 2))
-	p.pool = x509.NewCertPool()
-	p.pool.AddCert(ca)
-	leaf := issue(t, ca, caPriv, &p.key.PublicKey, 2, &x509.Certificate{Subject: pkix.Name{CommonName: "fps test signer"}})
-	other, otherPriv := newCA(t, "someone else's CA", testKeys(t, 3))
-	stranger := issue(t, other, otherPriv, &p.key.PublicKey, 3, &x509.Certificate{Subject: pkix.Name{CommonName: "stranger"}})
-	serverKey := testKey2(t)
-	serverPEM := issue(t, ca, caPriv, &serverKey.PublicKey, 4, &x509.Certificate{
-		Subject:     pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	})
-	serverCert, err := tls.X509KeyPair(serverPEM, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(serverKey)}))
-	require.NoError(t, err)
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("/certs/good/PKICert.pem", func(w http.ResponseWriter, r *http.Request) {
-		p.fetches.Add(1)
-		time.Sleep(p.delay)
-		w.Write(leaf)
-	})
-	mux.HandleFunc("/certs/stranger/PKICert.pem", func(w http.ResponseWriter, r *http.Request) { w.Write(stranger) })
-	mux.HandleFunc("/certs/big/PKICert.pem", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte(strings.Repeat("#", 70<<10)))
-		w.Write(leaf)
-	})
-	mux.HandleFunc("/certs/moved/PKICert.pem", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "https://attacker.example/PKICert.pem", http.StatusFound)
-	})
-	mux.HandleFunc("/certs/local-redirect/PKICert.pem", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/certs/good/PKICert.pem", http.StatusMovedPermanently)
-	})
-	mux.HandleFunc("/certs/slow/PKICert.pem", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(2 * time.Second):
-		case <-r.Context().Done():
-		}
-		w.Write(leaf)
-	})
-	p.srv = httptest.NewUnstartedServer(mux)
-	p.srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
-	p.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-server case fails handshakes on purpose
-	p.srv.StartTLS()
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *pki) host() string             { return p.srv.Listener.Addr().String() }
-func (p *pki) certURL(id string) string { return p.srv.URL + "/certs/" + id + "/PKICert.pem" }
-
-func (p *pki) verifier(optFns ...func(*fps.LocalVerifierOptions)) *fps.LocalVerifier {
-	return fps.NewLocalVerifier(append([]func(*fps.LocalVerifierOptions){func(o *fps.LocalVerifierOptions) {
-		o.AllowedHosts = append(o.AllowedHosts, p.host())
-		o.RootCAs = p.pool
-	}}, optFns...)...)
-}
-
 func TestLocalVerifierFetchesCertificate(t *testing.T) {
 	p := newPKI(t)
 	ctx := context.Background()
@@ -297,25 +188,25 @@ func TestLocalVerifierFetchesCertificate(t *testing.T) {
 	ret := url.Values{"status": {"SC"}, "tokenID": {"T1"}, "callerReference": {"order-1"}}
 
 	t.Run("verified and cached", func(t *testing.T) {
-		v := p.verifier()
-		before := p.fetches.Load()
+		v := p.Verifier()
+		before := p.Fetches.Load()
 		for i := 0; i < 3; i++ {
 			// requestId varies per message, as in Amazon's sandbox; the
 			// certificate is still fetched once.
-			raw := signReturn(t, p.key, endpoint, p.certURL("good")+"?requestId="+string(rune('a'+i)), ret)
+			raw := signReturn(t, p.Key, endpoint, p.CertURL("good")+"?requestId="+string(rune('a'+i)), ret)
 			params, err := v.Verify(ctx, "GET", endpoint, raw)
 			require.NoError(t, err)
 			require.Equal(t, "T1", params.Get("tokenID"))
 		}
-		require.Equal(t, int64(1), p.fetches.Load()-before)
+		require.Equal(t, int64(1), p.Fetches.Load()-before)
 	})
 
 	t.Run("concurrent first requests fetch once", func(t *testing.T) {
-		v := p.verifier()
-		p.delay = 100 * time.Millisecond
-		defer func() { p.delay = 0 }()
-		before := p.fetches.Load()
-		raw := signReturn(t, p.key, endpoint, p.certURL("good"), ret)
+		v := p.Verifier()
+		p.Delay = 100 * time.Millisecond
+		defer func() { p.Delay = 0 }()
+		before := p.Fetches.Load()
+		raw := signReturn(t, p.Key, endpoint, p.CertURL("good"), ret)
 		const n = 32
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
@@ -332,12 +223,12 @@ func TestLocalVerifierFetchesCertificate(t *testing.T) {
 		for err := range errs {
 			require.NoError(t, err)
 		}
-		require.Equal(t, int64(1), p.fetches.Load()-before)
+		require.Equal(t, int64(1), p.Fetches.Load()-before)
 	})
 
 	t.Run("tampered message refused", func(t *testing.T) {
-		raw := signReturn(t, p.key, endpoint, p.certURL("good"), ret)
-		_, err := p.verifier().Verify(ctx, "GET", endpoint, strings.Replace(raw, "tokenID=T1", "tokenID=T2", 1))
+		raw := signReturn(t, p.Key, endpoint, p.CertURL("good"), ret)
+		_, err := p.Verifier().Verify(ctx, "GET", endpoint, strings.Replace(raw, "tokenID=T1", "tokenID=T2", 1))
 		require.ErrorIs(t, err, fps.ErrSignatureMismatch)
 	})
 
@@ -348,38 +239,38 @@ func TestLocalVerifierFetchesCertificate(t *testing.T) {
 		want error
 		why  string
 	}{
-		{"redirect to another host", p.certURL("moved"), func() *fps.LocalVerifier { return p.verifier() }, fps.ErrCertificateUnusable, "redirect"},
-		{"redirect on the same host", p.certURL("local-redirect"), func() *fps.LocalVerifier { return p.verifier() }, fps.ErrCertificateUnusable, "redirect"},
-		{"oversize", p.certURL("big"), func() *fps.LocalVerifier { return p.verifier() }, fps.ErrCertificateUnusable, "larger than 65536 bytes"},
-		{"chain to an unknown CA", p.certURL("stranger"), func() *fps.LocalVerifier { return p.verifier() }, fps.ErrCertificateUnusable, "unknown authority"},
-		{"missing", p.certURL("none"), func() *fps.LocalVerifier { return p.verifier() }, fps.ErrCertificateUnusable, "HTTP 404"},
-		{"timeout", p.certURL("slow"), func() *fps.LocalVerifier {
-			return p.verifier(func(o *fps.LocalVerifierOptions) { o.FetchTimeout = 100 * time.Millisecond })
+		{"redirect to another host", p.CertURL("moved"), func() *fps.LocalVerifier { return p.Verifier() }, fps.ErrCertificateUnusable, "redirect"},
+		{"redirect on the same host", p.CertURL("local-redirect"), func() *fps.LocalVerifier { return p.Verifier() }, fps.ErrCertificateUnusable, "redirect"},
+		{"oversize", p.CertURL("big"), func() *fps.LocalVerifier { return p.Verifier() }, fps.ErrCertificateUnusable, "larger than 65536 bytes"},
+		{"chain to an unknown CA", p.CertURL("stranger"), func() *fps.LocalVerifier { return p.Verifier() }, fps.ErrCertificateUnusable, "unknown authority"},
+		{"missing", p.CertURL("none"), func() *fps.LocalVerifier { return p.Verifier() }, fps.ErrCertificateUnusable, "HTTP 404"},
+		{"timeout", p.CertURL("slow"), func() *fps.LocalVerifier {
+			return p.Verifier(func(o *fps.LocalVerifierOptions) { o.FetchTimeout = 100 * time.Millisecond })
 		}, fps.ErrCertificateUnusable, "deadline exceeded"},
-		{"expired", p.certURL("good"), func() *fps.LocalVerifier {
-			return p.verifier(func(o *fps.LocalVerifierOptions) {
+		{"expired", p.CertURL("good"), func() *fps.LocalVerifier {
+			return p.Verifier(func(o *fps.LocalVerifierOptions) {
 				o.Clock = func() time.Time { return time.Now().Add(48 * time.Hour) }
 			})
 		}, fps.ErrCertificateUnusable, "certificate has expired"},
-		{"host not allowed", p.certURL("good"), func() *fps.LocalVerifier {
-			return fps.NewLocalVerifier(func(o *fps.LocalVerifierOptions) { o.RootCAs = p.pool })
+		{"host not allowed", p.CertURL("good"), func() *fps.LocalVerifier {
+			return fps.NewLocalVerifier(func(o *fps.LocalVerifierOptions) { o.RootCAs = p.Pool })
 		}, fps.ErrCertificateURLNotAllowed, "is not allowed"},
-		{"plain http", strings.Replace(p.certURL("good"), "https://", "http://", 1), func() *fps.LocalVerifier { return p.verifier() }, fps.ErrCertificateURLNotAllowed, "not a plain https URL"},
-		{"TLS server not trusted", p.certURL("good"), func() *fps.LocalVerifier {
-			return fps.NewLocalVerifier(func(o *fps.LocalVerifierOptions) { o.AllowedHosts = append(o.AllowedHosts, p.host()) })
+		{"plain http", strings.Replace(p.CertURL("good"), "https://", "http://", 1), func() *fps.LocalVerifier { return p.Verifier() }, fps.ErrCertificateURLNotAllowed, "not a plain https URL"},
+		{"TLS server not trusted", p.CertURL("good"), func() *fps.LocalVerifier {
+			return fps.NewLocalVerifier(func(o *fps.LocalVerifierOptions) { o.AllowedHosts = append(o.AllowedHosts, p.Host()) })
 		}, fps.ErrCertificateUnusable, "certificate signed by unknown authority"},
 	}
 	for _, c := range refusals {
 		t.Run(c.name, func(t *testing.T) {
-			before := p.fetches.Load()
-			raw := signReturn(t, p.key, endpoint, c.cert, ret)
+			before := p.Fetches.Load()
+			raw := signReturn(t, p.Key, endpoint, c.cert, ret)
 			_, err := c.v().Verify(ctx, "GET", endpoint, raw)
 			require.ErrorIs(t, err, c.want)
 			if c.why != "" {
 				require.ErrorContains(t, err, c.why)
 			}
 			if c.want == fps.ErrCertificateURLNotAllowed {
-				require.Equal(t, before, p.fetches.Load(), "nothing fetched")
+				require.Equal(t, before, p.Fetches.Load(), "nothing fetched")
 			}
 		})
 	}
@@ -388,38 +279,23 @@ func TestLocalVerifierFetchesCertificate(t *testing.T) {
 		c, err := fps.New(fps.Options{
 			Environment: fps.Sandbox,
 			Credentials: fps.StaticCredentials("AKIDEXAMPLE", "secret"),
-			APIEndpoint: p.srv.URL + "/",
+			APIEndpoint: p.Srv.URL + "/",
 		})
 		require.NoError(t, err)
-		v := fps.NewLocalVerifierForClient(c, func(o *fps.LocalVerifierOptions) { o.RootCAs = p.pool })
-		_, err = v.Verify(ctx, "GET", endpoint, signReturn(t, p.key, endpoint, p.certURL("good"), ret))
+		v := fps.NewLocalVerifierForClient(c, func(o *fps.LocalVerifierOptions) { o.RootCAs = p.Pool })
+		_, err = v.Verify(ctx, "GET", endpoint, signReturn(t, p.Key, endpoint, p.CertURL("good"), ret))
 		require.NoError(t, err)
 
 		amazon, err := fps.New(fps.Options{Environment: fps.Sandbox, Credentials: fps.StaticCredentials("AKIDEXAMPLE", "secret")})
 		require.NoError(t, err)
-		v = fps.NewLocalVerifierForClient(amazon, func(o *fps.LocalVerifierOptions) { o.RootCAs = p.pool })
-		_, err = v.Verify(ctx, "GET", endpoint, signReturn(t, p.key, endpoint, p.certURL("good"), ret))
+		v = fps.NewLocalVerifierForClient(amazon, func(o *fps.LocalVerifierOptions) { o.RootCAs = p.Pool })
+		_, err = v.Verify(ctx, "GET", endpoint, signReturn(t, p.Key, endpoint, p.CertURL("good"), ret))
 		require.ErrorIs(t, err, fps.ErrCertificateURLNotAllowed)
 	})
 }
 
 func TestDefaultCertificateHosts(t *testing.T) {
 	require.ElementsMatch(t, []string{"fps.amazonaws.com", "fps.sandbox.amazonaws.com"}, fps.DefaultCertificateHosts())
-}
-
-// fakeVerifySignature records what it was asked and answers as told.
-type fakeVerifySignature struct {
-	calls  []fps.VerifySignatureInput
-	status fps.VerificationStatus
-	err    error
-}
-
-func (f *fakeVerifySignature) VerifySignature(ctx context.Context, in *fps.VerifySignatureInput, optFns ...func(*fps.Options)) (*fps.VerifySignatureOutput, error) {
-	f.calls = append(f.calls, *in)
-	if f.err != nil {
-		return nil, f.err
-	}
-	return &fps.VerifySignatureOutput{VerificationStatus: f.status, RequestID: "req-1"}, nil
 }
 
 func TestRemoteVerifier(t *testing.T) {
@@ -429,25 +305,25 @@ func TestRemoteVerifier(t *testing.T) {
 		"&certificateUrl=https%3A%2F%2Ffps.amazonaws.com%2Fcerts%2F1%2FPKICert.pem&signature=YWJj%0AZGVm"
 	endpoint := "https://shop.example:8443/fps/return?shop=1#top"
 
-	fake := &fakeVerifySignature{status: fps.VerificationStatusSuccess}
+	fake := &msgtest.FakeVerifySignature{Status: fps.VerificationStatusSuccess}
 	params, err := fps.NewRemoteVerifier(fake).Verify(ctx, "GET", endpoint, raw)
 	require.NoError(t, err)
 	require.Equal(t, "order 1~", params.Get("callerReference"))
 	require.Equal(t, []fps.VerifySignatureInput{{
 		URLEndPoint:    "https://shop.example:8443/fps/return",
 		HTTPParameters: raw,
-	}}, fake.calls)
+	}}, fake.Calls)
 
-	fake = &fakeVerifySignature{status: fps.VerificationStatusFailure}
+	fake = &msgtest.FakeVerifySignature{Status: fps.VerificationStatusFailure}
 	_, err = fps.NewRemoteVerifier(fake).Verify(ctx, "GET", endpoint, raw)
 	require.ErrorIs(t, err, fps.ErrVerificationFailed)
 
-	fake = &fakeVerifySignature{status: "Maybe"}
+	fake = &msgtest.FakeVerifySignature{Status: "Maybe"}
 	_, err = fps.NewRemoteVerifier(fake).Verify(ctx, "GET", endpoint, raw)
 	require.ErrorIs(t, err, fps.ErrVerificationFailed)
 
 	down := errors.New("connection refused")
-	fake = &fakeVerifySignature{err: down}
+	fake = &msgtest.FakeVerifySignature{Err: down}
 	_, err = fps.NewRemoteVerifier(fake).Verify(ctx, "GET", endpoint, raw)
 	require.ErrorIs(t, err, down)
 	require.False(t, errors.Is(err, fps.ErrVerificationFailed))
@@ -461,10 +337,10 @@ func TestRemoteVerifier(t *testing.T) {
 		"method":    {"status=SC&signatureVersion=2&signatureMethod=HmacSHA1&signature=abc", fps.ErrUnsupportedSignatureMethod},
 	} {
 		t.Run(name, func(t *testing.T) {
-			fake := &fakeVerifySignature{status: fps.VerificationStatusSuccess}
+			fake := &msgtest.FakeVerifySignature{Status: fps.VerificationStatusSuccess}
 			_, err := fps.NewRemoteVerifier(fake).Verify(ctx, "GET", endpoint, c.raw)
 			require.ErrorIs(t, err, c.want)
-			require.Empty(t, fake.calls, "refused before any call")
+			require.Empty(t, fake.Calls, "refused before any call")
 		})
 	}
 }

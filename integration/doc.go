@@ -27,9 +27,10 @@
 // and what a Go shop wires in itself: APIEndpoint, CBUIEndpoint and
 // HTTPClient (to reach a simulator), Verifier (the VerifySignature action
 // by default, as the seed did; fps.NewLocalVerifier checks the RSA
-// signature locally), Store (where verified IPNs are kept; in memory by
-// default, store.NewSQL for a database), Orders (the order book; in
-// memory by default), TransactionHook and NotificationCallback.
+// signature locally), Store (where verified IPNs are kept; required:
+// store.NewSQL for a database, store.NewMemory in tests), Orders (the
+// order book; in memory by default), TransactionHook and
+// NotificationCallback.
 //
 // ConfigFromEnv reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 // FPS_TEST_MODE and FPS_BASE_URL.
@@ -64,6 +65,19 @@
 //     answered 403 with the reason, and no hook runs.
 //   - Client: the fps.Client underneath, for every other FPS action.
 //
+// # The parts on their own
+//
+// AmazonFPS is built from parts a shop may also use alone: ReturnHandler
+// and IPNHandler, the http.Handlers of the return URL and the IPN URL
+// (each message verified, then matched to its Order through an
+// OrderLookup, and an IPN stored in a NotificationStore before any
+// callback runs); Order, OrderLookup and the order checks they share
+// (ErrUnknownOrder, ErrOrderMismatch); OrderBook, where AmazonFPS records
+// the orders it starts; and Button, the HTML of the "Amazon Payments"
+// button for any signed pipeline URL. Package fps underneath holds the
+// protocol alone: the client, the signatures, VerifyReturn and VerifyIPN.
+// Package github.com/fpskit/fps/store holds the NotificationStores.
+//
 // # A shop's handlers
 //
 // The product page gives each buyer a button for the order's fields; the
@@ -75,7 +89,7 @@
 //		TestMode:  true,
 //		BaseURL:   "https://shop.example/",
 //		Store:     notifications, // store.NewSQL(ctx, db, store.PostgreSQL)
-//		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order fps.Order) {
+//		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order integration.Order) {
 //			if !ret.Status.Success() {
 //				http.Redirect(w, r, "/failure/", http.StatusSeeOther)
 //				return

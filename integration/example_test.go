@@ -43,7 +43,7 @@ func Example() {
 		APIEndpoint: sim.APIEndpoint(), CBUIEndpoint: sim.CBUIEndpoint(), HTTPClient: sim.HTTPClient(),
 		Store: notifications,
 		// The seed's transaction method: charge the token for the order.
-		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order fps.Order) {
+		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order integration.Order) {
 			fmt.Println("return:", ret.Status, "for", order.Amount)
 			res, err := a.Purchase(ctx, order.Amount.Value, fps.PurchaseOptions{TokenID: ret.TokenID, CallerReference: ret.CallerReference})
 			if err != nil {
@@ -142,7 +142,8 @@ func ExampleAmazonFPS_Button() {
 	shop, err := integration.New(integration.Config{
 		AccessKey: "AKIAEXAMPLE", SecretKey: "secret", TestMode: true,
 		BaseURL: "https://shop.example/",
-		TransactionHook: func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, fps.Order) {
+		Store:   store.NewMemory(), // store.NewSQL(ctx, db, store.PostgreSQL) in a shop
+		TransactionHook: func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, integration.Order) {
 		},
 	})
 	if err != nil {
@@ -183,7 +184,8 @@ func ExampleAmazonFPS_Handler() {
 	shop, err := integration.New(integration.Config{
 		AccessKey: "AKIAEXAMPLE", SecretKey: "secret", TestMode: true,
 		BaseURL: "https://shop.example/",
-		TransactionHook: func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, fps.Order) {
+		Store:   store.NewMemory(), // store.NewSQL(ctx, db, store.PostgreSQL) in a shop
+		TransactionHook: func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, integration.Order) {
 		},
 	})
 	if err != nil {
@@ -224,7 +226,8 @@ func ExampleConfigFromEnv() {
 		fmt.Println(err)
 		return
 	}
-	cfg.TransactionHook = func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, fps.Order) {
+	cfg.Store = store.NewMemory() // store.NewSQL(ctx, db, store.PostgreSQL) in a shop
+	cfg.TransactionHook = func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, integration.Order) {
 	}
 	shop, err := integration.New(cfg)
 	if err != nil {
@@ -233,4 +236,33 @@ func ExampleConfigFromEnv() {
 	}
 	fmt.Println(cfg.TestMode, shop.ServiceURL())
 	// Output: true https://fps.sandbox.amazonaws.com/
+}
+
+func ExampleIPNHandler() {
+	orders := func(ctx context.Context, ref string) (integration.Order, error) {
+		if ref == "order-1" {
+			return integration.Order{CallerReference: ref, Amount: fps.USD(decimal.RequireFromString("12.50"))}, nil
+		}
+		return integration.Order{}, integration.ErrUnknownOrder
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/fps/ipn", &integration.IPNHandler{
+		Verifier: fps.NewLocalVerifier(), // or fps.NewRemoteVerifier(client)
+		Endpoint: "https://shop.example/fps/ipn",
+		Store:    store.NewMemory(), // or store.NewSQL(ctx, db, store.PostgreSQL)
+		Orders:   orders,
+		Callback: func(ctx context.Context, n *fps.Notification) error {
+			// Fulfil the order when n.TransactionStatus.MoneyMoved().
+			return nil
+		},
+	})
+
+	// A forged notification without a signature is refused.
+	req := httptest.NewRequest(http.MethodPost, "/fps/ipn",
+		strings.NewReader("notificationType=TransactionStatus&callerReference=order-1&transactionAmount=USD+12.50"))
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, req)
+	fmt.Print(w.Code, " ", w.Body.String())
+	// Output:
+	// 403 fps: message is not signed
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/fpskit/fps"
-	"github.com/fpskit/fps/store"
 	"github.com/shopspring/decimal"
 )
 
@@ -73,9 +72,10 @@ type Config struct {
 	// fps.NewLocalVerifier checks the RSA signature locally instead.
 	Verifier fps.Verifier
 
-	// Store keeps every verified IPN. Nil means store.NewMemory(), which
-	// is lost when the process ends; use store.NewSQL for a database.
-	Store fps.NotificationStore
+	// Store keeps every verified IPN. Required: package
+	// github.com/fpskit/fps/store has one on database/sql (store.NewSQL)
+	// and one in memory for tests (store.NewMemory).
+	Store NotificationStore
 
 	// Orders records the callerReference of every pipeline and call the
 	// integration issues, with its amount, and answers the handlers'
@@ -87,7 +87,7 @@ type Config struct {
 	// ret.TokenID, and writes the buyer's page. order is what Orders
 	// holds for ret.CallerReference (the zero Order for a failed or
 	// abandoned pipeline that names none). Required.
-	TransactionHook func(ctx context.Context, a *AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order fps.Order)
+	TransactionHook func(ctx context.Context, a *AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order Order)
 
 	// NotificationCallback runs once for each IPN stored (the seed's
 	// transaction_was_successful / _unsuccessful signals). Optional.
@@ -142,6 +142,8 @@ func New(cfg Config) (*AmazonFPS, error) {
 		return nil, errors.New("integration: Config.SecretKey is required")
 	case cfg.TransactionHook == nil:
 		return nil, errors.New("integration: Config.TransactionHook is required (it handles the verified return)")
+	case cfg.Store == nil:
+		return nil, errors.New("integration: Config.Store is required (it keeps the verified IPNs; store.NewSQL keeps them in a database)")
 	}
 	base, err := baseURL(cfg.BaseURL)
 	if err != nil {
@@ -166,25 +168,21 @@ func New(cfg Config) (*AmazonFPS, error) {
 	if verifier == nil {
 		verifier = fps.NewRemoteVerifier(client)
 	}
-	notes := cfg.Store
-	if notes == nil {
-		notes = store.NewMemory()
-	}
 	hook := cfg.TransactionHook
 	mux := http.NewServeMux()
-	mux.Handle(routePath(base, ReturnPath), &fps.ReturnHandler{
+	mux.Handle(routePath(base, ReturnPath), &ReturnHandler{
 		Verifier: verifier,
 		Endpoint: a.ReturnURL(),
 		Orders:   a.orders.Lookup,
-		Transaction: func(ctx context.Context, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order fps.Order) {
+		Transaction: func(ctx context.Context, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order Order) {
 			hook(ctx, a, w, r, ret, order)
 		},
 		Logger: cfg.Logger,
 	})
-	mux.Handle(routePath(base, NotifyPath), &fps.IPNHandler{
+	mux.Handle(routePath(base, NotifyPath), &IPNHandler{
 		Verifier: verifier,
 		Endpoint: a.NotifyURL(),
-		Store:    notes,
+		Store:    cfg.Store,
 		Orders:   a.orders.Lookup,
 		Callback: cfg.NotificationCallback,
 		Logger:   cfg.Logger,
@@ -288,7 +286,7 @@ func (a *AmazonFPS) LinkURL(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	order := fps.Order{CallerReference: f["callerReference"]}
+	order := Order{CallerReference: f["callerReference"]}
 	if s := f["transactionAmount"]; s != "" {
 		v, err := decimal.NewFromString(s)
 		if err != nil { // the pipeline rules accepted it, so this does not happen
@@ -305,12 +303,12 @@ func (a *AmazonFPS) LinkURL(ctx context.Context) (string, error) {
 // Button returns the "Amazon Payments" button linking to LinkURL: what
 // the seed's {% render_integration %} tag printed. It is escaped HTML,
 // ready for an html/template.
-func (a *AmazonFPS) Button(ctx context.Context, optFns ...func(*fps.ButtonOptions)) (template.HTML, error) {
+func (a *AmazonFPS) Button(ctx context.Context, optFns ...func(*ButtonOptions)) (template.HTML, error) {
 	link, err := a.LinkURL(ctx)
 	if err != nil {
 		return "", err
 	}
-	return fps.Button(link, optFns...), nil
+	return Button(link, optFns...), nil
 }
 
 // record keeps the order of a call's callerReference before the call, so
@@ -322,7 +320,7 @@ func (a *AmazonFPS) record(ctx context.Context, ref, field string, amount decima
 	if err := fps.CheckAmount(field, amount); err != nil {
 		return err // nothing recorded for an amount FPS would refuse
 	}
-	if err := a.orders.Record(ctx, fps.Order{CallerReference: ref, Amount: fps.USD(amount)}); err != nil {
+	if err := a.orders.Record(ctx, Order{CallerReference: ref, Amount: fps.USD(amount)}); err != nil {
 		return fmt.Errorf("integration: record order: %w", err)
 	}
 	return nil

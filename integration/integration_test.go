@@ -26,7 +26,7 @@ import (
 // returned is what the TransactionHook saw.
 type returned struct {
 	ret      *fps.PipelineReturn
-	order    fps.Order
+	order    integration.Order
 	purchase *fps.Result
 	err      error
 }
@@ -60,7 +60,7 @@ func newShop(t *testing.T, optFns ...func(*integration.Config, *fpstest.Server))
 		CBUIEndpoint: s.CBUIEndpoint(),
 		HTTPClient:   s.HTTPClient(),
 		Store:        sh.notes,
-		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order fps.Order) {
+		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order integration.Order) {
 			got := returned{ret: ret, order: order}
 			if ret.Status.Success() {
 				got.purchase, got.err = a.Purchase(ctx, order.Amount.Value, fps.PurchaseOptions{TokenID: ret.TokenID, CallerReference: ret.CallerReference})
@@ -416,7 +416,8 @@ func newOffline(t *testing.T, base string) *integration.AmazonFPS {
 	t.Helper()
 	a, err := integration.New(integration.Config{
 		AccessKey: "AKIAEXAMPLE", SecretKey: "secret", TestMode: true, BaseURL: base,
-		TransactionHook: func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, fps.Order) {
+		Store: store.NewMemory(),
+		TransactionHook: func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, integration.Order) {
 		},
 	})
 	require.NoError(t, err)
@@ -456,7 +457,8 @@ func TestConfigFromEnv(t *testing.T) {
 	require.Equal(t, "envsecret", cfg.SecretKey)
 	require.Equal(t, "https://shop.example/", cfg.BaseURL)
 	require.True(t, cfg.TestMode, "test mode is the default, like MERCHANT_TEST_MODE")
-	cfg.TransactionHook = func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, fps.Order) {
+	cfg.Store = store.NewMemory()
+	cfg.TransactionHook = func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, integration.Order) {
 	}
 	a, err := integration.New(cfg)
 	require.NoError(t, err)
@@ -466,7 +468,8 @@ func TestConfigFromEnv(t *testing.T) {
 	cfg, err = integration.ConfigFromEnv()
 	require.NoError(t, err)
 	require.False(t, cfg.TestMode)
-	cfg.TransactionHook = func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, fps.Order) {
+	cfg.Store = store.NewMemory()
+	cfg.TransactionHook = func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, integration.Order) {
 	}
 	a, err = integration.New(cfg)
 	require.NoError(t, err)
@@ -478,9 +481,9 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func TestNewNamesWhatIsMissing(t *testing.T) {
-	hook := func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, fps.Order) {
+	hook := func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, integration.Order) {
 	}
-	full := integration.Config{AccessKey: "AKIAEXAMPLE", SecretKey: "shh-secret", BaseURL: "https://shop.example/", TransactionHook: hook}
+	full := integration.Config{AccessKey: "AKIAEXAMPLE", SecretKey: "shh-secret", BaseURL: "https://shop.example/", Store: store.NewMemory(), TransactionHook: hook}
 	for _, tc := range []struct {
 		name string
 		edit func(*integration.Config)
@@ -489,6 +492,7 @@ func TestNewNamesWhatIsMissing(t *testing.T) {
 		{"access key", func(c *integration.Config) { c.AccessKey = "" }, "Config.AccessKey"},
 		{"secret key", func(c *integration.Config) { c.SecretKey = "" }, "Config.SecretKey"},
 		{"hook", func(c *integration.Config) { c.TransactionHook = nil }, "Config.TransactionHook"},
+		{"store", func(c *integration.Config) { c.Store = nil }, "Config.Store"},
 		{"base", func(c *integration.Config) { c.BaseURL = "" }, "Config.BaseURL"},
 		{"relative base", func(c *integration.Config) { c.BaseURL = "/shop/" }, "Config.BaseURL"},
 		{"base with query", func(c *integration.Config) { c.BaseURL = "https://shop.example/?a=1" }, "Config.BaseURL"},
@@ -508,10 +512,10 @@ func TestMemoryOrderBook(t *testing.T) {
 	ctx := context.Background()
 	b := integration.NewMemoryOrderBook()
 	_, err := b.Lookup(ctx, "x")
-	require.True(t, errors.Is(err, fps.ErrUnknownOrder), err)
-	require.Error(t, b.Record(ctx, fps.Order{}))
-	require.NoError(t, b.Record(ctx, fps.Order{CallerReference: "x", Amount: fps.USD(decimal.NewFromInt(1))}))
-	require.NoError(t, b.Record(ctx, fps.Order{CallerReference: "x", Amount: fps.USD(decimal.NewFromInt(2))}))
+	require.True(t, errors.Is(err, integration.ErrUnknownOrder), err)
+	require.Error(t, b.Record(ctx, integration.Order{}))
+	require.NoError(t, b.Record(ctx, integration.Order{CallerReference: "x", Amount: fps.USD(decimal.NewFromInt(1))}))
+	require.NoError(t, b.Record(ctx, integration.Order{CallerReference: "x", Amount: fps.USD(decimal.NewFromInt(2))}))
 	o, err := b.Lookup(ctx, "x")
 	require.NoError(t, err)
 	require.Equal(t, "USD 2.00", o.Amount.String())
@@ -543,7 +547,7 @@ func TestRefusedAmountRecordsNoOrder(t *testing.T) {
 			require.ErrorAs(t, err, &ve)
 			require.Contains(t, []string{"TransactionAmount.Value", "RefundAmount.Value"}, ve.Field)
 			_, err = sh.a.Orders().Lookup(ctx, ref)
-			require.ErrorIs(t, err, fps.ErrUnknownOrder)
+			require.ErrorIs(t, err, integration.ErrUnknownOrder)
 		})
 	}
 }

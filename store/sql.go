@@ -6,11 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/integration"
 	"github.com/shopspring/decimal"
 )
 
@@ -25,56 +24,107 @@ const (
 	PostgreSQL Dialect = "postgres"
 )
 
-// Table is the table a SQL store creates and uses.
+// Table is the table of notifications a SQL store keeps.
 const Table = "fps_notifications"
 
-// columns in the order of the schema, the INSERT and the SELECT.
-var columns = []string{
-	"notification_key", "notification_type", "transaction_id", "caller_reference", "operation",
-	"amount_value", "amount_currency", "transaction_date", "status", "transaction_status",
-	"status_code", "status_message", "payment_method", "parent_transaction_id",
-	"buyer_name", "buyer_email", "recipient_name", "recipient_email", "payment_reason",
-	"token_id", "token_type", "date_installed", "customer_name", "customer_email",
-	"raw_body", "received_at",
-}
+type stored = integration.StoredNotification
 
-// schema: one row per notification key. The PRIMARY KEY on
-// notification_key is the uniqueness rule that makes duplicates harmless
-// across app servers sharing the database. Dates are integers (Unix
-// seconds for transaction_date, microseconds for received_at) and
-// date_installed is YYYY-MM-DD, so both dialects read them alike.
-const schema = `CREATE TABLE IF NOT EXISTS ` + Table + ` (
-	notification_key      TEXT PRIMARY KEY,
-	notification_type     TEXT NOT NULL,
-	transaction_id        TEXT NOT NULL,
-	caller_reference      TEXT NOT NULL,
-	operation             TEXT NOT NULL,
-	amount_value          TEXT NOT NULL,
-	amount_currency       TEXT NOT NULL,
-	transaction_date      BIGINT,
-	status                TEXT NOT NULL,
-	transaction_status    TEXT NOT NULL,
-	status_code           TEXT NOT NULL,
-	status_message        TEXT NOT NULL,
-	payment_method        TEXT NOT NULL,
-	parent_transaction_id TEXT NOT NULL,
-	buyer_name            TEXT NOT NULL,
-	buyer_email           TEXT NOT NULL,
-	recipient_name        TEXT NOT NULL,
-	recipient_email       TEXT NOT NULL,
-	payment_reason        TEXT NOT NULL,
-	token_id              TEXT NOT NULL,
-	token_type            TEXT NOT NULL,
-	date_installed        TEXT NOT NULL,
-	customer_name         TEXT NOT NULL,
-	customer_email        TEXT NOT NULL,
-	raw_body              TEXT NOT NULL,
-	received_at           BIGINT NOT NULL
-)`
+// notifications describes Table: one row per notification key. The
+// PRIMARY KEY on notification_key is the uniqueness rule that makes
+// duplicates harmless across app servers sharing the database. Dates are
+// integers (Unix seconds for transaction_date, microseconds for
+// received_at) and date_installed is YYYY-MM-DD, so both dialects read
+// them alike. A new column is appended here with the version of the
+// migration that adds it in since.
+var notifications = table[stored]{name: Table, columns: []column[stored]{
+	{
+		name: "notification_key", typ: sqlText, primaryKey: true,
+		value: func(sn *stored) any { return sn.Key },
+		dest:  func(sn *stored) any { return &sn.Key },
+	},
+	text("notification_type", func(sn *stored) *fps.NotificationType { return &sn.Notification.Type }),
+	text("transaction_id", func(sn *stored) *string { return &sn.Notification.TransactionID }),
+	text("caller_reference", func(sn *stored) *string { return &sn.Notification.CallerReference }),
+	text("operation", func(sn *stored) *string { return &sn.Notification.Operation }),
+	{
+		name: "amount_value", typ: sqlText, notNull: true,
+		value: func(sn *stored) any {
+			if sn.Notification.TransactionAmount.IsZero() {
+				return ""
+			}
+			return sn.Notification.TransactionAmount.Value.String()
+		},
+		dest: func(sn *stored) any {
+			return scanString(func(s string) (err error) {
+				if s != "" {
+					sn.Notification.TransactionAmount.Value, err = decimal.NewFromString(s)
+				}
+				return err
+			})
+		},
+	},
+	text("amount_currency", func(sn *stored) *string { return &sn.Notification.TransactionAmount.CurrencyCode }),
+	{
+		name: "transaction_date", typ: sqlBigint,
+		value: func(sn *stored) any {
+			if sn.Notification.TransactionDate.IsZero() {
+				return nil
+			}
+			return sn.Notification.TransactionDate.Unix()
+		},
+		dest: func(sn *stored) any {
+			return scanInt64(func(secs int64, valid bool) {
+				if valid {
+					sn.Notification.TransactionDate = time.Unix(secs, 0).UTC()
+				}
+			})
+		},
+	},
+	text("status", func(sn *stored) *string { return &sn.Notification.Status }),
+	text("transaction_status", func(sn *stored) *fps.TransactionStatus { return &sn.Notification.TransactionStatus }),
+	text("status_code", func(sn *stored) *string { return &sn.Notification.StatusCode }),
+	text("status_message", func(sn *stored) *string { return &sn.Notification.StatusMessage }),
+	text("payment_method", func(sn *stored) *string { return &sn.Notification.PaymentMethod }),
+	text("parent_transaction_id", func(sn *stored) *string { return &sn.Notification.ParentTransactionID }),
+	text("buyer_name", func(sn *stored) *string { return &sn.Notification.BuyerName }),
+	text("buyer_email", func(sn *stored) *string { return &sn.Notification.BuyerEmail }),
+	text("recipient_name", func(sn *stored) *string { return &sn.Notification.RecipientName }),
+	text("recipient_email", func(sn *stored) *string { return &sn.Notification.RecipientEmail }),
+	text("payment_reason", func(sn *stored) *string { return &sn.Notification.PaymentReason }),
+	text("token_id", func(sn *stored) *string { return &sn.Notification.TokenID }),
+	text("token_type", func(sn *stored) *string { return &sn.Notification.TokenType }),
+	{
+		name: "date_installed", typ: sqlText, notNull: true,
+		value: func(sn *stored) any {
+			if sn.Notification.DateInstalled.IsZero() {
+				return ""
+			}
+			return sn.Notification.DateInstalled.Format(time.DateOnly)
+		},
+		dest: func(sn *stored) any {
+			return scanString(func(s string) (err error) {
+				if s != "" {
+					sn.Notification.DateInstalled, err = time.Parse(time.DateOnly, s)
+				}
+				return err
+			})
+		},
+	},
+	text("customer_name", func(sn *stored) *string { return &sn.Notification.CustomerName }),
+	text("customer_email", func(sn *stored) *string { return &sn.Notification.CustomerEmail }),
+	text("raw_body", func(sn *stored) *string { return &sn.RawBody }),
+	{
+		name: "received_at", typ: sqlBigint, notNull: true,
+		value: func(sn *stored) any { return sn.ReceivedAt.UnixMicro() },
+		dest: func(sn *stored) any {
+			return scanInt64(func(micros int64, _ bool) { sn.ReceivedAt = time.UnixMicro(micros).UTC() })
+		},
+	},
+}}
 
-// SQL is an fps.NotificationStore on database/sql, safe for concurrent
-// use and for several processes sharing one database. With SQLite, open
-// the database with a busy timeout (modernc.org/sqlite:
+// SQL is an integration.NotificationStore on database/sql, safe for
+// concurrent use and for several processes sharing one database. With
+// SQLite, open the database with a busy timeout (modernc.org/sqlite:
 // "file:fps.db?_pragma=busy_timeout(5000)") so concurrent writers wait
 // instead of failing.
 type SQL struct {
@@ -82,61 +132,33 @@ type SQL struct {
 	insert, get, list string
 }
 
-// NewSQL returns a store on db, creating its table when it does not
-// exist.
+// NewSQL returns a store on db, after bringing its schema to the newest
+// version: the migrations the database has not had yet run, each once and
+// in a transaction, also when several processes open the database at the
+// same time. A database whose schema is newer than this package knows is
+// refused.
 func NewSQL(ctx context.Context, db *sql.DB, d Dialect) (*SQL, error) {
-	var ph func(i int) string
-	switch d {
-	case SQLite:
-		ph = func(int) string { return "?" }
-	case PostgreSQL:
-		ph = func(i int) string { return "$" + strconv.Itoa(i) }
-	default:
+	if d != SQLite && d != PostgreSQL {
 		return nil, fmt.Errorf("store: dialect %q is not store.SQLite or store.PostgreSQL", string(d))
 	}
-	if _, err := db.ExecContext(ctx, schema); err != nil {
-		return nil, fmt.Errorf("store: creating table %s: %w", Table, err)
+	if err := migrate(ctx, db, d, migrations); err != nil {
+		return nil, err
 	}
-	marks := make([]string, len(columns))
-	for i := range marks {
-		marks[i] = ph(i + 1)
-	}
-	cols := strings.Join(columns, ", ")
 	return &SQL{
-		db: db,
-		insert: "INSERT INTO " + Table + " (" + cols + ") VALUES (" + strings.Join(marks, ", ") +
-			") ON CONFLICT (notification_key) DO NOTHING",
-		get:  "SELECT " + cols + " FROM " + Table + " WHERE notification_key = " + ph(1),
-		list: "SELECT " + cols + " FROM " + Table + " ORDER BY received_at, notification_key",
+		db:     db,
+		insert: notifications.insertOnce(d),
+		get:    notifications.selectWhere("WHERE notification_key = " + placeholder(d, 1)),
+		list:   notifications.selectWhere("ORDER BY received_at, notification_key"),
 	}, nil
 }
 
-// Save implements fps.NotificationStore: the database's uniqueness rule
-// decides which of two concurrent Saves of one key inserts.
-func (s *SQL) Save(ctx context.Context, sn *fps.StoredNotification) (bool, error) {
+// Save implements integration.NotificationStore: the database's uniqueness
+// rule decides which of two concurrent Saves of one key inserts.
+func (s *SQL) Save(ctx context.Context, sn *integration.StoredNotification) (bool, error) {
 	if sn.Key == "" {
 		return false, errors.New("store: notification key is empty")
 	}
-	n := &sn.Notification
-	var txDate sql.NullInt64
-	if !n.TransactionDate.IsZero() {
-		txDate = sql.NullInt64{Int64: n.TransactionDate.Unix(), Valid: true}
-	}
-	var installed, amountValue string
-	if !n.DateInstalled.IsZero() {
-		installed = n.DateInstalled.Format(time.DateOnly)
-	}
-	if !n.TransactionAmount.IsZero() {
-		amountValue = n.TransactionAmount.Value.String()
-	}
-	res, err := s.db.ExecContext(ctx, s.insert,
-		sn.Key, string(n.Type), n.TransactionID, n.CallerReference, n.Operation,
-		amountValue, n.TransactionAmount.CurrencyCode, txDate, n.Status, string(n.TransactionStatus),
-		n.StatusCode, n.StatusMessage, n.PaymentMethod, n.ParentTransactionID,
-		n.BuyerName, n.BuyerEmail, n.RecipientName, n.RecipientEmail, n.PaymentReason,
-		n.TokenID, n.TokenType, installed, n.CustomerName, n.CustomerEmail,
-		sn.RawBody, sn.ReceivedAt.UnixMicro(),
-	)
+	res, err := s.db.ExecContext(ctx, s.insert, notifications.values(sn)...)
 	if err != nil {
 		return false, fmt.Errorf("store: saving notification: %w", err)
 	}
@@ -148,7 +170,7 @@ func (s *SQL) Save(ctx context.Context, sn *fps.StoredNotification) (bool, error
 }
 
 // Get returns the notification stored under key, or ErrNotFound.
-func (s *SQL) Get(ctx context.Context, key string) (*fps.StoredNotification, error) {
+func (s *SQL) Get(ctx context.Context, key string) (*integration.StoredNotification, error) {
 	sn, err := scan(s.db.QueryRowContext(ctx, s.get, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -157,13 +179,13 @@ func (s *SQL) Get(ctx context.Context, key string) (*fps.StoredNotification, err
 }
 
 // List returns every stored notification, oldest ReceivedAt first.
-func (s *SQL) List(ctx context.Context) ([]*fps.StoredNotification, error) {
+func (s *SQL) List(ctx context.Context) ([]*integration.StoredNotification, error) {
 	rows, err := s.db.QueryContext(ctx, s.list)
 	if err != nil {
 		return nil, fmt.Errorf("store: listing notifications: %w", err)
 	}
 	defer rows.Close()
-	var out []*fps.StoredNotification
+	var out []*integration.StoredNotification
 	for rows.Next() {
 		sn, err := scan(rows)
 		if err != nil {
@@ -177,45 +199,16 @@ func (s *SQL) List(ctx context.Context) ([]*fps.StoredNotification, error) {
 	return out, nil
 }
 
-func scan(row interface{ Scan(...any) error }) (*fps.StoredNotification, error) {
-	var (
-		sn                              fps.StoredNotification
-		n                               = &sn.Notification
-		typ, txStatus, value, installed string
-		txDate                          sql.NullInt64
-		received                        int64
-	)
-	err := row.Scan(
-		&sn.Key, &typ, &n.TransactionID, &n.CallerReference, &n.Operation,
-		&value, &n.TransactionAmount.CurrencyCode, &txDate, &n.Status, &txStatus,
-		&n.StatusCode, &n.StatusMessage, &n.PaymentMethod, &n.ParentTransactionID,
-		&n.BuyerName, &n.BuyerEmail, &n.RecipientName, &n.RecipientEmail, &n.PaymentReason,
-		&n.TokenID, &n.TokenType, &installed, &n.CustomerName, &n.CustomerEmail,
-		&sn.RawBody, &received,
-	)
-	if err != nil {
+func scan(row interface{ Scan(...any) error }) (*integration.StoredNotification, error) {
+	var sn integration.StoredNotification
+	if err := row.Scan(notifications.dests(&sn)...); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("store: reading notification: %w", err)
 	}
-	n.Type = fps.NotificationType(typ)
-	n.TransactionStatus = fps.TransactionStatus(txStatus)
-	if value != "" {
-		if n.TransactionAmount.Value, err = decimal.NewFromString(value); err != nil {
-			return nil, fmt.Errorf("store: notification %s: amount_value: %w", sn.Key, err)
-		}
-	}
-	if txDate.Valid {
-		n.TransactionDate = time.Unix(txDate.Int64, 0).UTC()
-	}
-	if installed != "" {
-		if n.DateInstalled, err = time.Parse(time.DateOnly, installed); err != nil {
-			return nil, fmt.Errorf("store: notification %s: date_installed: %w", sn.Key, err)
-		}
-	}
-	sn.ReceivedAt = time.UnixMicro(received).UTC()
-	if n.Params, err = url.ParseQuery(sn.RawBody); err != nil {
+	var err error
+	if sn.Notification.Params, err = url.ParseQuery(sn.RawBody); err != nil {
 		return nil, fmt.Errorf("store: notification %s: raw_body: %w", sn.Key, err)
 	}
 	return &sn, nil

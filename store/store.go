@@ -1,7 +1,10 @@
 // Package store keeps verified FPS notifications: Memory for tests and a
 // single process, SQL for a database shared by several app servers. Both
-// implement fps.NotificationStore and keep one record per
+// implement integration.NotificationStore and keep one record per
 // fps.Notification.Key, so a notification delivered twice is stored once.
+//
+// NewSQL migrates the database's schema before use. The migrations form
+// one ordered list; the table MigrationsTable records those applied.
 package store
 
 import (
@@ -11,27 +14,27 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/integration"
 )
 
 // ErrNotFound is returned by Get when no notification has the key.
 var ErrNotFound = errors.New("store: notification not found")
 
-// Memory is an in-memory fps.NotificationStore, safe for concurrent use.
+// Memory is an in-memory integration.NotificationStore, safe for concurrent use.
 // Its content is lost when the process ends.
 type Memory struct {
 	mu    sync.Mutex
-	byKey map[string]*fps.StoredNotification
+	byKey map[string]*integration.StoredNotification
 	keys  []string // in the order saved
 }
 
 // NewMemory returns an empty Memory store.
 func NewMemory() *Memory {
-	return &Memory{byKey: make(map[string]*fps.StoredNotification)}
+	return &Memory{byKey: make(map[string]*integration.StoredNotification)}
 }
 
-// Save implements fps.NotificationStore.
-func (m *Memory) Save(ctx context.Context, n *fps.StoredNotification) (bool, error) {
+// Save implements integration.NotificationStore.
+func (m *Memory) Save(ctx context.Context, n *integration.StoredNotification) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -49,7 +52,7 @@ func (m *Memory) Save(ctx context.Context, n *fps.StoredNotification) (bool, err
 }
 
 // Get returns the notification stored under key, or ErrNotFound.
-func (m *Memory) Get(ctx context.Context, key string) (*fps.StoredNotification, error) {
+func (m *Memory) Get(ctx context.Context, key string) (*integration.StoredNotification, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -63,12 +66,12 @@ func (m *Memory) Get(ctx context.Context, key string) (*fps.StoredNotification, 
 }
 
 // List returns every stored notification, oldest ReceivedAt first.
-func (m *Memory) List(ctx context.Context) ([]*fps.StoredNotification, error) {
+func (m *Memory) List(ctx context.Context) ([]*integration.StoredNotification, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
-	out := make([]*fps.StoredNotification, 0, len(m.keys))
+	out := make([]*integration.StoredNotification, 0, len(m.keys))
 	for _, k := range m.keys {
 		out = append(out, clone(m.byKey[k]))
 	}
@@ -77,7 +80,7 @@ func (m *Memory) List(ctx context.Context) ([]*fps.StoredNotification, error) {
 	return out, nil
 }
 
-func clone(n *fps.StoredNotification) *fps.StoredNotification {
+func clone(n *integration.StoredNotification) *integration.StoredNotification {
 	c := *n
 	if n.Notification.Params != nil {
 		c.Notification.Params = make(url.Values, len(n.Notification.Params))

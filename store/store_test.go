@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/integration"
 	"github.com/fpskit/fps/internal/testdb"
 	"github.com/fpskit/fps/store"
 	"github.com/shopspring/decimal"
@@ -18,9 +19,9 @@ import (
 
 // notificationStore is what every store of the package offers.
 type notificationStore interface {
-	fps.NotificationStore
-	Get(ctx context.Context, key string) (*fps.StoredNotification, error)
-	List(ctx context.Context) ([]*fps.StoredNotification, error)
+	integration.NotificationStore
+	Get(ctx context.Context, key string) (*integration.StoredNotification, error)
+	List(ctx context.Context) ([]*integration.StoredNotification, error)
 }
 
 func TestMemory(t *testing.T) {
@@ -58,13 +59,13 @@ const cancelBody = "notificationType=TokenCancellation&tokenId=TOKEN123&tokenTyp
 	"&callerReference=order-2&dateInstalled=Sep+27%2C+2009&customerName=Buyer+Two" +
 	"&customerEmail=two%40example.com&paymentReason=Subscription"
 
-func stored(t *testing.T, body string, received time.Time) *fps.StoredNotification {
+func stored(t *testing.T, body string, received time.Time) *integration.StoredNotification {
 	t.Helper()
 	params, err := url.ParseQuery(body)
 	require.NoError(t, err)
 	n, err := fps.ParseNotification(params)
 	require.NoError(t, err)
-	return &fps.StoredNotification{Key: n.Key(), Notification: *n, RawBody: body, ReceivedAt: received}
+	return &integration.StoredNotification{Key: n.Key(), Notification: *n, RawBody: body, ReceivedAt: received}
 }
 
 func suite(t *testing.T, open func(t *testing.T) notificationStore) {
@@ -75,7 +76,7 @@ func suite(t *testing.T, open func(t *testing.T) notificationStore) {
 		s := open(t)
 		pay := stored(t, payBody, t0)
 		cancel := stored(t, cancelBody, t0.Add(time.Second))
-		for _, n := range []*fps.StoredNotification{cancel, pay} {
+		for _, n := range []*integration.StoredNotification{cancel, pay} {
 			inserted, err := s.Save(ctx, n)
 			require.NoError(t, err)
 			require.True(t, inserted)
@@ -194,7 +195,7 @@ func suite(t *testing.T, open func(t *testing.T) notificationStore) {
 
 	t.Run("EmptyKeyRefused", func(t *testing.T) {
 		s := open(t)
-		_, err := s.Save(ctx, &fps.StoredNotification{RawBody: payBody})
+		_, err := s.Save(ctx, &integration.StoredNotification{RawBody: payBody})
 		require.ErrorContains(t, err, "key is empty")
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/integration"
 )
 
 const verifyUsage = `
@@ -150,12 +151,12 @@ func readMessage(fs *flag.FlagSet, stdin io.Reader) (string, error) {
 	default:
 		return "", errors.New("give one message (or none to read stdin)")
 	}
-	b, err := io.ReadAll(io.LimitReader(stdin, fps.DefaultMaxIPNBodySize+1))
+	b, err := io.ReadAll(io.LimitReader(stdin, integration.DefaultMaxIPNBodySize+1))
 	if err != nil {
 		return "", fmt.Errorf("read stdin: %w", err)
 	}
-	if len(b) > fps.DefaultMaxIPNBodySize {
-		return "", fmt.Errorf("message longer than %d bytes", fps.DefaultMaxIPNBodySize)
+	if len(b) > integration.DefaultMaxIPNBodySize {
+		return "", fmt.Errorf("message longer than %d bytes", integration.DefaultMaxIPNBodySize)
 	}
 	return strings.TrimSpace(string(b)), nil
 }

@@ -89,7 +89,7 @@ func parseFlags(args []string, out io.Writer) (*settings, error) {
 // hookResult is what the TransactionHook saw and did.
 type hookResult struct {
 	ret      *fps.PipelineReturn
-	order    fps.Order
+	order    integration.Order
 	purchase *fps.Result
 	err      error
 }
@@ -314,7 +314,7 @@ func (c *checkout) start(ctx context.Context) error {
 		CBUIEndpoint: cbui,
 		HTTPClient:   c.httpc,
 		Store:        c.notes,
-		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order fps.Order) {
+		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order integration.Order) {
 			res := hookResult{ret: ret, order: order}
 			if !ret.Status.Success() {
 				res.err = fmt.Errorf("the buyer did not approve: %s", ret.Status.Meaning())

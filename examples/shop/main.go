@@ -57,7 +57,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/examples/internal/setup"
 	"github.com/fpskit/fps/fpstest"
 	"github.com/fpskit/fps/integration"
@@ -238,8 +237,8 @@ func (a *app) Close() {
 // integration's IPN handler, List for the admin page. store.Memory and
 // store.SQL have both.
 type notificationStore interface {
-	fps.NotificationStore
-	List(ctx context.Context) ([]*fps.StoredNotification, error)
+	integration.NotificationStore
+	List(ctx context.Context) ([]*integration.StoredNotification, error)
 }
 
 // openStore opens the SQLite store at path, or a store in memory when

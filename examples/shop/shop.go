@@ -160,7 +160,7 @@ func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
 		if p.AuthorizeOnly {
 			fields["reserve"] = "True"
 		}
-		button, err := s.fps.WithFields(fields).Button(r.Context(), func(b *fps.ButtonOptions) {
+		button, err := s.fps.WithFields(fields).Button(r.Context(), func(b *integration.ButtonOptions) {
 			b.ImageURL = "/static/amazon-payments.svg" // served here: the page loads nothing from elsewhere
 		})
 		if err != nil {
@@ -197,7 +197,7 @@ func (s *shop) lookup(ref string) *order {
 // (Pay), or reserves the amount (Reserve) for an authorize-only product,
 // and sends the buyer to the order page. The order's status then comes
 // from the IPNs.
-func (s *shop) transaction(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, _ fps.Order) {
+func (s *shop) transaction(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, _ integration.Order) {
 	s.mu.Lock()
 	o := s.lookup(ret.CallerReference)
 	if o == nil { // an abandoned pipeline names no callerReference

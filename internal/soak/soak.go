@@ -22,6 +22,7 @@ import (
 
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/fpstest"
+	"github.com/fpskit/fps/integration"
 	"github.com/fpskit/fps/store"
 	"github.com/shopspring/decimal"
 )
@@ -219,8 +220,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	return &r.sum, nil
 }
 
-// startSimulator starts the simulator and the merchant's IPN endpoint
-// (an fps.IPNHandler over mem that refuses a share of first deliveries).
+// startSimulator starts the simulator and the merchant's IPN endpoint (an
+// integration.IPNHandler over mem that refuses a share of first
+// deliveries).
 func (r *run) startSimulator(mem *store.Memory) (*httptest.Server, error) {
 	cfg := r.cfg
 	kinds := []fpstest.FaultKind{fpstest.Fault500, fpstest.Fault503, fpstest.FaultInternalError, fpstest.FaultLatency, fpstest.FaultDropAfterCommit}
@@ -260,13 +262,13 @@ func (r *run) startSimulator(mem *store.Memory) (*httptest.Server, error) {
 	r.ret = fps.NewLocalVerifier(trust)
 
 	var ipnURL string
-	h := &fps.IPNHandler{Verifier: fps.NewLocalVerifier(trust), Store: mem, Orders: r.lookup}
+	h := &integration.IPNHandler{Verifier: fps.NewLocalVerifier(trust), Store: mem, Orders: r.lookup}
 	var seen sync.Map
 	refuse := cfg.FaultRate
 	ipn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// A share of first deliveries is refused, so that the simulator
 		// delivers them again.
-		body, err := io.ReadAll(io.LimitReader(req.Body, fps.DefaultMaxIPNBodySize+1))
+		body, err := io.ReadAll(io.LimitReader(req.Body, integration.DefaultMaxIPNBodySize+1))
 		if err != nil {
 			http.Error(w, "read", http.StatusBadRequest)
 			return
@@ -289,14 +291,14 @@ func (r *run) startSimulator(mem *store.Memory) (*httptest.Server, error) {
 }
 
 // lookup is the merchant's order lookup for the IPN handler.
-func (r *run) lookup(_ context.Context, ref string) (fps.Order, error) {
+func (r *run) lookup(_ context.Context, ref string) (integration.Order, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	o, ok := r.orders[ref]
 	if !ok {
-		return fps.Order{}, fmt.Errorf("%w: %s", fps.ErrUnknownOrder, ref)
+		return integration.Order{}, fmt.Errorf("%w: %s", integration.ErrUnknownOrder, ref)
 	}
-	return fps.Order{CallerReference: ref, Amount: fps.USD(o.amount)}, nil
+	return integration.Order{CallerReference: ref, Amount: fps.USD(o.amount)}, nil
 }
 
 func (r *run) remember(o *order, ref string) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/fpstest"
+	"github.com/fpskit/fps/integration"
 	"github.com/stretchr/testify/require"
 )
 
@@ -77,7 +78,7 @@ func TestOpenSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fps.db")
 	notes, db, err := OpenSQLite(ctx, path)
 	require.NoError(t, err)
-	n := &fps.StoredNotification{Key: "TransactionStatus/T1/PAY/SUCCESS", RawBody: "a=b",
+	n := &integration.StoredNotification{Key: "TransactionStatus/T1/PAY/SUCCESS", RawBody: "a=b",
 		Notification: fps.Notification{Type: fps.NotificationTypeTransactionStatus, TransactionID: "T1"}}
 	inserted, err := notes.Save(ctx, n)
 	require.NoError(t, err)

@@ -1,15 +1,19 @@
-package main
+package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/fpskit/fps/fpstest"
+	"github.com/fpskit/fps/integration"
 	"github.com/stretchr/testify/require"
 )
 
@@ -32,20 +36,89 @@ func chromium(t *testing.T) string {
 }
 
 // artifactsDir is where the screenshots go: $FPS_ARTIFACTS (a relative
-// path is taken from the module root), else a temporary folder.
+// path is taken from the repository root), else a temporary folder.
 func artifactsDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("FPS_ARTIFACTS")
 	if dir == "" {
 		dir = t.TempDir()
 	} else if !filepath.IsAbs(dir) {
-		dir = filepath.Join("..", "..", dir) // this package is examples/shop
+		dir = filepath.Join("..", dir) // this package is e2e
 	}
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	abs, err := filepath.Abs(dir)
 	require.NoError(t, err)
 	t.Logf("screenshots in %s", abs)
 	return abs
+}
+
+// startShop builds the shop example (go build, from the repository root)
+// and runs it against sim, as a shop runs against an FPS it does not
+// start; it returns the shop's URL. The shop is stopped when t ends.
+func startShop(t *testing.T, sim *fpstest.Server) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "shop")
+	build := exec.Command("go", "build", "-o", bin, "./examples/shop")
+	build.Dir = ".."
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build ./examples/shop: %s", out)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0",
+		"-api-endpoint", sim.APIEndpoint(), "-cbui-endpoint", sim.CBUIEndpoint(),
+		"-access-key", fpstest.DefaultAccessKeyID, "-secret-key", fpstest.DefaultSecretAccessKey)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) } // the shop stops on SIGINT
+	cmd.WaitDelay = 10 * time.Second
+	urls := make(chan string, 1)
+	cmd.Stdout = &shopOutput{t: t, urls: urls}
+	cmd.Stderr = &shopOutput{t: t}
+	require.NoError(t, cmd.Start())
+	ended := make(chan error, 1)
+	go func() { ended <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cancel()
+		<-ended
+	})
+
+	select {
+	case u := <-urls:
+		require.NoError(t, sim.SetIPNURL(fpstest.DefaultAccessKeyID, u+integration.NotifyPath))
+		return u
+	case err := <-ended:
+		ended <- err
+		t.Fatalf("the shop ended before serving: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("the shop did not say where it serves within a minute")
+	}
+	return ""
+}
+
+// shopURLLine is the line the shop prints once it serves.
+var shopURLLine = regexp.MustCompile(`^shop: open (http://\S+/) in a browser`)
+
+// shopOutput logs what the shop writes, line by line, and sends the URL
+// the shop serves at on urls (when not nil).
+type shopOutput struct {
+	t    *testing.T
+	urls chan<- string
+	line []byte
+}
+
+func (o *shopOutput) Write(p []byte) (int, error) {
+	o.line = append(o.line, p...)
+	for {
+		i := bytes.IndexByte(o.line, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		text := string(o.line[:i])
+		o.line = o.line[i+1:]
+		o.t.Logf("[shop] %s", text)
+		if m := shopURLLine.FindStringSubmatch(text); m != nil && o.urls != nil {
+			o.urls <- m[1]
+			o.urls = nil
+		}
+	}
 }
 
 // TestBrowserBuyPayRefund drives the shop in headless Chromium the way a
@@ -56,9 +129,11 @@ func TestBrowserBuyPayRefund(t *testing.T) {
 	dir := artifactsDir(t)
 	// Credit-card payments and refunds stay pending until the test lets
 	// the simulator complete them, so that the pages are seen pending,
-	// then done, however slow the machine.
-	a := startTestShop(t, -1)
-	complete := chromedp.ActionFunc(a.sim.CompletePending)
+	// then done, however slow the machine. Plain http: the browser needs
+	// no certificate.
+	sim := fpstest.NewServer(t, fpstest.WithPlainHTTP(), fpstest.WithPendingDelay(-1))
+	shopURL := startShop(t, sim)
+	complete := chromedp.ActionFunc(sim.CompletePending)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -110,7 +185,7 @@ func TestBrowserBuyPayRefund(t *testing.T) {
 	)
 
 	step("product page",
-		chromedp.Navigate(a.URL),
+		chromedp.Navigate(shopURL),
 		chromedp.WaitVisible(`#product-plush .buy img`, chromedp.ByQuery),
 		chromedp.AttributeValue(`#product-plush .buy a`, "href", &link, nil, chromedp.ByQuery),
 		shot("01-products.png"),
@@ -133,7 +208,7 @@ func TestBrowserBuyPayRefund(t *testing.T) {
 		chromedp.Text(`#status`, &status, chromedp.ByQuery),
 		shot("03-order-pending.png"),
 	)
-	require.Equal(t, a.URL+"orders/"+ref, location)
+	require.Equal(t, shopURL+"orders/"+ref, location)
 	require.Equal(t, "payment pending", status)
 
 	step("the order page refreshes until the IPN says paid",
@@ -146,7 +221,7 @@ func TestBrowserBuyPayRefund(t *testing.T) {
 
 	row := `#order-` + ref
 	step("the admin page lists the paid order",
-		chromedp.Navigate(a.URL+"admin"),
+		chromedp.Navigate(shopURL+"admin"),
 		chromedp.WaitVisible(`#refund-`+ref, chromedp.ByQuery),
 		chromedp.Text(row+` .status`, &status, chromedp.ByQuery),
 		shot("05-admin-paid.png"),
@@ -167,12 +242,12 @@ func TestBrowserBuyPayRefund(t *testing.T) {
 	require.Equal(t, "refunded", status)
 
 	step("the buyer's order page shows the refund",
-		chromedp.Navigate(a.URL+"orders/"+ref),
+		chromedp.Navigate(shopURL+"orders/"+ref),
 		chromedp.WaitVisible(`#status.status-refunded`, chromedp.ByQuery),
 		shot("08-order-refunded.png"),
 	)
 
-	txs := a.sim.Ledger().Transactions()
+	txs := sim.Ledger().Transactions()
 	require.Len(t, txs, 2)
 	require.Equal(t, "Pay", txs[0].Operation)
 	require.Equal(t, "Refund", txs[1].Operation)

@@ -1,12 +1,13 @@
-package fps_test
+package integration_test
 
 import (
 	"encoding/xml"
+	"fmt"
 	"html/template"
 	"strings"
 	"testing"
 
-	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/integration"
 	"github.com/stretchr/testify/require"
 )
 
@@ -32,19 +33,20 @@ func buttonAttrs(t *testing.T, b template.HTML) (href, src, alt string) {
 }
 
 func TestButtonSignedLink(t *testing.T) {
-	c := newTestClient(t)
-	link, err := c.PipelineURL(t.Context(), validSingleUse())
+	link, err := newOffline(t, "https://shop.example/").WithFields(map[string]string{
+		"pipelineName": "SingleUse", "transactionAmount": "10", "callerReference": "ref-1",
+	}).LinkURL(t.Context())
 	require.NoError(t, err)
-	b := fps.Button(link)
+	b := integration.Button(link)
 	require.Contains(t, string(b), "&amp;callerReference=", "& is escaped in the attribute")
 	href, src, alt := buttonAttrs(t, b)
 	require.Equal(t, link, href, "the link survives escaping byte for byte")
-	require.Equal(t, fps.DefaultButtonImageURL, src)
+	require.Equal(t, integration.DefaultButtonImageURL, src)
 	require.Equal(t, "Amazon Payments", alt)
 }
 
 func TestButtonEscapesQuotesAndAmpersands(t *testing.T) {
-	b := fps.Button(`https://shop.example.com/start?a=1&b="x"&c='y'><script>`)
+	b := integration.Button(`https://shop.example.com/start?a=1&b="x"&c='y'><script>`)
 	s := string(b)
 	require.NotContains(t, s, `"x"`)
 	require.NotContains(t, s, "<script>")
@@ -55,7 +57,7 @@ func TestButtonEscapesQuotesAndAmpersands(t *testing.T) {
 
 func TestButtonNeutralisesScriptURL(t *testing.T) {
 	for _, bad := range []string{"javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,<b>x</b>", "vbscript:x"} {
-		b := fps.Button(bad)
+		b := integration.Button(bad)
 		href, _, _ := buttonAttrs(t, b)
 		require.False(t, strings.Contains(strings.ToLower(href), "script:") || strings.HasPrefix(href, "data:"),
 			"%q rendered as %q", bad, href)
@@ -63,7 +65,7 @@ func TestButtonNeutralisesScriptURL(t *testing.T) {
 }
 
 func TestButtonOptions(t *testing.T) {
-	b := fps.Button("https://x.example/", func(o *fps.ButtonOptions) {
+	b := integration.Button("https://x.example/", func(o *integration.ButtonOptions) {
 		o.ImageURL = "https://cdn.example.com/pay.png?size=2&style=dark"
 		o.Alt = `Pay with "Amazon" <now>`
 	})
@@ -72,4 +74,10 @@ func TestButtonOptions(t *testing.T) {
 	require.Equal(t, "https://cdn.example.com/pay.png?size=2&style=dark", src)
 	require.Equal(t, `Pay with "Amazon" <now>`, alt)
 	require.NotContains(t, string(b), "<now>")
+}
+
+func ExampleButton() {
+	fmt.Println(integration.Button("https://authorize.payments-sandbox.amazon.com/cobranded-ui/actions/start?callerKey=AKIAIOSFODNN7EXAMPLE&pipelineName=SingleUse"))
+	// Output:
+	// <a href="https://authorize.payments-sandbox.amazon.com/cobranded-ui/actions/start?callerKey=AKIAIOSFODNN7EXAMPLE&amp;pipelineName=SingleUse"><img src="https://g-ecx.images-amazon.com/images/G/01/cba/b/p3.gif" alt="Amazon Payments" /></a>
 }

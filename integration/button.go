@@ -1,4 +1,4 @@
-package fps
+package integration
 
 import (
 	"html/template"
