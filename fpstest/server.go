@@ -94,12 +94,14 @@ func DefaultAccount() Account {
 	}
 }
 
-// Config configures a simulator started with Start. Zero values take the
-// defaults documented on each field.
+// Config describes a simulator: Start runs one as a process, NewServer
+// one for a test. Zero values take the defaults documented on each field.
 type Config struct {
-	// Addr is the listen address; "127.0.0.1:0" (a random port) by default.
+	// Addr is the listen address; "127.0.0.1:0" (a random port) by
+	// default.
 	Addr string
-	// PlainHTTP serves http instead of https.
+	// PlainHTTP serves http instead of https; false (https, with the
+	// simulator's own CA) by default.
 	PlainHTTP bool
 	// Accounts are the caller accounts; the first is the default. Empty
 	// means DefaultAccount alone.
@@ -107,75 +109,38 @@ type Config struct {
 	// Clock is the base clock; time.Now by default. Server.Clock can move
 	// it forward.
 	Clock func() time.Time
-	// PendingDelay is how long (simulator time) CC and ACH transactions stay
-	// Pending before they succeed: DefaultPendingDelay when zero; a negative
-	// value keeps them Pending until CompletePending.
+	// PendingDelay is how long (simulator time) CC and ACH transactions
+	// stay Pending before they succeed: DefaultPendingDelay when zero; a
+	// negative value keeps them Pending until CompletePending.
 	PendingDelay time.Duration
 	// BuyerBalance is the Amazon Payments (ABT) balance the simulated
 	// buyers share; 10000.00 USD when zero.
 	BuyerBalance decimal.Decimal
-	// Faults injects failures into API calls.
+	// Faults injects failures into API calls; none by default.
 	Faults Faults
-	// IPNRetryWindow is how long a failing IPN is retried (10s by default);
-	// IPNFirstDelay is the first back-off (50ms by default, doubling).
-	IPNRetryWindow, IPNFirstDelay time.Duration
-	// IPNTimeout bounds one IPN delivery attempt (5s by default).
+	// IPNRetryWindow is how long a failing IPN is retried; 10s by
+	// default.
+	IPNRetryWindow time.Duration
+	// IPNFirstDelay is the first back-off between IPN delivery attempts,
+	// doubling after each; 50ms by default.
+	IPNFirstDelay time.Duration
+	// IPNTimeout bounds one IPN delivery attempt; 5s by default.
 	IPNTimeout time.Duration
 	// IPNFailFirst makes the first n IPN delivery attempts count as failed
-	// even when the receiver accepted them, so they are sent again.
+	// even when the receiver accepted them, so they are sent again; 0 by
+	// default.
 	IPNFailFirst int
-	// IPNClient sends IPNs; an *http.Client with IPNTimeout by default.
+	// IPNClient sends IPNs (for example one that trusts the test server
+	// receiving them); an *http.Client with IPNTimeout by default.
 	IPNClient *http.Client
 	// SigningKey signs return URLs and IPNs; a fresh RSA 2048 key by
-	// default.
+	// default (giving one saves the key generation when many simulators
+	// run).
 	SigningKey *rsa.PrivateKey
-	// Logger receives one record per API call; nil discards.
+	// Logger receives one record per API call; nil (the default)
+	// discards.
 	Logger *slog.Logger
 }
-
-// Option configures NewServer.
-type Option func(*Config)
-
-// WithPlainHTTP serves plain http instead of https.
-func WithPlainHTTP() Option { return func(c *Config) { c.PlainHTTP = true } }
-
-// WithAccount adds a caller account. The first account added is the
-// default one; without any, DefaultAccount is used.
-func WithAccount(a Account) Option { return func(c *Config) { c.Accounts = append(c.Accounts, a) } }
-
-// WithClock sets the base clock of the simulator.
-func WithClock(now func() time.Time) Option { return func(c *Config) { c.Clock = now } }
-
-// WithPendingDelay sets how long CC and ACH transactions stay Pending
-// (simulator time); negative means until CompletePending.
-func WithPendingDelay(d time.Duration) Option { return func(c *Config) { c.PendingDelay = d } }
-
-// WithBuyerBalance sets the ABT balance of simulated buyers.
-func WithBuyerBalance(d decimal.Decimal) Option { return func(c *Config) { c.BuyerBalance = d } }
-
-// WithFaults injects failures into API calls.
-func WithFaults(f Faults) Option { return func(c *Config) { c.Faults = f } }
-
-// WithIPNRetry sets how long failing IPN deliveries are retried and the
-// first back-off (it doubles after each attempt).
-func WithIPNRetry(window, firstDelay time.Duration) Option {
-	return func(c *Config) { c.IPNRetryWindow, c.IPNFirstDelay = window, firstDelay }
-}
-
-// WithIPNFailFirst makes the first n IPN delivery attempts fail on
-// purpose (they are sent, but counted as failed and sent again).
-func WithIPNFailFirst(n int) Option { return func(c *Config) { c.IPNFailFirst = n } }
-
-// WithIPNClient sends IPNs with c (for example one that trusts the test
-// server receiving them).
-func WithIPNClient(c *http.Client) Option { return func(cfg *Config) { cfg.IPNClient = c } }
-
-// WithSigningKey makes the simulator sign with key instead of generating
-// one (saves the key generation when many simulators run).
-func WithSigningKey(key *rsa.PrivateKey) Option { return func(c *Config) { c.SigningKey = key } }
-
-// WithLogger logs one record per API call.
-func WithLogger(l *slog.Logger) Option { return func(c *Config) { c.Logger = l } }
 
 // DefaultPendingDelay is how long CC and ACH transactions stay Pending
 // when Config.PendingDelay is zero.
@@ -211,13 +176,16 @@ type Server struct {
 	closeOne sync.Once
 }
 
-// NewServer starts a simulator for a test on 127.0.0.1 (random port), over
-// https unless WithPlainHTTP is given, and stops it when the test ends.
-func NewServer(tb testing.TB, opts ...Option) *Server {
+// NewServer starts a simulator for a test, configured by the zero Config
+// changed by optFns in order (127.0.0.1 on a random port, https), and
+// stops it when the test ends:
+//
+//	s := fpstest.NewServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
+func NewServer(tb testing.TB, optFns ...func(*Config)) *Server {
 	tb.Helper()
 	var cfg Config
-	for _, o := range opts {
-		o(&cfg)
+	for _, fn := range optFns {
+		fn(&cfg)
 	}
 	s, err := Start(cfg)
 	if err != nil {
@@ -380,7 +348,7 @@ func (s *Server) BuyEndpoint() string { return s.URL + cbuiBuyPath }
 // ServerTLSConfig returns a copy of the TLS configuration the simulator
 // serves with (its certificate is issued by the simulator's CA, for
 // 127.0.0.1 and localhost), to serve something else the same way, or nil
-// under WithPlainHTTP.
+// under Config.PlainHTTP.
 func (s *Server) ServerTLSConfig() *tls.Config {
 	if s.tlsConf == nil {
 		return nil

@@ -10,7 +10,7 @@ import (
 // TestOpenPipelinesBounded: past maxSessions pipelines waiting for their
 // buyer, the oldest is forgotten; the others are still answered.
 func TestOpenPipelinesBounded(t *testing.T) {
-	s := NewServer(t, WithPlainHTTP())
+	s := NewServer(t, func(c *Config) { c.PlainHTTP = true })
 	ret, err := url.Parse("http://127.0.0.1:9/r")
 	require.NoError(t, err)
 	l := s.ledger
