@@ -167,6 +167,7 @@ type Server struct {
 	clock    *Clock
 	httpc    *http.Client
 	ledger   *Ledger
+	sessions *sessions
 	actions  map[string]actionFunc // actionTable(), built once
 	faults   *faultState
 	ipn      *ipnSender
@@ -264,10 +265,14 @@ func Start(cfg Config) (*Server, error) {
 		ForceAttemptHTTP2: false,
 		MaxIdleConns:      100, MaxIdleConnsPerHost: 100,
 	}, Timeout: fps.DefaultHTTPTimeout}
-	s.ledger = newLedger(s)
+	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
+	s.ledger = newLedger(ledgerConfig{
+		accounts: cfg.Accounts, buyerBalance: cfg.BuyerBalance, pendingDelay: cfg.PendingDelay,
+		clock: s.clock.Now, notify: s.ipn.send,
+	})
+	s.sessions = newSessions(maxOpenPipelines)
 	s.actions = actionTable()
 	s.faults = newFaultState(cfg.Faults)
-	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
 
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: quietLog()}
@@ -372,6 +377,9 @@ func (s *Server) CertificateURL() string { return s.URL + "/certs/" + s.pki.cert
 // PublicKey returns the public key that verifies return URLs and IPNs.
 func (s *Server) PublicKey() *rsa.PublicKey { return &s.pki.signKey.PublicKey }
 
+// Ledger returns the simulator's ledger, for inspection by tests.
+func (s *Server) Ledger() *Ledger { return s.ledger }
+
 // Clock returns the simulator's movable clock.
 func (s *Server) Clock() *Clock { return s.clock }
 
@@ -396,6 +404,16 @@ func (s *Server) Client(tb testing.TB, optFns ...func(*fps.Options)) *fps.Client
 		tb.Fatalf("fpstest: client: %v", err)
 	}
 	return c
+}
+
+// account returns the configured account key.
+func (s *Server) account(key string) Account {
+	for _, a := range s.cfg.Accounts {
+		if a.AccessKeyID == key {
+			return a
+		}
+	}
+	return Account{AccessKeyID: key, Name: key}
 }
 
 // SetIPNURL changes where the account's IPNs go ("" stops them).
@@ -449,7 +467,7 @@ func (s *Server) CompletePending(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.ledger.completeDue(time.Time{}, true)
+	s.ledger.completeDue(s.clock.Now(), true)
 	return nil
 }
 
