@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/fpskit/fps/internal/rules"
 	"github.com/shopspring/decimal"
 )
 
@@ -17,33 +18,45 @@ var (
 	maxAmount = decimal.NewFromInt(10000)
 )
 
-// parseAmount reads the amount prefix.Value / prefix.CurrencyCode; ok is
-// false when it is absent and not required.
+// parseAmount reads the amount prefix.Value / prefix.CurrencyCode by the
+// amount rule of internal/rules (a plain decimal, at most 2 decimal
+// places, USD) and the API's range (AmountOutOfRange); ok is false when
+// it is absent and not required.
 func parseAmount(rq *request, prefix string, required bool) (d decimal.Decimal, ok bool, e *apiError) {
-	v := rq.get(prefix + ".Value")
+	valueName, currencyName := prefix+".Value", prefix+".CurrencyCode"
+	v, c := rq.get(valueName), rq.get(currencyName)
 	if v == "" {
-		if required {
-			return d, false, missing(prefix + ".Value")
-		}
-		if c := rq.get(prefix + ".CurrencyCode"); c != "" {
-			return d, false, missing(prefix + ".Value")
+		if required || c != "" {
+			return d, false, missing(valueName)
 		}
 		return d, false, nil
 	}
-	if c := rq.get(prefix + ".CurrencyCode"); c != "" && c != "USD" {
-		return d, false, badValue(prefix+".CurrencyCode", c, "Must be USD.")
+	if c != "" {
+		if re := rules.CheckCurrency(currencyName, c); re != nil {
+			return d, false, refused(re, c)
+		}
 	}
-	d, err := decimal.NewFromString(v)
-	if err != nil || strings.ContainsAny(v, "eE") {
-		return d, false, badValue(prefix+".Value", v, "Must be a decimal number.")
+	d, re := rules.ParseDecimal(valueName, v)
+	if re == nil {
+		re = rules.CheckPlaces(valueName, d)
 	}
-	if !d.Equal(d.Truncate(2)) {
-		return d, false, badValue(prefix+".Value", v, "Must have at most 2 decimal places.")
+	if re != nil {
+		return d, false, refused(re, v)
 	}
 	if d.LessThan(minAmount) || d.GreaterThan(maxAmount) {
-		return d, false, fail("AmountOutOfRange", "The amount %s in %s is out of range: it must be from 0.01 to 10000.00 USD.", v, prefix+".Value")
+		return d, false, fail("AmountOutOfRange", "The amount %s in %s is out of range: it must be from 0.01 to 10000.00 USD.", v, valueName)
 	}
 	return d, true, nil
+}
+
+// refused is the InvalidParameterValue answer to value, which the rule
+// table refused.
+func refused(e *rules.Error, value string) *apiError {
+	rule := e.Rule
+	if rule != "" {
+		rule = strings.ToUpper(rule[:1]) + rule[1:] + "."
+	}
+	return badValue(e.Field, value, rule)
 }
 
 func needCallerRef(rq *request, name string) (string, *apiError) {
@@ -51,8 +64,8 @@ func needCallerRef(rq *request, name string) (string, *apiError) {
 	if e != nil {
 		return "", e
 	}
-	if utf8.RuneCountInString(v) > 128 {
-		return "", badValue(name, v, "Must be at most 128 characters.")
+	if re := rules.CheckCallerReference(name, v); re != nil {
+		return "", refused(re, v)
 	}
 	return v, nil
 }
@@ -144,8 +157,8 @@ func (s *Server) payOrReserve(rq *request, op string) ([]byte, *apiError) {
 		return nil, e
 	}
 	if v := rq.get("MarketplaceVariableFee"); v != "" {
-		if d, err := decimal.NewFromString(v); err != nil || d.IsNegative() || d.GreaterThan(decimal.NewFromInt(100)) {
-			return nil, badValue("MarketplaceVariableFee", v, "Must be a percentage from 0 to 100.")
+		if re := rules.CheckPercent("MarketplaceVariableFee", v); re != nil {
+			return nil, refused(re, v)
 		}
 	}
 	if e := firstErr(

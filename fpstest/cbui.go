@@ -5,15 +5,14 @@ import (
 	"crypto/hmac"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/fpskit/fps"
-	"github.com/shopspring/decimal"
+	"github.com/fpskit/fps/internal/rules"
 )
 
 const (
@@ -44,138 +43,30 @@ type BuyerChoice struct {
 	PaymentMethod string
 }
 
-var pipelineRequired = map[string][]string{
-	"SingleUse":     {"transactionAmount"},
-	"MultiUse":      {"globalAmountLimit"},
-	"Recurring":     {"transactionAmount", "recurringPeriod"},
-	"Recipient":     {"maxFixedFee", "maxVariableFee", "recipientPaysFee"},
-	"EditToken":     {"tokenId"},
-	"SetupPrepaid":  {"callerReferenceSender", "callerReferenceFunding", "fundingAmount"},
-	"SetupPostpaid": {"callerReferenceSender", "callerReferenceSettlement", "creditLimit", "globalAmountLimit"},
-}
-
 // pageError is a pipeline request too broken to redirect back.
 type pageError struct{ msg string }
 
 func (e *pageError) Error() string { return e.msg }
 
-// start checks a pipeline request that arrived at host. It returns either
-// a redirect (CE, or the earlier answer to a repeated callerReference) or
-// a pipeline waiting for the buyer.
+// startPipeline answers a pipeline start URL that arrived at host, in
+// steps: check the signature and the rest of the envelope, check the
+// pipeline's parameters by the rule table (internal/rules, the client's
+// own), answer a repeated callerReference as the first time, open the
+// buyer's session. It returns either a redirect (CE, or the earlier
+// answer) or the pipeline waiting for the buyer; without a returnURL to
+// go back to, a *pageError.
 func (s *Server) startPipeline(host string, q url.Values) (*url.URL, *pipeline, error) {
-	ret, err := url.Parse(q.Get("returnURL"))
-	if err != nil || (ret.Scheme != "http" && ret.Scheme != "https") || ret.Host == "" {
+	ret, e := rules.ParseHTTPURL("returnURL", q.Get("returnURL"), false)
+	if e != nil {
 		return nil, nil, &pageError{"returnURL is missing or is not an absolute http(s) URL; the buyer cannot be sent back."}
 	}
 	ret.Fragment = ""
-	var bad []string
-	add := func(name string) {
-		if !slices.Contains(bad, name) {
-			bad = append(bad, name)
-		}
-	}
-	for name, vs := range q {
-		if len(vs) > 1 {
-			add(name)
-		}
-	}
-	key := q.Get("callerKey")
-	secret, known := s.secret(key)
-	if !known {
-		add("callerKey")
-	} else {
-		method := fps.SignatureMethod(q.Get("signatureMethod"))
-		if q.Get("signatureVersion") != "2" {
-			add("signatureVersion")
-		} else if method != fps.HmacSHA256 && method != fps.HmacSHA1 {
-			add("signatureMethod")
-		} else {
-			params := slices.DeleteFunc(fps.ParamsFromValues(q), func(p fps.Param) bool { return p.Name == "signature" })
-			scheme := strings.SplitN(s.URL, ":", 2)[0]
-			endpoint := &url.URL{Scheme: scheme, Host: host, Path: cbuiStartPath}
-			want, err := fps.SignHMAC(method, secret, fps.StringToSign(http.MethodGet, endpoint, params))
-			if err != nil || !hmac.Equal([]byte(want), []byte(q.Get("signature"))) {
-				add("signature")
-			}
-		}
-	}
-	name := q.Get("pipelineName")
-	required, ok := pipelineRequired[name]
-	if !ok {
-		add("pipelineName")
-	}
-	ref := q.Get("callerReference")
-	if ref == "" || utf8.RuneCountInString(ref) > 128 {
-		add("callerReference")
-	}
-	if q.Get("version") != fps.CBUIVersion {
-		add("version")
-	}
-	for _, r := range required {
-		if q.Get(r) == "" {
-			add(r)
-		}
-	}
-	for _, a := range []string{"transactionAmount", "globalAmountLimit", "fundingAmount", "creditLimit"} {
-		if v := q.Get(a); v != "" && !positiveAmount(v) {
-			add(a)
-		}
-	}
-	if v := q.Get("maxFixedFee"); v != "" && !nonNegative(v) {
-		add("maxFixedFee")
-	}
-	if v := q.Get("maxVariableFee"); v != "" && !nonNegative(v) {
-		add("maxVariableFee")
-	}
-	if v := q.Get("currencyCode"); v != "" && v != "USD" {
-		add("currencyCode")
-	}
-	for _, b := range []string{"reserve", "recipientPaysFee", "isRecipientCobranding", "collectShippingAddress"} {
-		if v := q.Get(b); v != "" && v != "True" && v != "False" {
-			add(b)
-		}
-	}
-	if v := q.Get("amountType"); v != "" && v != "Exact" && v != "Maximum" && v != "Minimum" {
-		add("amountType")
-	}
-	if q.Get("isRecipientCobranding") == "True" && q.Get("recipientTokenList") == "" {
-		add("recipientTokenList")
-	}
-	for _, t := range []string{"validityStart", "validityExpiry"} {
-		if v := q.Get(t); v != "" {
-			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
-				add(t)
-			}
-		}
-	}
-	if v := q.Get("recurringPeriod"); v != "" && !validPeriod(v) {
-		add("recurringPeriod")
-	}
-	for _, i := range []string{"1", "2"} {
-		typ := q.Get("usageLimitType" + i)
-		if typ != "" && typ != "Amount" && typ != "Count" {
-			add("usageLimitType" + i)
-		}
-		if typ != "" && q.Get("usageLimitValue"+i) == "" {
-			add("usageLimitValue" + i)
-		}
-	}
-	methods := []string{"ABT", "ACH", "CC"}
-	if v := q.Get("paymentMethod"); v != "" {
-		methods = nil
-		for _, m := range strings.Split(v, ",") {
-			m = strings.TrimSpace(m)
-			if m != "ABT" && m != "ACH" && m != "CC" {
-				add("paymentMethod")
-				break
-			}
-			if !slices.Contains(methods, m) {
-				methods = append(methods, m)
-			}
-		}
-	}
-	if name == "EditToken" && known && !s.ledger.isSenderToken(key, q.Get("tokenId")) {
-		add("tokenId")
+	key, ref := q.Get("callerKey"), q.Get("callerReference")
+	bad := s.checkEnvelope(host, q)
+	p, badParams := checkPipelineParams(q)
+	bad = appendNew(bad, badParams...)
+	if p != nil && p.name == "EditToken" && !slices.Contains(bad, "callerKey") && !s.ledger.isSenderToken(key, q.Get("tokenId")) {
+		bad = appendNew(bad, "tokenId")
 	}
 	if len(bad) > 0 {
 		u, err := s.callerException(ret, ref, bad)
@@ -185,34 +76,85 @@ func (s *Server) startPipeline(host string, q url.Values) (*url.URL, *pipeline, 
 		u, err := s.returnTo(ret, res)
 		return u, nil, err
 	}
-	p := &pipeline{id: newID(32), owner: key, name: name, q: q, returnURL: ret, methods: methods}
+	p.id, p.owner, p.returnURL = newID(32), key, ret
 	s.sessions.add(p)
 	return nil, p, nil
 }
 
-func positiveAmount(v string) bool {
-	d, err := decimal.NewFromString(v)
-	return err == nil && !strings.ContainsAny(v, "eE") && d.IsPositive() && d.Equal(d.Truncate(2))
+// checkEnvelope checks what the client adds around the pipeline's own
+// parameters: each at most once, the version, the caller's key and the
+// signature. It returns the names of the parameters refused.
+func (s *Server) checkEnvelope(host string, q url.Values) []string {
+	var bad []string
+	for _, name := range rules.Envelope {
+		if len(q[name]) > 1 {
+			bad = append(bad, name)
+		}
+	}
+	secret, known := s.secret(q.Get("callerKey"))
+	method := fps.SignatureMethod(q.Get("signatureMethod"))
+	switch {
+	case !known:
+		bad = appendNew(bad, "callerKey")
+	case q.Get("signatureVersion") != "2":
+		bad = appendNew(bad, "signatureVersion")
+	case method != fps.HmacSHA256 && method != fps.HmacSHA1:
+		bad = appendNew(bad, "signatureMethod")
+	case !s.signedCBUI(host, q, method, secret):
+		bad = appendNew(bad, "signature")
+	}
+	if q.Get("version") != fps.CBUIVersion {
+		bad = appendNew(bad, "version")
+	}
+	return bad
 }
 
-func nonNegative(v string) bool {
-	d, err := decimal.NewFromString(v)
-	return err == nil && !strings.ContainsAny(v, "eE") && !d.IsNegative()
+// signedCBUI reports whether q carries the signature of a GET of the
+// pipeline start URL at host, under secret.
+func (s *Server) signedCBUI(host string, q url.Values, method fps.SignatureMethod, secret string) bool {
+	params := slices.DeleteFunc(fps.ParamsFromValues(q), func(p fps.Param) bool { return p.Name == "signature" })
+	scheme, _, _ := strings.Cut(s.URL, ":")
+	endpoint := &url.URL{Scheme: scheme, Host: host, Path: cbuiStartPath}
+	want, err := fps.SignHMAC(method, secret, fps.StringToSign(http.MethodGet, endpoint, params))
+	return err == nil && hmac.Equal([]byte(want), []byte(q.Get("signature")))
 }
 
-func validPeriod(v string) bool {
-	n, unit, ok := strings.Cut(v, " ")
-	if !ok {
-		return false
+// checkPipelineParams checks the pipeline's own parameters (all but the
+// envelope) by the rule table. It returns the pipeline to open (nil when
+// pipelineName names none) and the names of the parameters refused.
+func checkPipelineParams(q url.Values) (*pipeline, []string) {
+	rp, e := rules.LookupPipeline(q.Get("pipelineName"))
+	if e != nil {
+		return nil, []string{e.Field}
 	}
-	if k, err := strconv.Atoi(n); err != nil || k < 1 {
-		return false
+	check := rp.Check()
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if rules.IsEnvelope(name) {
+			continue
+		}
+		for _, v := range q[name] {
+			check.Param(name, v)
+		}
 	}
-	switch strings.TrimSuffix(unit, "s") {
-	case "Day", "Week", "Month", "Year":
-		return true
+	var bad []string
+	for _, e := range check.Done() {
+		bad = appendNew(bad, e.Field)
 	}
-	return false
+	methods := slices.Clone(rules.PaymentMethods)
+	if m, e := rules.ParsePaymentMethods("paymentMethod", q.Get("paymentMethod")); e == nil {
+		methods = m
+	}
+	return &pipeline{name: rp.Name, q: q, methods: methods}, bad
+}
+
+// appendNew appends the names not in list yet.
+func appendNew(list []string, names ...string) []string {
+	for _, n := range names {
+		if !slices.Contains(list, n) {
+			list = append(list, n)
+		}
+	}
+	return list
 }
 
 // callerException returns the signed return URL of a CE naming bad.

@@ -29,6 +29,11 @@
 //   - Tokens: a single-use token pays once (TokenUsageError after); going
 //     over a token's amount or global limit, or over the buyer's ABT,
 //     prepaid or credit balance, is InsufficientBalance.
+//   - A pipeline start URL is checked by the rules the client checks
+//     before signing (one table, in internal/rules): every parameter the
+//     pipeline does not take, takes twice, or that breaks its rule is named
+//     in the CE answer; a missing or unusable returnURL shows an error
+//     page instead, as there is nowhere to send the buyer back.
 //   - The buyer's Decline comes back as status NP; Abandon as status A.
 //     At most 10000 started pipelines wait for their buyer; past that the
 //     oldest is forgotten (its page answers as an unknown pipeline).

@@ -85,6 +85,11 @@ func CheckAmount(field string, d decimal.Decimal) *Error {
 	if !d.IsPositive() {
 		return refuse(field, "must be greater than 0, got %s", d.String())
 	}
+	return CheckPlaces(field, d)
+}
+
+// CheckPlaces refuses an amount with more than 2 decimal places.
+func CheckPlaces(field string, d decimal.Decimal) *Error {
 	if d.Exponent() < -2 && !d.Equal(d.Truncate(2)) {
 		return refuse(field, "must have at most 2 decimal places, got %s", d.String())
 	}
