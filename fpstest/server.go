@@ -201,8 +201,8 @@ func NewServer(tb testing.TB, optFns ...func(*Config)) *Server {
 	return s
 }
 
-// Start runs a simulator configured by cfg until Close.
-func Start(cfg Config) (*Server, error) {
+// withDefaults returns cfg with the default of each field left zero.
+func (cfg Config) withDefaults() Config {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
@@ -230,20 +230,31 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.IPNClient == nil {
 		cfg.IPNClient = &http.Client{Timeout: cfg.IPNTimeout}
 	}
+	return cfg
+}
+
+// check refuses accounts without credentials or named twice, and faults
+// out of range.
+func (cfg *Config) check() error {
 	seen := map[string]bool{}
 	for i, a := range cfg.Accounts {
 		if a.AccessKeyID == "" || a.SecretAccessKey == "" {
-			return nil, fmt.Errorf("account %d: AccessKeyID and SecretAccessKey are required", i)
+			return fmt.Errorf("account %d: AccessKeyID and SecretAccessKey are required", i)
 		}
 		if seen[a.AccessKeyID] {
-			return nil, fmt.Errorf("account %d: AccessKeyID is used twice", i)
+			return fmt.Errorf("account %d: AccessKeyID is used twice", i)
 		}
 		seen[a.AccessKeyID] = true
 	}
-	if err := cfg.Faults.check(); err != nil {
+	return cfg.Faults.check()
+}
+
+// Start runs a simulator configured by cfg until Close.
+func Start(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
@@ -278,10 +289,16 @@ func Start(cfg Config) (*Server, error) {
 	s.sessions = newSessions(maxOpenPipelines)
 	s.actions = actionTable()
 	s.faults = newFaultState(cfg.Faults)
+	s.serve(ln)
+	return s, nil
+}
 
+// serve serves the simulator on ln, and completes the Pending
+// transactions that fall due, until Close.
+func (s *Server) serve(ln net.Listener) {
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: quietLog()}
-	if !cfg.PlainHTTP {
+	if !s.cfg.PlainHTTP {
 		s.tlsConf = &tls.Config{
 			Certificates: []tls.Certificate{s.pki.tlsCert},
 			NextProtos:   []string{"http/1.1"}, // hijacking (dropped connections) needs HTTP/1
@@ -307,7 +324,6 @@ func Start(cfg Config) (*Server, error) {
 			}
 		}
 	}()
-	return s, nil
 }
 
 // Close stops the simulator: the listener, the pending-completion loop and
