@@ -12,12 +12,17 @@ import (
 // request's parameters, asks the ledger for a copy of what it needs, and
 // renders it.
 
-func (s *Server) actGetTransactionStatus(rq *request) ([]byte, *apiError) {
+// txOf returns the caller's transaction that TransactionId names.
+func (s *Server) txOf(rq *request) (tx, *apiError) {
 	id, e := needTxID(rq, "TransactionId")
 	if e != nil {
-		return nil, e
+		return tx{}, e
 	}
-	t, e := s.ledger.transaction(rq.key, id)
+	return s.ledger.transaction(rq.key, id)
+}
+
+func (s *Server) actGetTransactionStatus(rq *request) ([]byte, *apiError) {
+	t, e := s.txOf(rq)
 	if e != nil {
 		return nil, e
 	}
@@ -42,11 +47,7 @@ func instrumentKindOf(op string) string {
 }
 
 func (s *Server) actGetTransaction(rq *request) ([]byte, *apiError) {
-	id, e := needTxID(rq, "TransactionId")
-	if e != nil {
-		return nil, e
-	}
-	t, e := s.ledger.transaction(rq.key, id)
+	t, e := s.txOf(rq)
 	if e != nil {
 		return nil, e
 	}

@@ -51,10 +51,11 @@ func (e *pageError) Error() string { return e.msg }
 // startPipeline answers a pipeline start URL that arrived at host, in
 // steps: check the signature and the rest of the envelope, check the
 // pipeline's parameters by the rule table (internal/rules, the client's
-// own), answer a repeated callerReference as the first time, open the
-// buyer's session. It returns either a redirect (CE, or the earlier
-// answer) or the pipeline waiting for the buyer; without a returnURL to
-// go back to, a *pageError.
+// own) and then the token an EditToken edits against the ledger, answer
+// a repeated callerReference as the first time, open the buyer's
+// session. It returns either a redirect (CE, or the earlier answer) or
+// the pipeline waiting for the buyer; without a returnURL to go back to,
+// a *pageError.
 func (s *Server) startPipeline(host string, q url.Values) (*url.URL, *pipeline, error) {
 	ret, e := rules.ParseHTTPURL("returnURL", q.Get("returnURL"), false)
 	if e != nil {
@@ -65,8 +66,8 @@ func (s *Server) startPipeline(host string, q url.Values) (*url.URL, *pipeline, 
 	bad := s.checkEnvelope(host, q)
 	p, badParams := checkPipelineParams(q)
 	bad = appendNew(bad, badParams...)
-	if p != nil && p.name == "EditToken" && !slices.Contains(bad, "callerKey") && !s.ledger.isSenderToken(key, q.Get("tokenId")) {
-		bad = appendNew(bad, "tokenId")
+	if len(bad) == 0 && p.name == "EditToken" && !s.ledger.isSenderToken(key, q.Get("tokenId")) {
+		bad = []string{"tokenId"}
 	}
 	if len(bad) > 0 {
 		u, err := s.callerException(ret, ref, bad)
