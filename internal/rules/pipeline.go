@@ -11,8 +11,8 @@ type Kind uint8
 // The kinds of pipeline values.
 const (
 	KindText            Kind = iota + 1 // any text
-	KindURL                             // ParseHTTPURL, http or https
-	KindHTTPSURL                        // ParseHTTPURL, https only
+	KindURL                             // CheckHTTPURL, http or https
+	KindHTTPSURL                        // CheckHTTPURL, https only
 	KindCallerReference                 // CheckCallerReference
 	KindAmount                          // CheckAmountText
 	KindFee                             // CheckFee
@@ -370,8 +370,7 @@ func (c *Check) usageLimit(n int, typ, value, period string) {
 func checkValue(name string, k Kind, value string) *Error {
 	switch k {
 	case KindURL, KindHTTPSURL:
-		_, e := ParseHTTPURL(name, value, k == KindHTTPSURL)
-		return e
+		return CheckHTTPURL(name, value, k == KindHTTPSURL)
 	case KindCallerReference:
 		return CheckCallerReference(name, value)
 	case KindAmount:
