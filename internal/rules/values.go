@@ -260,19 +260,17 @@ func plainHTTPURL(value string, httpsOnly bool) bool {
 	if host == "" || hasPort && !isDigits(port) {
 		return false
 	}
-	for i := 0; i < len(host); i++ {
-		c := host[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	for i := end; i < len(rest); i++ {
-		if c := rest[i]; c <= ' ' || c >= 0x7f || c == '%' {
-			return false
-		}
-	}
-	return true
+	return !strings.ContainsFunc(host, notHostName) && !strings.ContainsFunc(rest[end:], notPlain)
 }
+
+// notHostName reports whether r is not an ASCII letter, digit, dot or
+// hyphen.
+func notHostName(r rune) bool {
+	return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '.' || r == '-')
+}
+
+// notPlain reports whether r is not printable ASCII, or is '%'.
+func notPlain(r rune) bool { return r <= ' ' || r >= 0x7f || r == '%' }
 
 // CheckEnum refuses a value that is not one of allowed.
 func CheckEnum(field, value string, allowed ...string) *Error {
