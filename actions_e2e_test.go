@@ -23,9 +23,9 @@ func usd(s string) fps.Amount { return fps.USD(decimal.RequireFromString(s)) }
 
 // simulator starts an fpstest server and returns it with a client of its
 // default account.
-func simulator(t *testing.T, opts ...fpstest.Option) (*fpstest.Server, *fps.Client, context.Context) {
+func simulator(t *testing.T, optFns ...func(*fpstest.Config)) (*fpstest.Server, *fps.Client, context.Context) {
 	t.Helper()
-	s := fpstest.NewServer(t, opts...)
+	s := fpstest.NewServer(t, optFns...)
 	return s, s.Client(t), context.Background()
 }
 
@@ -176,7 +176,7 @@ func TestE2EPayRefund(t *testing.T) {
 }
 
 func TestE2EPayErrors(t *testing.T) {
-	s, c, ctx := simulator(t, fpstest.WithBuyerBalance(decimal.NewFromInt(30)))
+	s, c, ctx := simulator(t, func(c *fpstest.Config) { c.BuyerBalance = decimal.NewFromInt(30) })
 
 	// More than the buyer's balance.
 	token := singleUse(t, s, c, "50", "ABT")
@@ -249,7 +249,7 @@ func TestE2EReserveSettleCancel(t *testing.T) {
 }
 
 func TestE2EPendingCreditCard(t *testing.T) {
-	s, c, ctx := simulator(t, fpstest.WithPendingDelay(-1))
+	s, c, ctx := simulator(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
 	ref := fps.NewCallerReference()
 	token := singleUse(t, s, c, "12.50", "CC")
 	out, err := c.Pay(ctx, &fps.PayInput{SenderTokenID: token, TransactionAmount: usd("12.50"), CallerReference: ref, SenderDescription: "Shop order 7"})

@@ -72,7 +72,7 @@ func TestFaultsNeverChargeTwice(t *testing.T) {
 		orders    = 110 // per worker; 5 calls each
 		faultRate = 0.33
 	)
-	s := fpstest.NewServer(t, fpstest.WithBuyerBalance(decimal.NewFromInt(1_000_000)))
+	s := fpstest.NewServer(t, func(c *fpstest.Config) { c.BuyerBalance = decimal.NewFromInt(1_000_000) })
 	key := fpstest.DefaultAccessKeyID
 	token, err := s.Ledger().InstallToken(key, fpstest.TokenMultiUse, "ABT", "fault-test-token", decimal.Zero)
 	require.NoError(t, err)
@@ -450,9 +450,9 @@ func TestFaultsAmbiguousWithoutRetry(t *testing.T) {
 // TestFaultsCancelDuringLatency: a context that ends while the simulator
 // is slow stops the call at once, and the error says money may have moved.
 func TestFaultsCancelDuringLatency(t *testing.T) {
-	s := fpstest.NewServer(t, fpstest.WithFaults(fpstest.Faults{
-		Rate: 1, Actions: []string{"Pay"}, Kinds: []fpstest.FaultKind{fpstest.FaultLatency}, Latency: 5 * time.Second,
-	}))
+	s := fpstest.NewServer(t, func(c *fpstest.Config) {
+		c.Faults = fpstest.Faults{Rate: 1, Actions: []string{"Pay"}, Kinds: []fpstest.FaultKind{fpstest.FaultLatency}, Latency: 5 * time.Second}
+	})
 	c := s.Client(t)
 	token, err := s.Ledger().InstallToken(fpstest.DefaultAccessKeyID, fpstest.TokenMultiUse, "ABT", "latency", decimal.Zero)
 	require.NoError(t, err)
@@ -471,7 +471,7 @@ func TestFaultsCancelDuringLatency(t *testing.T) {
 // transactions, which go through Pending, still learn that a call whose
 // answer was lost took effect.
 func TestFaultsLostAnswerCreditCard(t *testing.T) {
-	s, c, ctx := simulator(t, fpstest.WithPendingDelay(-1))
+	s, c, ctx := simulator(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
 	token := multiUse(t, s, c, "100", "CC")
 
 	res, err := c.Reserve(ctx, &fps.ReserveInput{SenderTokenID: token, TransactionAmount: usd("30"), CallerReference: fps.NewCallerReference()})

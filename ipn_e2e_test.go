@@ -55,7 +55,7 @@ func nextBody(t *testing.T, bodies <-chan string) string {
 
 func TestSimulatorMessagesPassBothVerifiers(t *testing.T) {
 	ctx := context.Background()
-	s := fpstest.NewServer(t, fpstest.WithPendingDelay(-1))
+	s := fpstest.NewServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
 	c := s.Client(t)
 	sink, bodies := ipnSink(t)
 	ipnURL := sink.URL + "/fps/ipn"

@@ -24,7 +24,7 @@ const payResponse = `<?xml version="1.0"?>
 // callers sharing one Client. "https-floor" is the transport alone: a POST
 // of the same body to a TLS server that answers a fixed Pay response.
 func BenchmarkPay(b *testing.B) {
-	s := fpstest.NewServer(b, fpstest.WithBuyerBalance(decimal.NewFromInt(1_000_000_000)))
+	s := fpstest.NewServer(b, func(c *fpstest.Config) { c.BuyerBalance = decimal.NewFromInt(1_000_000_000) })
 	token, err := s.Ledger().InstallToken(fpstest.DefaultAccessKeyID, fpstest.TokenMultiUse, "ABT", "bench-token", decimal.Zero)
 	if err != nil {
 		b.Fatal(err)

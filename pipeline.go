@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fpskit/fps/internal/rules"
 	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/shopspring/decimal"
 )
@@ -505,6 +506,25 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 // link_url. It is PipelineURL for a PipelineFields.
 func (c *Client) LinkURL(ctx context.Context, fields PipelineFields) (string, error) {
 	return c.PipelineURL(ctx, fields)
+}
+
+// checkPipeline applies the rules of pipeline name (internal/rules) to
+// params: every parameter known to the pipeline and well formed, every
+// required one present, and the rules between parameters. The first
+// problem is the error.
+func checkPipeline(name PipelineName, params []param) error {
+	rp, e := rules.LookupPipeline(string(name))
+	if e != nil {
+		return fromRule(e)
+	}
+	check := rp.Check()
+	for _, p := range params {
+		check.Param(p.Name, p.Value)
+	}
+	if errs := check.Done(); len(errs) > 0 {
+		return fromRule(errs[0])
+	}
+	return nil
 }
 
 // PipelineStatus is the status code the Co-Branded UI appends to the

@@ -3,6 +3,7 @@ package fps_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/rules"
 	"github.com/fpskit/fps/internal/sigv2"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
@@ -805,4 +807,23 @@ func TestPipelineStatusMeaning(t *testing.T) {
 		}
 	}
 	require.Equal(t, []fps.PipelineStatus{"SA", "SB", "SC", "SR", "SU"}, ok)
+}
+
+// TestTypedConstantsAreTheRuleValues: the typed names of the package are
+// exactly the values the rule table takes, in its order.
+func TestTypedConstantsAreTheRuleValues(t *testing.T) {
+	strs := func(vs ...any) []string {
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = fmt.Sprint(v)
+		}
+		return out
+	}
+	require.Equal(t, rules.PipelineNames, strs(fps.PipelineSingleUse, fps.PipelineMultiUse, fps.PipelineRecurring,
+		fps.PipelineRecipient, fps.PipelineEditToken, fps.PipelineSetupPrepaid, fps.PipelineSetupPostpaid))
+	require.Equal(t, rules.PaymentMethods, strs(fps.PaymentMethodABT, fps.PaymentMethodACH, fps.PaymentMethodCC))
+	require.Equal(t, rules.CobrandingStyles, strs(fps.CobrandingLogo, fps.CobrandingBanner))
+	require.Equal(t, rules.AmountTypes, strs(fps.AmountTypeExact, fps.AmountTypeMaximum, fps.AmountTypeMinimum))
+	require.Equal(t, rules.UsageLimitTypes, strs(fps.UsageLimitAmount, fps.UsageLimitCount))
+	require.Equal(t, rules.CurrencyUSD, fps.CurrencyUSD)
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/fpskit/fps/internal/rules"
 	"github.com/shopspring/decimal"
 )
 
@@ -29,12 +29,21 @@ func invalid(field, rule string, args ...any) *ValidationError {
 	return &ValidationError{Field: field, Rule: rule}
 }
 
+// fromRule turns a refusal of the rule table into a *ValidationError; nil
+// stays nil.
+func fromRule(e *rules.Error) error {
+	if e == nil {
+		return nil
+	}
+	return &ValidationError{Field: e.Field, Rule: e.Rule}
+}
+
 // CurrencyUSD is the only currency FPS accepts.
-const CurrencyUSD = "USD"
+const CurrencyUSD = rules.CurrencyUSD
 
 // MaxCallerReferenceLength is the longest CallerReference FPS accepts, in
 // characters.
-const MaxCallerReferenceLength = 128
+const MaxCallerReferenceLength = rules.MaxCallerReferenceLength
 
 // CheckAmount refuses an amount that FPS cannot take: not more than 0, or
 // with more than 2 decimal places (it is never rounded). The error is a
@@ -42,13 +51,7 @@ const MaxCallerReferenceLength = 128
 // through it; callers that record an amount before a call can check it
 // first.
 func CheckAmount(field string, d decimal.Decimal) error {
-	if !d.IsPositive() {
-		return invalid(field, "must be greater than 0, got %s", d.String())
-	}
-	if d.Exponent() < -2 && !d.Equal(d.Truncate(2)) {
-		return invalid(field, "must have at most 2 decimal places, got %s", d.String())
-	}
-	return nil
+	return fromRule(rules.CheckAmount(field, d))
 }
 
 // formatAmount writes an amount as a plain decimal with 2 places, as FPS
@@ -76,13 +79,7 @@ func formatAmount(d decimal.Decimal) string {
 
 // checkCallerReference refuses an empty or overlong caller reference.
 func checkCallerReference(field, ref string) error {
-	if ref == "" {
-		return invalid(field, "is required")
-	}
-	if n := utf8.RuneCountInString(ref); n > MaxCallerReferenceLength {
-		return invalid(field, "must be at most %d characters, got %d", MaxCallerReferenceLength, n)
-	}
-	return nil
+	return fromRule(rules.CheckCallerReference(field, ref))
 }
 
 // Amount is a sum of money with its currency. FPS knows only USD; an empty
@@ -116,8 +113,8 @@ func ParseAmount(s string) (Amount, error) {
 	if !ok || len(cur) != 3 || strings.ToUpper(cur) != cur {
 		return Amount{}, fmt.Errorf("fps: amount %q is not a currency code, a space and a decimal", s)
 	}
-	d, err := decimal.NewFromString(val)
-	if err != nil || strings.ContainsAny(val, "eE") {
+	d, e := rules.ParseDecimal("transactionAmount", val)
+	if e != nil {
 		return Amount{}, fmt.Errorf("fps: amount %q is not a currency code, a space and a decimal", s)
 	}
 	return Amount{Value: d, CurrencyCode: cur}, nil
@@ -126,8 +123,10 @@ func ParseAmount(s string) (Amount, error) {
 // check refuses an amount FPS cannot take: see checkAmount; the currency,
 // when given, must be USD.
 func (a Amount) check(valueField, currencyField string) error {
-	if a.CurrencyCode != "" && a.CurrencyCode != CurrencyUSD {
-		return invalid(currencyField, "must be USD, got %q", a.CurrencyCode)
+	if a.CurrencyCode != "" {
+		if err := fromRule(rules.CheckCurrency(currencyField, a.CurrencyCode)); err != nil {
+			return err
+		}
 	}
 	return CheckAmount(valueField, a.Value)
 }

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 t=${FUZZTIME:-20s}
 for target in \
 	.:FuzzSignedQuery \
+	./internal/rules:FuzzPlainHTTPURL \
 	.:FuzzDecodeResult \
 	.:FuzzInboundMessages \
 	.:FuzzLinkURL \

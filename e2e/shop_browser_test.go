@@ -131,7 +131,7 @@ func TestBrowserBuyPayRefund(t *testing.T) {
 	// the simulator complete them, so that the pages are seen pending,
 	// then done, however slow the machine. Plain http: the browser needs
 	// no certificate.
-	sim := fpstest.NewServer(t, fpstest.WithPlainHTTP(), fpstest.WithPendingDelay(-1))
+	sim := fpstest.NewServer(t, func(c *fpstest.Config) { c.PlainHTTP, c.PendingDelay = true, -1 })
 	shopURL := startShop(t, sim)
 	complete := chromedp.ActionFunc(sim.CompletePending)
 

@@ -120,7 +120,7 @@ func TestClientPointsAtSimulator(t *testing.T) {
 	require.Equal(t, fps.Sandbox, c.Environment())
 	s.Clock().Advance(time.Hour)
 	require.WithinDuration(t, s.Clock().Now(), c.Options().Clock(), time.Second, "the client signs with the simulator's time")
-	plain := newServer(t, fpstest.WithPlainHTTP())
+	plain := newServer(t, func(c *fpstest.Config) { c.PlainHTTP = true })
 	require.Regexp(t, `^http://127\.0\.0\.1:\d+$`, plain.URL)
 	require.Nil(t, plain.ServerTLSConfig())
 	require.Regexp(t, `^https://127\.0\.0\.1:\d+/certs/\d{6}/PKICert\.pem$`, s.CertificateURL())

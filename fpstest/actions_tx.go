@@ -3,11 +3,14 @@ package fpstest
 import (
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
+	"github.com/fpskit/fps/internal/rules"
 	"github.com/shopspring/decimal"
 )
+
+// The handlers of the actions that move money or change a token: each
+// reads and checks the request's parameters, then asks the ledger.
 
 // Amount limits per transaction.
 var (
@@ -15,33 +18,45 @@ var (
 	maxAmount = decimal.NewFromInt(10000)
 )
 
-// parseAmount reads the amount prefix.Value / prefix.CurrencyCode; ok is
-// false when it is absent and not required.
+// parseAmount reads the amount prefix.Value / prefix.CurrencyCode by the
+// amount rule of internal/rules (a plain decimal, at most 2 decimal
+// places, USD) and the API's range (AmountOutOfRange); ok is false when
+// it is absent and not required.
 func parseAmount(rq *request, prefix string, required bool) (d decimal.Decimal, ok bool, e *apiError) {
-	v := rq.get(prefix + ".Value")
+	valueName, currencyName := prefix+".Value", prefix+".CurrencyCode"
+	v, c := rq.get(valueName), rq.get(currencyName)
 	if v == "" {
-		if required {
-			return d, false, missing(prefix + ".Value")
-		}
-		if c := rq.get(prefix + ".CurrencyCode"); c != "" {
-			return d, false, missing(prefix + ".Value")
+		if required || c != "" {
+			return d, false, missing(valueName)
 		}
 		return d, false, nil
 	}
-	if c := rq.get(prefix + ".CurrencyCode"); c != "" && c != "USD" {
-		return d, false, badValue(prefix+".CurrencyCode", c, "Must be USD.")
+	if c != "" {
+		if re := rules.CheckCurrency(currencyName, c); re != nil {
+			return d, false, refused(re, c)
+		}
 	}
-	d, err := decimal.NewFromString(v)
-	if err != nil || strings.ContainsAny(v, "eE") {
-		return d, false, badValue(prefix+".Value", v, "Must be a decimal number.")
+	d, re := rules.ParseDecimal(valueName, v)
+	if re == nil {
+		re = rules.CheckPlaces(valueName, d)
 	}
-	if !d.Equal(d.Truncate(2)) {
-		return d, false, badValue(prefix+".Value", v, "Must have at most 2 decimal places.")
+	if re != nil {
+		return d, false, refused(re, v)
 	}
 	if d.LessThan(minAmount) || d.GreaterThan(maxAmount) {
-		return d, false, fail("AmountOutOfRange", "The amount %s in %s is out of range: it must be from 0.01 to 10000.00 USD.", v, prefix+".Value")
+		return d, false, fail("AmountOutOfRange", "The amount %s in %s is out of range: it must be from 0.01 to 10000.00 USD.", v, valueName)
 	}
 	return d, true, nil
+}
+
+// refused is the InvalidParameterValue answer to value, which the rule
+// table refused.
+func refused(e *rules.Error, value string) *apiError {
+	rule := e.Rule
+	if rule != "" {
+		rule = strings.ToUpper(rule[:1]) + rule[1:] + "."
+	}
+	return badValue(e.Field, value, rule)
 }
 
 func needCallerRef(rq *request, name string) (string, *apiError) {
@@ -49,8 +64,8 @@ func needCallerRef(rq *request, name string) (string, *apiError) {
 	if e != nil {
 		return "", e
 	}
-	if utf8.RuneCountInString(v) > 128 {
-		return "", badValue(name, v, "Must be at most 128 characters.")
+	if re := rules.CheckCallerReference(name, v); re != nil {
+		return "", refused(re, v)
 	}
 	return v, nil
 }
@@ -95,13 +110,6 @@ func intParam(rq *request, name string) *apiError {
 	return nil
 }
 
-func txResult(op string, t *tx) []byte {
-	return success(op, func(x *xmlw) {
-		x.elem("TransactionId", t.id)
-		x.elem("TransactionStatus", t.status)
-	})
-}
-
 func firstErr(errs ...*apiError) *apiError {
 	for _, e := range errs {
 		if e != nil {
@@ -111,19 +119,37 @@ func firstErr(errs ...*apiError) *apiError {
 	return nil
 }
 
+// call is rq as the ledger sees it, under CallerReference ref ("" for
+// none).
+func (rq *request) call(ref string) call {
+	return call{caller: rq.key, now: rq.now, ref: ref, fp: idemFingerprint(rq.form)}
+}
+
+// txAnswer renders the answer of action op about a transaction: its id
+// and status.
+func txAnswer(op string) func(tx) []byte {
+	return func(t tx) []byte {
+		return success(op, func(x *xmlw) {
+			x.elem("TransactionId", t.id)
+			x.elem("TransactionStatus", t.status)
+		})
+	}
+}
+
 func (s *Server) actPay(rq *request) ([]byte, *apiError)     { return s.payOrReserve(rq, "Pay") }
 func (s *Server) actReserve(rq *request) ([]byte, *apiError) { return s.payOrReserve(rq, "Reserve") }
 
 func (s *Server) payOrReserve(rq *request, op string) ([]byte, *apiError) {
-	senderID, e := rq.need("SenderTokenId")
-	if e != nil {
+	in := payment{op: op, recipient: rq.get("RecipientTokenId"),
+		callerDesc: rq.get("CallerDescription"), senderDesc: rq.get("SenderDescription")}
+	var e *apiError
+	if in.senderToken, e = rq.need("SenderTokenId"); e != nil {
 		return nil, e
 	}
-	amount, _, e := parseAmount(rq, "TransactionAmount", true)
-	if e != nil {
+	if in.amount, _, e = parseAmount(rq, "TransactionAmount", true); e != nil {
 		return nil, e
 	}
-	callerRef, e := needCallerRef(rq, "CallerReference")
+	ref, e := needCallerRef(rq, "CallerReference")
 	if e != nil {
 		return nil, e
 	}
@@ -131,8 +157,8 @@ func (s *Server) payOrReserve(rq *request, op string) ([]byte, *apiError) {
 		return nil, e
 	}
 	if v := rq.get("MarketplaceVariableFee"); v != "" {
-		if d, err := decimal.NewFromString(v); err != nil || d.IsNegative() || d.GreaterThan(decimal.NewFromInt(100)) {
-			return nil, badValue("MarketplaceVariableFee", v, "Must be a percentage from 0 to 100.")
+		if re := rules.CheckPercent("MarketplaceVariableFee", v); re != nil {
+			return nil, refused(re, v)
 		}
 	}
 	if e := firstErr(
@@ -145,33 +171,7 @@ func (s *Server) payOrReserve(rq *request, op string) ([]byte, *apiError) {
 	); e != nil {
 		return nil, e
 	}
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	return l.withIdem(rq, callerRef, func() ([]byte, *apiError) {
-		tok, e := l.senderToken(rq, senderID)
-		if e != nil {
-			return nil, e
-		}
-		recipient := rq.get("RecipientTokenId")
-		if recipient != "" {
-			rt, ok := l.tokens[recipient]
-			if !ok || rt.role == "sender" || rt.role == "refund" {
-				return nil, fail("InvalidTokenId_Recipient", "The recipient token %s is not valid.", recipient)
-			}
-			if rt.status != "Active" {
-				return nil, fail("TokenNotActive_Recipient", "The recipient token is not active.")
-			}
-		}
-		if e := l.charge(tok, amount, rq.now); e != nil {
-			return nil, e
-		}
-		t := l.newTx(rq.key, op, callerRef, amount, rq.now)
-		t.method, t.sender, t.recipient = tok.method, tok.id, recipient
-		t.callerDesc, t.senderDesc = rq.get("CallerDescription"), rq.get("SenderDescription")
-		l.start(t, strings.ToUpper(op), rq.now)
-		return txResult(op, t), nil
-	})
+	return s.ledger.pay(rq.call(ref), in, txAnswer(op))
 }
 
 func (s *Server) actSettle(rq *request) ([]byte, *apiError) {
@@ -183,42 +183,7 @@ func (s *Server) actSettle(rq *request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	fp := idemFingerprint(rq.form)
-	if prev, ok := l.settles[id]; ok {
-		if prev.fp == fp {
-			return prev.body, nil
-		}
-		return nil, fail("InvalidTransactionState", "The reserve transaction %s was already settled.", id)
-	}
-	t, ok := l.txs[id]
-	if !ok || t.owner != rq.key {
-		return nil, fail("InvalidTransactionId", "The transaction %s was not found.", id)
-	}
-	if t.op != "Reserve" {
-		return nil, fail("InvalidTransactionId", "The transaction %s is not a Reserve transaction.", id)
-	}
-	if t.status != "Reserved" {
-		return nil, fail("InvalidTransactionState", "The transaction is %s; only a Reserved transaction can be settled.", t.status)
-	}
-	if !given {
-		amount = t.amount
-	}
-	if amount.GreaterThan(t.amount) {
-		return nil, fail("SettleAmountGreaterThanReserveAmount", "The settle amount %s is greater than the reserved amount %s.", amount.StringFixed(2), t.amount.StringFixed(2))
-	}
-	t.settled = amount
-	l.settleCount[id]++
-	if tok := l.tokens[t.sender]; tok != nil && amount.LessThan(t.amount) {
-		l.release(tok, t.amount.Sub(amount))
-		tok.used = tok.used.Sub(t.amount.Sub(amount))
-	}
-	l.start(t, "SETTLE", rq.now)
-	body := txResult("Settle", t)
-	l.settles[id] = &idemEntry{fp: fp, body: body, at: rq.now}
-	return body, nil
+	return s.ledger.settle(rq.call(""), id, amount, !given, txAnswer("Settle"))
 }
 
 func (s *Server) actRefund(rq *request) ([]byte, *apiError) {
@@ -226,7 +191,7 @@ func (s *Server) actRefund(rq *request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	callerRef, e := needCallerRef(rq, "CallerReference")
+	ref, e := needCallerRef(rq, "CallerReference")
 	if e != nil {
 		return nil, e
 	}
@@ -240,74 +205,19 @@ func (s *Server) actRefund(rq *request) ([]byte, *apiError) {
 	); e != nil {
 		return nil, e
 	}
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	return l.withIdem(rq, callerRef, func() ([]byte, *apiError) {
-		p, ok := l.txs[id]
-		if !ok || p.owner != rq.key {
-			return nil, fail("InvalidTransactionId", "The transaction %s was not found.", id)
-		}
-		var base decimal.Decimal
-		switch p.op {
-		case "Pay":
-			base = p.amount
-		case "Reserve":
-			base = p.settled
-		default:
-			return nil, fail("TransactionTypeNotRefundable", "A %s transaction cannot be refunded.", p.op)
-		}
-		if p.status != "Success" {
-			return nil, fail("InvalidTransactionState", "The transaction is %s; only a successful transaction can be refunded.", p.status)
-		}
-		remaining := base.Sub(p.refunded)
-		if !remaining.IsPositive() {
-			return nil, fail("TransactionFullyRefundedAlready", "The transaction %s was already fully refunded.", id)
-		}
-		if !given {
-			amount = remaining
-		}
-		if amount.GreaterThan(remaining) {
-			return nil, fail("RefundAmountExceeded", "The refund amount %s exceeds the refundable amount %s.", amount.StringFixed(2), remaining.StringFixed(2))
-		}
-		r := l.newTx(rq.key, "Refund", callerRef, amount, rq.now)
-		r.parent, r.method, r.sender, r.recipient = p.id, p.method, p.sender, p.recipient
-		r.callerDesc = rq.get("CallerDescription")
-		p.refunded = p.refunded.Add(amount)
-		p.refunds = append(p.refunds, r.id)
-		l.release(l.tokens[p.sender], amount)
-		l.start(r, "REFUND", rq.now)
-		return txResult("Refund", r), nil
-	})
+	return s.ledger.refund(rq.call(ref), id, amount, !given, rq.get("CallerDescription"), txAnswer("Refund"))
 }
 
 func (s *Server) actCancel(rq *request) ([]byte, *apiError) {
-	return withLocked(s, rq, s.txOf, func(l *Ledger, t *tx) ([]byte, *apiError) {
-		switch t.status {
-		case "Cancelled":
-			return txResult("Cancel", t), nil // cancelling again changes nothing
-		case "Pending", "Reserved":
-		default:
-			return nil, fail("InvalidTransactionState", "The transaction is %s; only a Pending or Reserved transaction can be cancelled.", t.status)
-		}
-		switch t.pendingOp {
-		case "REFUND":
-			if p := l.txs[t.parent]; p != nil {
-				p.refunded = p.refunded.Sub(t.amount)
-			}
-			l.release(l.tokens[t.sender], t.amount.Neg()) // the buyer does not get it back
-		case "PAY", "RESERVE":
-			l.release(l.tokens[t.sender], t.amount)
-		case "SETTLE":
-			l.release(l.tokens[t.sender], t.settled) // the rest went back at Settle
-		}
-		t.due = time.Time{}
-		delete(l.pending, t)
-		t.pendingOp = "CANCEL"
-		t.completed = rq.now
-		l.setStatus(t, "Cancelled", "Cancelled", msgCancel, rq.now)
-		return txResult("Cancel", t), nil
-	})
+	id, e := needTxID(rq, "TransactionId")
+	if e != nil {
+		return nil, e
+	}
+	t, e := s.ledger.cancel(rq.call(""), id)
+	if e != nil {
+		return nil, e
+	}
+	return txAnswer("Cancel")(t), nil
 }
 
 func (s *Server) actCancelToken(rq *request) ([]byte, *apiError) {
@@ -318,84 +228,32 @@ func (s *Server) actCancelToken(rq *request) ([]byte, *apiError) {
 	if e := maxLen(rq, "ReasonText", 1024); e != nil {
 		return nil, e
 	}
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	t, ok := l.tokens[id]
-	if !ok || t.owner != rq.key {
-		return nil, fail("InvalidTokenId", "You did not install the token you tried to cancel.")
-	}
-	if t.status == "Active" {
-		l.cancelToken(t, rq.now)
+	if e := s.ledger.cancelToken(rq.call(""), id); e != nil {
+		return nil, e
 	}
 	return success("CancelToken", nil), nil
 }
 
-func (l *Ledger) cancelToken(t *token, now time.Time) {
-	t.status = "Inactive"
-	l.queueTokenIPN(t, now)
-}
-
 func (s *Server) actInstallPaymentInstruction(rq *request) ([]byte, *apiError) {
-	instr, e := rq.need("PaymentInstruction")
+	in := instruction{friendlyName: rq.get("TokenFriendlyName"), reason: rq.get("PaymentReason")}
+	var e *apiError
+	if in.instruction, e = rq.need("PaymentInstruction"); e != nil {
+		return nil, e
+	}
+	ref, e := needCallerRef(rq, "CallerReference")
 	if e != nil {
 		return nil, e
 	}
-	callerRef, e := needCallerRef(rq, "CallerReference")
-	if e != nil {
-		return nil, e
-	}
-	typ, e := rq.need("TokenType")
-	if e != nil {
+	if in.tokenType, e = rq.need("TokenType"); e != nil {
 		return nil, e
 	}
 	if e := enumParam(rq, "TokenType", TokenSingleUse, TokenMultiUse, TokenRecurring, TokenUnrestricted); e != nil {
 		return nil, e
 	}
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	return l.withIdem(rq, callerRef, func() ([]byte, *apiError) {
-		t := l.newToken(rq.key, typ, "caller", callerRef)
-		t.instruction = instr
-		t.friendlyName = rq.get("TokenFriendlyName")
-		t.reason = rq.get("PaymentReason")
-		return success("InstallPaymentInstruction", func(x *xmlw) { x.elem("TokenId", t.id) }), nil
+	return s.ledger.installInstruction(rq.call(ref), in, func(t token) []byte {
+		return success("InstallPaymentInstruction", func(x *xmlw) { x.elem("TokenId", t.id) })
 	})
 }
-
-func (s *Server) instrumentOf(rq *request, name, kind string) (*instrument, *apiError) {
-	id, e := rq.need(name)
-	if e != nil {
-		return nil, e
-	}
-	in, ok := s.ledger.instruments[id]
-	if !ok || in.kind != kind {
-		return nil, fail("InvalidParams", "%s %s is not a valid %s instrument.", name, id, kind)
-	}
-	if in.owner != rq.key {
-		return nil, fail("InstrumentAccessDenied", "You are not the holder of instrument %s.", id)
-	}
-	return in, nil
-}
-
-// instrumentAction describes one of the actions that move money into or
-// out of an instrument: FundPrepaid pays into a prepaid instrument,
-// SettleDebt pays off and WriteOffDebt forgives the debt of a credit
-// instrument.
-type instrumentAction struct {
-	action, step     string // action name, step of its pending transaction
-	instrument, kind string // instrument request parameter, instrument kind
-	amount           string // amount request parameter
-	sender           bool   // a SenderTokenId pays the amount
-	boundedByBalance bool   // the amount may not exceed the instrument's balance (debt)
-}
-
-var (
-	fundPrepaid  = instrumentAction{"FundPrepaid", "FUNDPREPAID", "PrepaidInstrumentId", "prepaid", "FundingAmount", true, false}
-	settleDebt   = instrumentAction{"SettleDebt", "SETTLEDEBT", "CreditInstrumentId", "credit", "SettlementAmount", true, true}
-	writeOffDebt = instrumentAction{"WriteOffDebt", "WRITEOFFDEBT", "CreditInstrumentId", "credit", "AdjustmentAmount", false, true}
-)
 
 func (s *Server) actFundPrepaid(rq *request) ([]byte, *apiError) {
 	return s.instrumentTx(rq, fundPrepaid)
@@ -411,62 +269,27 @@ func (s *Server) actWriteOffDebt(rq *request) ([]byte, *apiError) {
 
 // instrumentTx answers the action a describes.
 func (s *Server) instrumentTx(rq *request, a instrumentAction) ([]byte, *apiError) {
-	var senderID string
+	in := instrumentPayment{callerDesc: rq.get("CallerDescription"), senderDesc: rq.get("SenderDescription")}
+	var e *apiError
 	if a.sender {
-		id, e := rq.need("SenderTokenId")
-		if e != nil {
+		if in.senderToken, e = rq.need("SenderTokenId"); e != nil {
 			return nil, e
 		}
-		senderID = id
 	}
-	if _, e := rq.need(a.instrument); e != nil {
+	if in.instrument, e = rq.need(a.instrument); e != nil {
 		return nil, e
 	}
-	amount, _, e := parseAmount(rq, a.amount, true)
-	if e != nil {
+	if in.amount, _, e = parseAmount(rq, a.amount, true); e != nil {
 		return nil, e
 	}
-	callerRef, e := needCallerRef(rq, "CallerReference")
+	ref, e := needCallerRef(rq, "CallerReference")
 	if e != nil {
 		return nil, e
 	}
 	if e := firstErr(maxLen(rq, "CallerDescription", 160), maxLen(rq, "SenderDescription", 160)); e != nil {
 		return nil, e
 	}
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	return l.withIdem(rq, callerRef, func() ([]byte, *apiError) {
-		in, e := s.instrumentOf(rq, a.instrument, a.kind)
-		if e != nil {
-			return nil, e
-		}
-		if a.boundedByBalance && amount.GreaterThan(in.balance) {
-			return nil, fail("SettleAmountGreaterThanDebt", "The amount %s is greater than the debt %s.", amount.StringFixed(2), in.balance.StringFixed(2))
-		}
-		method, sender := "Debt", ""
-		if a.sender {
-			tok, e := l.senderToken(rq, senderID)
-			if e != nil {
-				return nil, e
-			}
-			if a.kind == "credit" && tok.method == "Debt" {
-				return nil, fail("InvalidTokenId_Sender", "A postpaid token cannot settle its own debt.")
-			}
-			if e := l.charge(tok, amount, rq.now); e != nil {
-				return nil, e
-			}
-			method, sender = tok.method, tok.id
-		}
-		t := l.newTx(rq.key, a.action, callerRef, amount, rq.now)
-		t.method, t.sender, t.instrument = method, sender, in.id
-		t.callerDesc = rq.get("CallerDescription")
-		if a.sender {
-			t.senderDesc = rq.get("SenderDescription")
-		}
-		l.start(t, a.step, rq.now)
-		return txResult(a.action, t), nil
-	})
+	return s.ledger.moveInstrument(rq.call(ref), a, in, txAnswer(a.action))
 }
 
 func (s *Server) actCancelSubscriptionAndRefund(rq *request) ([]byte, *apiError) {
@@ -478,43 +301,11 @@ func (s *Server) actCancelSubscriptionAndRefund(rq *request) ([]byte, *apiError)
 	if e != nil {
 		return nil, e
 	}
-	callerRef := rq.get("CallerReference")
-	if given && callerRef == "" {
+	ref := rq.get("CallerReference")
+	if given && ref == "" {
 		return nil, fail("InvalidParams", "CallerReference is required when RefundAmount is given.")
 	}
-	l := s.ledger
-	l.lock()
-	defer l.unlock()
-	do := func() ([]byte, *apiError) {
-		tok, ok := l.tokens[subID]
-		if !ok || tok.owner != rq.key || tok.typ != TokenRecurring {
-			return nil, fail("InvalidParams", "SubscriptionId %s is not a valid subscription.", subID)
-		}
-		var refundID string
-		if given {
-			var last *tx
-			for _, t := range l.order {
-				if t.sender == tok.id && t.op == "Pay" && t.status == "Success" {
-					last = t
-				}
-			}
-			if last == nil || amount.GreaterThan(last.amount.Sub(last.refunded)) {
-				return nil, fail("RefundAmountExceeded", "The refund amount exceeds the refundable amount of the subscription.")
-			}
-			r := l.newTx(rq.key, "Refund", callerRef, amount, rq.now)
-			r.parent, r.method, r.sender = last.id, last.method, last.sender
-			last.refunded = last.refunded.Add(amount)
-			last.refunds = append(last.refunds, r.id)
-			l.start(r, "REFUND", rq.now)
-			refundID = r.id
-		}
-		if tok.status == "Active" {
-			l.cancelToken(tok, rq.now)
-		}
-		return success("CancelSubscriptionAndRefund", func(x *xmlw) { x.opt("RefundTransactionId", refundID) }), nil
-	}
-	if callerRef != "" {
-		return l.withIdem(rq, callerRef, do)
-	}
-	return do()
+	return s.ledger.cancelSubscription(rq.call(ref), subID, amount, given, func(refundID string) []byte {
+		return success("CancelSubscriptionAndRefund", func(x *xmlw) { x.opt("RefundTransactionId", refundID) })
+	})
 }

@@ -62,7 +62,7 @@ func TestIndependentlySignedRequestAccepted(t *testing.T) {
 		{"GET-SHA1-plus", http.MethodGet, "HmacSHA1", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newServer(t, fpstest.WithPlainHTTP())
+			s := newServer(t, func(c *fpstest.Config) { c.PlainHTTP = true })
 			tok := install(t, s, "ABT", fpstest.TokenMultiUse)
 			u, _ := url.Parse(s.URL)
 			pairs := [][2]string{
@@ -101,7 +101,7 @@ func TestIndependentlySignedRequestAccepted(t *testing.T) {
 func TestHostWithoutPortVerifies(t *testing.T) {
 	// A client that signs the host without the port (boto) and sends a
 	// Host header without it verifies too: the Host header is the truth.
-	s := newServer(t, fpstest.WithPlainHTTP())
+	s := newServer(t, func(c *fpstest.Config) { c.PlainHTTP = true })
 	u, _ := url.Parse(s.URL)
 	pairs := [][2]string{
 		{"Action", "GetAccountBalance"}, {"AWSAccessKeyId", fpstest.DefaultAccessKeyID},
@@ -187,7 +187,7 @@ func TestClockAdvanceExpiresRequest(t *testing.T) {
 
 func TestSecondAccount(t *testing.T) {
 	other := fpstest.Account{AccessKeyID: "AKIAOTHER", SecretAccessKey: "other-secret", Name: "Other"}
-	s := newServer(t, fpstest.WithAccount(fpstest.DefaultAccount()), fpstest.WithAccount(other))
+	s := newServer(t, func(c *fpstest.Config) { c.Accounts = []fpstest.Account{fpstest.DefaultAccount(), other} })
 	status, body := send(t, s, "POST", signedAs(t, s, other.AccessKeyID, other.SecretAccessKey, "POST", "GetAccountBalance", nil))
 	require.Equal(t, 200, status, body)
 	// A token of the default account is not the other account's.

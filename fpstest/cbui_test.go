@@ -288,3 +288,35 @@ func TestPipelinePagesOverHTTP(t *testing.T) {
 	require.Equal(t, 200, resp.StatusCode)
 	require.Contains(t, string(pemBytes), "BEGIN CERTIFICATE")
 }
+
+// TestEditTokenPipeline: EditToken changes the payment method of one of
+// the caller's sender tokens (SU when it stays the same); any other token
+// is a CE on tokenId.
+func TestEditTokenPipeline(t *testing.T) {
+	s := newServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
+	ctx := context.Background()
+	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
+	edit := func(ref, tokenID, method string) url.Values {
+		t.Helper()
+		u, err := s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "EditToken", "callerReference": ref,
+			"returnURL": "http://127.0.0.1:9/r", "tokenId": tokenID}), fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: method})
+		require.NoError(t, err)
+		require.NoError(t, verifyReturn(s, u, "GET"))
+		return u.Query()
+	}
+	q := edit("edit-same", tok, "ABT")
+	require.Equal(t, "SU", q.Get("status"))
+	require.Equal(t, tok, q.Get("tokenID"))
+	q = edit("edit-cc", tok, "CC")
+	require.Equal(t, "SC", q.Get("status"))
+	require.Equal(t, "Pending", okTxFn(t)(pay(t, s, "Pay", tok, "1", "after-edit")).Status, "the token now pays by card")
+
+	recipient, err := s.Buy(ctx, pipelineURL(t, s, map[string]string{"pipelineName": "Recipient", "callerReference": "edit-rcp",
+		"returnURL": "http://127.0.0.1:9/r", "maxFixedFee": "0", "maxVariableFee": "5", "recipientPaysFee": "True"}), fpstest.BuyerChoice{Action: fpstest.Approve})
+	require.NoError(t, err)
+	for _, other := range []string{strings.Repeat("X", 64), recipient.Query().Get("tokenID")} {
+		q = edit("edit-other", other, "CC")
+		require.Equal(t, "CE", q.Get("status"))
+		require.Equal(t, "The following input(s) are not well formed: [tokenId]", q.Get("errorMessage"))
+	}
+}

@@ -44,7 +44,9 @@ func TestFaultKinds(t *testing.T) {
 }
 
 func TestFaultDropAfterCommitThenReplay(t *testing.T) {
-	s := newServer(t, fpstest.WithFaults(fpstest.Faults{Rate: 1, Actions: []string{"Pay"}, Kinds: []fpstest.FaultKind{fpstest.FaultDropAfterCommit}, Limit: 1}))
+	s := newServer(t, func(c *fpstest.Config) {
+		c.Faults = fpstest.Faults{Rate: 1, Actions: []string{"Pay"}, Kinds: []fpstest.FaultKind{fpstest.FaultDropAfterCommit}, Limit: 1}
+	})
 	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
 	form := signed(t, s, http.MethodPost, "Pay", map[string]string{"SenderTokenId": tok, "TransactionAmount.Value": "9", "TransactionAmount.CurrencyCode": "USD", "CallerReference": "drop"})
 	resp, err := s.HTTPClient().Post(s.APIEndpoint(), "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
@@ -62,7 +64,7 @@ func TestFaultDropAfterCommitThenReplay(t *testing.T) {
 
 func TestFaultRateIsSeededAndDeterministic(t *testing.T) {
 	pattern := func() []int {
-		s := newServer(t, fpstest.WithFaults(fpstest.Faults{Rate: 0.3, Seed: 42}))
+		s := newServer(t, func(c *fpstest.Config) { c.Faults = fpstest.Faults{Rate: 0.3, Seed: 42} })
 		var out []int
 		for i := 0; i < 30; i++ {
 			st, _ := call(t, s, "GetAccountBalance", nil)
@@ -84,7 +86,9 @@ func TestFaultRateIsSeededAndDeterministic(t *testing.T) {
 }
 
 func TestFaultLatency(t *testing.T) {
-	s := newServer(t, fpstest.WithFaults(fpstest.Faults{Rate: 1, Kinds: []fpstest.FaultKind{fpstest.FaultLatency}, Latency: 150 * time.Millisecond}))
+	s := newServer(t, func(c *fpstest.Config) {
+		c.Faults = fpstest.Faults{Rate: 1, Kinds: []fpstest.FaultKind{fpstest.FaultLatency}, Latency: 150 * time.Millisecond}
+	})
 	start := time.Now()
 	st, body := call(t, s, "GetAccountBalance", nil)
 	require.Equal(t, 200, st, body)
@@ -92,7 +96,7 @@ func TestFaultLatency(t *testing.T) {
 }
 
 func TestConcurrentPayments(t *testing.T) {
-	s := newServer(t, fpstest.WithPendingDelay(time.Millisecond))
+	s := newServer(t, func(c *fpstest.Config) { c.PendingDelay = time.Millisecond })
 	abt := install(t, s, "ABT", fpstest.TokenMultiUse)
 	cc := install(t, s, "CC", fpstest.TokenMultiUse)
 	const workers, each = 8, 10

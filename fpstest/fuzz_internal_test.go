@@ -49,7 +49,7 @@ func FuzzSimulatorRequest(f *testing.F) {
 	f.Add("POST", "/cobranded-ui/actions/buy", "", []byte("url=%2Fcobranded-ui%2Factions%2Fstart%3FpipelineName%3DSingleUse&action=approve"), false)
 	f.Add("GET", "/certs/x/PKICert.pem", "", []byte(nil), false)
 	f.Add("GET", "/", "Action=Pay&Signature=%ZZ", []byte(nil), false)
-	s := NewServer(f, WithPlainHTTP())
+	s := NewServer(f, func(c *Config) { c.PlainHTTP = true })
 	h := s.routes()
 	f.Fuzz(func(t *testing.T, method, path, rawQuery string, body []byte, signed bool) {
 		if signed {
@@ -77,7 +77,7 @@ func FuzzSimulatorRequest(f *testing.F) {
 // TestRequestBodyCapped checks that the API and every Co-Branded UI form
 // refuse a body over MaxRequestBody, and take one just under it.
 func TestRequestBodyCapped(t *testing.T) {
-	s := NewServer(t, WithPlainHTTP())
+	s := NewServer(t, func(c *Config) { c.PlainHTTP = true })
 	h := s.routes()
 	for _, path := range []string{"/", cbuiDecidePath, cbuiBuyPath} {
 		for _, tc := range []struct {

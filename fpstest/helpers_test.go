@@ -31,8 +31,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func newServer(t testing.TB, opts ...fpstest.Option) *fpstest.Server {
-	return fpstest.NewServer(t, append([]fpstest.Option{fpstest.WithSigningKey(testKey)}, opts...)...)
+func newServer(t testing.TB, optFns ...func(*fpstest.Config)) *fpstest.Server {
+	return fpstest.NewServer(t, append([]func(*fpstest.Config){func(c *fpstest.Config) { c.SigningKey = testKey }}, optFns...)...)
 }
 
 // signed returns the API form for action with params, signed for method

@@ -69,7 +69,10 @@ func TestIPNForPaymentLifecycle(t *testing.T) {
 	k := newSink(t, 0)
 	acct := fpstest.DefaultAccount()
 	acct.IPNURL = k.srv.URL + "/ipn"
-	s := newServer(t, fpstest.WithAccount(acct), fpstest.WithPendingDelay(-1))
+	s := newServer(t, func(c *fpstest.Config) {
+		c.Accounts = []fpstest.Account{acct}
+		c.PendingDelay = -1
+	})
 	tok := install(t, s, "CC", fpstest.TokenMultiUse)
 	p := okTxFn(t)(pay(t, s, "Pay", tok, "2.22", "ipn-1"))
 	waitFor(t, func() bool { return len(k.received()) == 1 })
@@ -145,7 +148,10 @@ func TestIPNRetriedAndRecorded(t *testing.T) {
 	k := newSink(t, 2) // the receiver fails twice
 	acct := fpstest.DefaultAccount()
 	acct.IPNURL = k.srv.URL
-	s := newServer(t, fpstest.WithAccount(acct), fpstest.WithIPNRetry(5*time.Second, 5*time.Millisecond))
+	s := newServer(t, func(c *fpstest.Config) {
+		c.Accounts = []fpstest.Account{acct}
+		c.IPNRetryWindow, c.IPNFirstDelay = 5*time.Second, 5*time.Millisecond
+	})
 	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
 	okTxFn(t)(pay(t, s, "Pay", tok, "1", "retry"))
 	waitFor(t, func() bool { d := s.Deliveries(); return len(d) == 3 && d[2].Err == nil })
@@ -162,7 +168,11 @@ func TestIPNFailFirstOnPurpose(t *testing.T) {
 	k := newSink(t, 0)
 	acct := fpstest.DefaultAccount()
 	acct.IPNURL = k.srv.URL
-	s := newServer(t, fpstest.WithAccount(acct), fpstest.WithIPNFailFirst(1), fpstest.WithIPNRetry(5*time.Second, 5*time.Millisecond))
+	s := newServer(t, func(c *fpstest.Config) {
+		c.Accounts = []fpstest.Account{acct}
+		c.IPNFailFirst = 1
+		c.IPNRetryWindow, c.IPNFirstDelay = 5*time.Second, 5*time.Millisecond
+	})
 	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
 	okTxFn(t)(pay(t, s, "Pay", tok, "1", "dup-ipn"))
 	waitFor(t, func() bool { return len(s.Deliveries()) == 2 })
@@ -178,7 +188,10 @@ func TestIPNGivesUpAfterWindow(t *testing.T) {
 	k := newSink(t, 1000)
 	acct := fpstest.DefaultAccount()
 	acct.IPNURL = k.srv.URL
-	s := newServer(t, fpstest.WithAccount(acct), fpstest.WithIPNRetry(100*time.Millisecond, 10*time.Millisecond))
+	s := newServer(t, func(c *fpstest.Config) {
+		c.Accounts = []fpstest.Account{acct}
+		c.IPNRetryWindow, c.IPNFirstDelay = 100*time.Millisecond, 10*time.Millisecond
+	})
 	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
 	okTxFn(t)(pay(t, s, "Pay", tok, "1", "give-up"))
 	time.Sleep(time.Second)
@@ -201,7 +214,10 @@ func TestIPNOverTLSWithClient(t *testing.T) {
 	t.Cleanup(srv.Close)
 	acct := fpstest.DefaultAccount()
 	acct.IPNURL = srv.URL + "/ipn"
-	s := newServer(t, fpstest.WithAccount(acct), fpstest.WithIPNClient(srv.Client()))
+	s := newServer(t, func(c *fpstest.Config) {
+		c.Accounts = []fpstest.Account{acct}
+		c.IPNClient = srv.Client()
+	})
 	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
 	okTxFn(t)(pay(t, s, "Pay", tok, "1", "tls-ipn"))
 	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 1 })

@@ -1,14 +1,22 @@
 package fpstest
 
 import (
-	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/fpskit/fps"
 	"github.com/shopspring/decimal"
 )
+
+// The ledger is the simulator's state and its business rules: accounts,
+// tokens, transactions, instruments, CallerReference idempotency and the
+// approved pipelines. It knows nothing of HTTP, signatures or XML: the
+// API and CBUI handlers check a request, then call one ledger method
+// with the caller account and the simulator time, and render what it
+// returns. Its state changes only through its methods, under its lock.
+// The notifications its changes cause are queued, and handed to the
+// notify function of its config once the lock is released.
 
 // IdempotencyWindow is how long a CallerReference stays bound to the
 // request that first used it (simulator time).
@@ -55,7 +63,7 @@ type token struct {
 	owner                                            string // caller access key id
 	method                                           string // ABT, ACH, CC, Prepaid, Debt
 	instruction                                      string
-	role                                             string // sender, recipient, refund, funding, settlement
+	role                                             string // sender, recipient, refund, funding, settlement, caller
 	instrument                                       string // prepaid or credit instrument of prepaid/postpaid sender tokens
 	installed, validFrom, expiry                     time.Time
 	amount                                           decimal.Decimal // per-transaction amount (zero: any)
@@ -85,6 +93,14 @@ type tx struct {
 	refunds                                  []string
 }
 
+// copy returns t with slices of its own, to be read outside the lock.
+func (t *tx) copy() tx {
+	c := *t
+	c.history = slices.Clone(t.history)
+	c.refunds = slices.Clone(t.refunds)
+	return c
+}
+
 type instrument struct {
 	id, owner, kind string // kind: prepaid or credit
 	balance         decimal.Decimal
@@ -93,17 +109,35 @@ type instrument struct {
 
 type idemKey struct{ owner, callerRef string }
 
+// idemEntry is the answer given to the first request under a
+// CallerReference (or to the Settle of a Reserve).
 type idemEntry struct {
-	fp   string
+	fp   string // idemFingerprint of the request
 	body []byte
 	err  *apiError
 	at   time.Time
 }
 
+// ledgerConfig is what a ledger starts from and the little it needs from
+// the server.
+type ledgerConfig struct {
+	accounts     []Account
+	buyerBalance decimal.Decimal
+	// pendingDelay is how long CC and ACH steps stay Pending; negative
+	// keeps them Pending until completeDue with all set.
+	pendingDelay time.Duration
+	// clock is the time of the changes made through the exported
+	// methods (InstallToken); the others are given the time.
+	clock func() time.Time
+	// notify receives each notification once the change that caused it
+	// is made and the lock released; it must not block.
+	notify func(notification)
+}
+
 // Ledger is the simulator's state: accounts, tokens, transactions,
 // instruments. It is safe for concurrent use; one mutex guards it all.
 type Ledger struct {
-	s           *Server
+	cfg         ledgerConfig
 	mu          sync.Mutex
 	accounts    map[string]*account
 	buyerABT    decimal.Decimal
@@ -112,21 +146,18 @@ type Ledger struct {
 	order       []*tx
 	pending     map[*tx]struct{} // the Pending transactions
 	idem        map[idemKey]*idemEntry
-	settles     map[string]*idemEntry
+	settles     map[string]*idemEntry // by Reserve transaction id
 	settleCount map[string]int
 	instruments map[string]*instrument
-	sessions    map[string]*pipeline // pipelines waiting for the buyer, at most maxSessions
-	maxSessions int
-	sessionSeq  uint64 // numbers the pipelines in the order they started
-	approved    map[idemKey]*approval
+	approved    map[idemKey]approval // approved pipelines by caller and callerReference
 	outbox      []notification
 }
 
-func newLedger(s *Server) *Ledger {
+func newLedger(cfg ledgerConfig) *Ledger {
 	l := &Ledger{
-		s:           s,
+		cfg:         cfg,
 		accounts:    map[string]*account{},
-		buyerABT:    s.cfg.BuyerBalance,
+		buyerABT:    cfg.buyerBalance,
 		tokens:      map[string]*token{},
 		txs:         map[string]*tx{},
 		pending:     map[*tx]struct{}{},
@@ -134,32 +165,28 @@ func newLedger(s *Server) *Ledger {
 		settles:     map[string]*idemEntry{},
 		settleCount: map[string]int{},
 		instruments: map[string]*instrument{},
-		sessions:    map[string]*pipeline{},
-		maxSessions: maxOpenPipelines,
-		approved:    map[idemKey]*approval{},
+		approved:    map[idemKey]approval{},
 	}
-	for _, a := range s.cfg.Accounts {
+	for _, a := range cfg.accounts {
 		l.accounts[a.AccessKeyID] = &account{Account: a, balance: a.Balance}
 	}
 	return l
 }
 
-// Ledger returns the simulator's ledger, for inspection by tests.
-func (s *Server) Ledger() *Ledger { return s.ledger }
-
 func (l *Ledger) lock() { l.mu.Lock() }
 
 // unlock releases the ledger and hands the notifications queued meanwhile
-// to the IPN sender (which never blocks).
+// to cfg.notify.
 func (l *Ledger) unlock() {
 	out := l.outbox
 	l.outbox = nil
 	l.mu.Unlock()
 	for _, n := range out {
-		l.s.ipn.send(n)
+		l.cfg.notify(n)
 	}
 }
 
+// setIPNURL changes where the account's IPNs go.
 func (l *Ledger) setIPNURL(key, url string) error {
 	l.lock()
 	defer l.unlock()
@@ -171,129 +198,12 @@ func (l *Ledger) setIPNURL(key, url string) error {
 	return nil
 }
 
-// Transaction is a copy of one transaction of the ledger.
-type Transaction struct {
-	ID              string
-	CallerReference string
-	// Operation is Pay, Reserve, Refund, FundPrepaid, SettleDebt or
-	// WriteOffDebt; a settled Reserve stays Reserve (Settle reuses its id).
-	Operation        string
-	Status           fps.TransactionStatus
-	StatusCode       string
-	PaymentMethod    string
-	SenderTokenID    string
-	RecipientTokenID string
-	ParentID         string // refunds: the refunded transaction
-	AccessKeyID      string // the caller
-	Amount           decimal.Decimal
-	RefundedAmount   decimal.Decimal
-	SettledAmount    decimal.Decimal
-	Received         time.Time
-	Completed        time.Time
-}
+// The primitives below are called with l locked.
 
-func (t *tx) export() Transaction {
-	return Transaction{
-		ID: t.id, CallerReference: t.callerRef, Operation: t.op,
-		Status: fps.TransactionStatus(t.status), StatusCode: t.code,
-		PaymentMethod: t.method, SenderTokenID: t.sender, RecipientTokenID: t.recipient,
-		ParentID: t.parent, AccessKeyID: t.owner, Amount: t.amount,
-		RefundedAmount: t.refunded, SettledAmount: t.settled,
-		Received: t.received, Completed: t.completed,
-	}
-}
-
-// Transactions returns every transaction, oldest first.
-func (l *Ledger) Transactions() []Transaction {
-	l.lock()
-	defer l.unlock()
-	out := make([]Transaction, 0, len(l.order))
-	for _, t := range l.order {
-		out = append(out, t.export())
-	}
-	return out
-}
-
-// Transaction returns the transaction with id.
-func (l *Ledger) Transaction(id string) (Transaction, bool) {
-	l.lock()
-	defer l.unlock()
-	t, ok := l.txs[id]
-	if !ok {
-		return Transaction{}, false
-	}
-	return t.export(), true
-}
-
-// ChargeCount returns how many transactions were created under
-// callerReference (an idempotent replay creates none).
-func (l *Ledger) ChargeCount(callerReference string) int {
-	l.lock()
-	defer l.unlock()
-	n := 0
-	for _, t := range l.order {
-		if t.callerRef == callerReference {
-			n++
-		}
-	}
-	return n
-}
-
-// SettleCount returns how many times the Reserve reserveTxID was settled.
-func (l *Ledger) SettleCount(reserveTxID string) int {
-	l.lock()
-	defer l.unlock()
-	return l.settleCount[reserveTxID]
-}
-
-// Balance returns the caller account's total balance.
-func (l *Ledger) Balance(accessKeyID string) decimal.Decimal {
-	l.lock()
-	defer l.unlock()
-	if a, ok := l.accounts[accessKeyID]; ok {
-		return a.balance
-	}
-	return decimal.Zero
-}
-
-// TokenStatus returns the status of a token (Active or Inactive) and
-// whether it exists.
-func (l *Ledger) TokenStatus(tokenID string) (string, bool) {
-	l.lock()
-	defer l.unlock()
-	t, ok := l.tokens[tokenID]
-	if !ok {
-		return "", false
-	}
-	return t.status, true
-}
-
-// InstallToken installs a sender token for the account directly, as if a
-// buyer had approved a pipeline with paymentMethod (ABT, ACH or CC):
-// typ is a token type, limit the per-use amount (zero for any). It
-// returns the token id.
-func (l *Ledger) InstallToken(accessKeyID, typ, paymentMethod, callerReference string, limit decimal.Decimal) (string, error) {
-	l.lock()
-	defer l.unlock()
-	if _, ok := l.accounts[accessKeyID]; !ok {
-		return "", errUnknownAccount
-	}
-	switch paymentMethod {
-	case "ABT", "ACH", "CC":
-	default:
-		return "", fmt.Errorf("fpstest: payment method %q is not ABT, ACH or CC", paymentMethod)
-	}
-	t := l.newToken(accessKeyID, typ, "sender", callerReference)
-	t.method = paymentMethod
-	t.amount = limit
-	t.amountType = "Maximum"
-	return t.id, nil
-}
-
-func (l *Ledger) newToken(owner, typ, role, callerRef string) *token {
+func (l *Ledger) newToken(owner, typ, role, callerRef string, now time.Time) *token {
 	t := &token{
 		id: newID(64), typ: typ, status: "Active", callerRef: callerRef,
-		owner: owner, role: role, installed: l.s.clock.Now(), method: "ABT",
+		owner: owner, role: role, installed: now, method: "ABT",
 	}
 	l.tokens[t.id] = t
 	return t
@@ -316,8 +226,8 @@ func (l *Ledger) start(t *tx, step string, now time.Time) {
 	t.pendingOp = step
 	if asynchronous(t.method) {
 		t.due = time.Time{}
-		if l.s.cfg.PendingDelay >= 0 {
-			t.due = now.Add(l.s.cfg.PendingDelay)
+		if l.cfg.pendingDelay >= 0 {
+			t.due = now.Add(l.cfg.pendingDelay)
 		}
 		l.pending[t] = struct{}{}
 		l.setStatus(t, "Pending", codePending, msgPending, now)
@@ -372,7 +282,7 @@ func (l *Ledger) setStatus(t *tx, status, code, message string, now time.Time) {
 }
 
 // completeDue completes the Pending transactions due at now (all of them
-// when all is set).
+// when all is set), oldest first.
 func (l *Ledger) completeDue(now time.Time, all bool) {
 	l.lock()
 	defer l.unlock()
@@ -382,47 +292,52 @@ func (l *Ledger) completeDue(now time.Time, all bool) {
 			due = append(due, t)
 		}
 	}
-	if len(due) == 0 {
-		return
-	}
 	slices.SortFunc(due, func(a, b *tx) int { return a.received.Compare(b.received) })
-	at := l.s.clock.Now()
 	for _, t := range due {
-		l.finish(t, at)
+		l.finish(t, now)
 	}
 }
 
-// withIdem runs do under the CallerReference idempotency of the caller:
-// an identical request within IdempotencyWindow answers what the first
-// answered, a different one DuplicateRequest. Called with l locked.
-func (l *Ledger) withIdem(rq *request, callerRef string, do func() ([]byte, *apiError)) ([]byte, *apiError) {
-	k := idemKey{rq.key, callerRef}
-	fp := idemFingerprint(rq.form)
-	if e, ok := l.idem[k]; ok && rq.now.Sub(e.at) < IdempotencyWindow {
-		if e.fp != fp {
+// call is one API request as the ledger sees it: who asks, when, and
+// what makes it the same request again.
+type call struct {
+	caller string    // the caller's access key id
+	now    time.Time // simulator time
+	ref    string    // the request's CallerReference, "" when it has none
+	fp     string    // idemFingerprint of the request
+}
+
+// once answers c under its CallerReference idempotency: an identical
+// request within IdempotencyWindow answers what the first answered, a
+// different one DuplicateRequest; otherwise do answers, and its answer is
+// kept. Called with l locked.
+func (l *Ledger) once(c call, do func() ([]byte, *apiError)) ([]byte, *apiError) {
+	k := idemKey{c.caller, c.ref}
+	if e, ok := l.idem[k]; ok && c.now.Sub(e.at) < IdempotencyWindow {
+		if e.fp != c.fp {
 			return nil, fail("DuplicateRequest", "A different request associated with this caller reference already exists.")
 		}
 		return e.body, e.err
 	}
 	body, err := do()
-	l.idem[k] = &idemEntry{fp: fp, body: body, err: err, at: rq.now}
+	l.idem[k] = &idemEntry{fp: c.fp, body: body, err: err, at: c.now}
 	return body, err
 }
 
 // senderToken returns the caller's sender token id, if it is Active and
 // can pay now.
-func (l *Ledger) senderToken(rq *request, id string) (*token, *apiError) {
+func (l *Ledger) senderToken(c call, id string) (*token, *apiError) {
 	t, ok := l.tokens[id]
-	if !ok || t.owner != rq.key || t.role == "recipient" || t.role == "refund" {
+	if !ok || t.owner != c.caller || t.role == "recipient" || t.role == "refund" {
 		return nil, fail("InvalidTokenId_Sender", "The sender token %s is not valid.", id)
 	}
 	if t.status != "Active" {
 		return nil, fail("TokenNotActive_Sender", "The sender token is not active (it was cancelled).")
 	}
-	if !t.expiry.IsZero() && !rq.now.Before(t.expiry) {
+	if !t.expiry.IsZero() && !c.now.Before(t.expiry) {
 		return nil, fail("TokenNotActive_Sender", "The sender token expired.")
 	}
-	if !t.validFrom.IsZero() && rq.now.Before(t.validFrom) {
+	if !t.validFrom.IsZero() && c.now.Before(t.validFrom) {
 		return nil, fail("TokenNotActive_Sender", "The sender token is not valid yet.")
 	}
 	return t, nil
@@ -431,6 +346,38 @@ func (l *Ledger) senderToken(rq *request, id string) (*token, *apiError) {
 // charge checks amount against the token's limits and funds, and records
 // the use.
 func (l *Ledger) charge(t *token, amount decimal.Decimal, now time.Time) *apiError {
+	if e := t.allows(amount); e != nil {
+		return e
+	}
+	limits := fail("InsufficientBalance", "The transaction exceeds the account/instrument limits.")
+	switch t.method {
+	case "ABT":
+		if amount.GreaterThan(l.buyerABT) {
+			return limits
+		}
+		l.buyerABT = l.buyerABT.Sub(amount)
+	case "Prepaid":
+		in := l.instruments[t.instrument]
+		if in == nil || amount.GreaterThan(in.balance) {
+			return limits
+		}
+		in.balance = in.balance.Sub(amount)
+	case "Debt":
+		in := l.instruments[t.instrument]
+		if in == nil || in.balance.Add(amount).GreaterThan(in.creditLimit) {
+			return limits
+		}
+		in.balance = in.balance.Add(amount)
+	}
+	t.used = t.used.Add(amount)
+	t.uses++
+	t.lastUsed = now
+	return nil
+}
+
+// allows checks amount against the limits of the token itself: its uses,
+// its amount and amount type, its global limit.
+func (t *token) allows(amount decimal.Decimal) *apiError {
 	limits := fail("InsufficientBalance", "The transaction exceeds the account/instrument limits.")
 	if t.typ == TokenSingleUse && t.uses > 0 {
 		return fail("TokenUsageError", "The single-use token was already used.")
@@ -458,28 +405,6 @@ func (l *Ledger) charge(t *token, amount decimal.Decimal, now time.Time) *apiErr
 	if !t.globalLimit.IsZero() && t.used.Add(amount).GreaterThan(t.globalLimit) {
 		return limits
 	}
-	switch t.method {
-	case "ABT":
-		if amount.GreaterThan(l.buyerABT) {
-			return limits
-		}
-		l.buyerABT = l.buyerABT.Sub(amount)
-	case "Prepaid":
-		in := l.instruments[t.instrument]
-		if in == nil || amount.GreaterThan(in.balance) {
-			return limits
-		}
-		in.balance = in.balance.Sub(amount)
-	case "Debt":
-		in := l.instruments[t.instrument]
-		if in == nil || in.balance.Add(amount).GreaterThan(in.creditLimit) {
-			return limits
-		}
-		in.balance = in.balance.Add(amount)
-	}
-	t.used = t.used.Add(amount)
-	t.uses++
-	t.lastUsed = now
 	return nil
 }
 
@@ -514,17 +439,7 @@ func (l *Ledger) sortedTokens(owner string) []*token {
 		if c := a.installed.Compare(b.installed); c != 0 {
 			return c
 		}
-		return compareStrings(a.id, b.id)
+		return strings.Compare(a.id, b.id)
 	})
 	return out
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

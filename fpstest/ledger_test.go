@@ -54,7 +54,7 @@ func TestABTPaySucceedsAtOnceAndMovesBalance(t *testing.T) {
 }
 
 func TestCCPayIsPendingUntilDelayOrCompletePending(t *testing.T) {
-	s := newServer(t, fpstest.WithPendingDelay(time.Hour))
+	s := newServer(t, func(c *fpstest.Config) { c.PendingDelay = time.Hour })
 	tok := install(t, s, "CC", fpstest.TokenMultiUse)
 	d := okTxFn(t)(pay(t, s, "Pay", tok, "3", "cc-1"))
 	require.Equal(t, "Pending", d.Status)
@@ -104,7 +104,7 @@ func TestReserveSettle(t *testing.T) {
 }
 
 func TestSettleBeforeReservedIsInvalidState(t *testing.T) {
-	s := newServer(t, fpstest.WithPendingDelay(-1))
+	s := newServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
 	tok := install(t, s, "CC", fpstest.TokenMultiUse)
 	r := okTxFn(t)(pay(t, s, "Reserve", tok, "10", "res-cc"))
 	require.Equal(t, "Pending", r.Status)
@@ -152,7 +152,7 @@ func TestRefunds(t *testing.T) {
 }
 
 func TestRefundOfPendingIsInvalidState(t *testing.T) {
-	s := newServer(t, fpstest.WithPendingDelay(-1))
+	s := newServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
 	tok := install(t, s, "CC", fpstest.TokenMultiUse)
 	p := okTxFn(t)(pay(t, s, "Pay", tok, "10", "pend"))
 	status, body := call(t, s, "Refund", map[string]string{"TransactionId": p.TransactionID, "CallerReference": "rf"})
@@ -160,7 +160,7 @@ func TestRefundOfPendingIsInvalidState(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	s := newServer(t, fpstest.WithPendingDelay(-1))
+	s := newServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
 	cc := install(t, s, "CC", fpstest.TokenMultiUse)
 	abt := install(t, s, "ABT", fpstest.TokenMultiUse)
 	pending := okTxFn(t)(pay(t, s, "Pay", cc, "5", "c-1"))
@@ -205,7 +205,7 @@ func TestSingleUseTokenOnce(t *testing.T) {
 }
 
 func TestInsufficientBalance(t *testing.T) {
-	s := newServer(t, fpstest.WithBuyerBalance(decimal.NewFromInt(5)))
+	s := newServer(t, func(c *fpstest.Config) { c.BuyerBalance = decimal.NewFromInt(5) })
 	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
 	okTxFn(t)(pay(t, s, "Pay", tok, "4", "ib-1"))
 	status, body := pay(t, s, "Pay", tok, "2", "ib-2")
@@ -322,7 +322,7 @@ func TestPrepaidAndPostpaidActions(t *testing.T) {
 }
 
 func TestCancelGivesBuyerBalanceBack(t *testing.T) {
-	s := newServer(t, fpstest.WithBuyerBalance(decimal.NewFromInt(10)))
+	s := newServer(t, func(c *fpstest.Config) { c.BuyerBalance = decimal.NewFromInt(10) })
 	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
 	r := okTxFn(t)(pay(t, s, "Reserve", tok, "10", "hold"))
 	status, body := pay(t, s, "Pay", tok, "1", "while-held")

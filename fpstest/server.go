@@ -29,6 +29,11 @@
 //   - Tokens: a single-use token pays once (TokenUsageError after); going
 //     over a token's amount or global limit, or over the buyer's ABT,
 //     prepaid or credit balance, is InsufficientBalance.
+//   - A pipeline start URL is checked by the rules the client checks
+//     before signing (one table, in internal/rules): every parameter the
+//     pipeline does not take, takes twice, or that breaks its rule is named
+//     in the CE answer; a missing or unusable returnURL shows an error
+//     page instead, as there is nowhere to send the buyer back.
 //   - The buyer's Decline comes back as status NP; Abandon as status A.
 //     At most 10000 started pipelines wait for their buyer; past that the
 //     oldest is forgotten (its page answers as an unknown pipeline).
@@ -94,12 +99,14 @@ func DefaultAccount() Account {
 	}
 }
 
-// Config configures a simulator started with Start. Zero values take the
-// defaults documented on each field.
+// Config describes a simulator: Start runs one as a process, NewServer
+// one for a test. Zero values take the defaults documented on each field.
 type Config struct {
-	// Addr is the listen address; "127.0.0.1:0" (a random port) by default.
+	// Addr is the listen address; "127.0.0.1:0" (a random port) by
+	// default.
 	Addr string
-	// PlainHTTP serves http instead of https.
+	// PlainHTTP serves http instead of https; false (https, with the
+	// simulator's own CA) by default.
 	PlainHTTP bool
 	// Accounts are the caller accounts; the first is the default. Empty
 	// means DefaultAccount alone.
@@ -107,75 +114,38 @@ type Config struct {
 	// Clock is the base clock; time.Now by default. Server.Clock can move
 	// it forward.
 	Clock func() time.Time
-	// PendingDelay is how long (simulator time) CC and ACH transactions stay
-	// Pending before they succeed: DefaultPendingDelay when zero; a negative
-	// value keeps them Pending until CompletePending.
+	// PendingDelay is how long (simulator time) CC and ACH transactions
+	// stay Pending before they succeed: DefaultPendingDelay when zero; a
+	// negative value keeps them Pending until CompletePending.
 	PendingDelay time.Duration
 	// BuyerBalance is the Amazon Payments (ABT) balance the simulated
 	// buyers share; 10000.00 USD when zero.
 	BuyerBalance decimal.Decimal
-	// Faults injects failures into API calls.
+	// Faults injects failures into API calls; none by default.
 	Faults Faults
-	// IPNRetryWindow is how long a failing IPN is retried (10s by default);
-	// IPNFirstDelay is the first back-off (50ms by default, doubling).
-	IPNRetryWindow, IPNFirstDelay time.Duration
-	// IPNTimeout bounds one IPN delivery attempt (5s by default).
+	// IPNRetryWindow is how long a failing IPN is retried; 10s by
+	// default.
+	IPNRetryWindow time.Duration
+	// IPNFirstDelay is the first back-off between IPN delivery attempts,
+	// doubling after each; 50ms by default.
+	IPNFirstDelay time.Duration
+	// IPNTimeout bounds one IPN delivery attempt; 5s by default.
 	IPNTimeout time.Duration
 	// IPNFailFirst makes the first n IPN delivery attempts count as failed
-	// even when the receiver accepted them, so they are sent again.
+	// even when the receiver accepted them, so they are sent again; 0 by
+	// default.
 	IPNFailFirst int
-	// IPNClient sends IPNs; an *http.Client with IPNTimeout by default.
+	// IPNClient sends IPNs (for example one that trusts the test server
+	// receiving them); an *http.Client with IPNTimeout by default.
 	IPNClient *http.Client
 	// SigningKey signs return URLs and IPNs; a fresh RSA 2048 key by
-	// default.
+	// default (giving one saves the key generation when many simulators
+	// run).
 	SigningKey *rsa.PrivateKey
-	// Logger receives one record per API call; nil discards.
+	// Logger receives one record per API call; nil (the default)
+	// discards.
 	Logger *slog.Logger
 }
-
-// Option configures NewServer.
-type Option func(*Config)
-
-// WithPlainHTTP serves plain http instead of https.
-func WithPlainHTTP() Option { return func(c *Config) { c.PlainHTTP = true } }
-
-// WithAccount adds a caller account. The first account added is the
-// default one; without any, DefaultAccount is used.
-func WithAccount(a Account) Option { return func(c *Config) { c.Accounts = append(c.Accounts, a) } }
-
-// WithClock sets the base clock of the simulator.
-func WithClock(now func() time.Time) Option { return func(c *Config) { c.Clock = now } }
-
-// WithPendingDelay sets how long CC and ACH transactions stay Pending
-// (simulator time); negative means until CompletePending.
-func WithPendingDelay(d time.Duration) Option { return func(c *Config) { c.PendingDelay = d } }
-
-// WithBuyerBalance sets the ABT balance of simulated buyers.
-func WithBuyerBalance(d decimal.Decimal) Option { return func(c *Config) { c.BuyerBalance = d } }
-
-// WithFaults injects failures into API calls.
-func WithFaults(f Faults) Option { return func(c *Config) { c.Faults = f } }
-
-// WithIPNRetry sets how long failing IPN deliveries are retried and the
-// first back-off (it doubles after each attempt).
-func WithIPNRetry(window, firstDelay time.Duration) Option {
-	return func(c *Config) { c.IPNRetryWindow, c.IPNFirstDelay = window, firstDelay }
-}
-
-// WithIPNFailFirst makes the first n IPN delivery attempts fail on
-// purpose (they are sent, but counted as failed and sent again).
-func WithIPNFailFirst(n int) Option { return func(c *Config) { c.IPNFailFirst = n } }
-
-// WithIPNClient sends IPNs with c (for example one that trusts the test
-// server receiving them).
-func WithIPNClient(c *http.Client) Option { return func(cfg *Config) { cfg.IPNClient = c } }
-
-// WithSigningKey makes the simulator sign with key instead of generating
-// one (saves the key generation when many simulators run).
-func WithSigningKey(key *rsa.PrivateKey) Option { return func(c *Config) { c.SigningKey = key } }
-
-// WithLogger logs one record per API call.
-func WithLogger(l *slog.Logger) Option { return func(c *Config) { c.Logger = l } }
 
 // DefaultPendingDelay is how long CC and ACH transactions stay Pending
 // when Config.PendingDelay is zero.
@@ -202,6 +172,7 @@ type Server struct {
 	clock    *Clock
 	httpc    *http.Client
 	ledger   *Ledger
+	sessions *sessions
 	actions  map[string]actionFunc // actionTable(), built once
 	faults   *faultState
 	ipn      *ipnSender
@@ -211,13 +182,16 @@ type Server struct {
 	closeOne sync.Once
 }
 
-// NewServer starts a simulator for a test on 127.0.0.1 (random port), over
-// https unless WithPlainHTTP is given, and stops it when the test ends.
-func NewServer(tb testing.TB, opts ...Option) *Server {
+// NewServer starts a simulator for a test, configured by the zero Config
+// changed by optFns in order (127.0.0.1 on a random port, https), and
+// stops it when the test ends:
+//
+//	s := fpstest.NewServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
+func NewServer(tb testing.TB, optFns ...func(*Config)) *Server {
 	tb.Helper()
 	var cfg Config
-	for _, o := range opts {
-		o(&cfg)
+	for _, fn := range optFns {
+		fn(&cfg)
 	}
 	s, err := Start(cfg)
 	if err != nil {
@@ -227,8 +201,8 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// Start runs a simulator configured by cfg until Close.
-func Start(cfg Config) (*Server, error) {
+// withDefaults returns cfg with the default of each field left zero.
+func (cfg Config) withDefaults() Config {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
@@ -256,20 +230,31 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.IPNClient == nil {
 		cfg.IPNClient = &http.Client{Timeout: cfg.IPNTimeout}
 	}
+	return cfg
+}
+
+// check refuses accounts without credentials or named twice, and faults
+// out of range.
+func (cfg *Config) check() error {
 	seen := map[string]bool{}
 	for i, a := range cfg.Accounts {
 		if a.AccessKeyID == "" || a.SecretAccessKey == "" {
-			return nil, fmt.Errorf("account %d: AccessKeyID and SecretAccessKey are required", i)
+			return fmt.Errorf("account %d: AccessKeyID and SecretAccessKey are required", i)
 		}
 		if seen[a.AccessKeyID] {
-			return nil, fmt.Errorf("account %d: AccessKeyID is used twice", i)
+			return fmt.Errorf("account %d: AccessKeyID is used twice", i)
 		}
 		seen[a.AccessKeyID] = true
 	}
-	if err := cfg.Faults.check(); err != nil {
+	return cfg.Faults.check()
+}
+
+// Start runs a simulator configured by cfg until Close.
+func Start(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, err
@@ -296,14 +281,24 @@ func Start(cfg Config) (*Server, error) {
 		ForceAttemptHTTP2: false,
 		MaxIdleConns:      100, MaxIdleConnsPerHost: 100,
 	}, Timeout: fps.DefaultHTTPTimeout}
-	s.ledger = newLedger(s)
+	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
+	s.ledger = newLedger(ledgerConfig{
+		accounts: cfg.Accounts, buyerBalance: cfg.BuyerBalance, pendingDelay: cfg.PendingDelay,
+		clock: s.clock.Now, notify: s.ipn.send,
+	})
+	s.sessions = newSessions(maxOpenPipelines)
 	s.actions = actionTable()
 	s.faults = newFaultState(cfg.Faults)
-	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
+	s.serve(ln)
+	return s, nil
+}
 
+// serve serves the simulator on ln, and completes the Pending
+// transactions that fall due, until Close.
+func (s *Server) serve(ln net.Listener) {
 	s.srv = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: quietLog()}
-	if !cfg.PlainHTTP {
+	if !s.cfg.PlainHTTP {
 		s.tlsConf = &tls.Config{
 			Certificates: []tls.Certificate{s.pki.tlsCert},
 			NextProtos:   []string{"http/1.1"}, // hijacking (dropped connections) needs HTTP/1
@@ -329,7 +324,6 @@ func Start(cfg Config) (*Server, error) {
 			}
 		}
 	}()
-	return s, nil
 }
 
 // Close stops the simulator: the listener, the pending-completion loop and
@@ -380,7 +374,7 @@ func (s *Server) BuyEndpoint() string { return s.URL + cbuiBuyPath }
 // ServerTLSConfig returns a copy of the TLS configuration the simulator
 // serves with (its certificate is issued by the simulator's CA, for
 // 127.0.0.1 and localhost), to serve something else the same way, or nil
-// under WithPlainHTTP.
+// under Config.PlainHTTP.
 func (s *Server) ServerTLSConfig() *tls.Config {
 	if s.tlsConf == nil {
 		return nil
@@ -403,6 +397,9 @@ func (s *Server) CertificateURL() string { return s.URL + "/certs/" + s.pki.cert
 
 // PublicKey returns the public key that verifies return URLs and IPNs.
 func (s *Server) PublicKey() *rsa.PublicKey { return &s.pki.signKey.PublicKey }
+
+// Ledger returns the simulator's ledger, for inspection by tests.
+func (s *Server) Ledger() *Ledger { return s.ledger }
 
 // Clock returns the simulator's movable clock.
 func (s *Server) Clock() *Clock { return s.clock }
@@ -428,6 +425,16 @@ func (s *Server) Client(tb testing.TB, optFns ...func(*fps.Options)) *fps.Client
 		tb.Fatalf("fpstest: client: %v", err)
 	}
 	return c
+}
+
+// account returns the configured account key.
+func (s *Server) account(key string) Account {
+	for _, a := range s.cfg.Accounts {
+		if a.AccessKeyID == key {
+			return a
+		}
+	}
+	return Account{AccessKeyID: key, Name: key}
 }
 
 // SetIPNURL changes where the account's IPNs go ("" stops them).
@@ -481,7 +488,7 @@ func (s *Server) CompletePending(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.ledger.completeDue(time.Time{}, true)
+	s.ledger.completeDue(s.clock.Now(), true)
 	return nil
 }
 

@@ -7,22 +7,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestOpenPipelinesBounded: past maxSessions pipelines waiting for their
+// TestOpenPipelinesBounded: past the bound of pipelines waiting for their
 // buyer, the oldest is forgotten; the others are still answered.
 func TestOpenPipelinesBounded(t *testing.T) {
-	s := NewServer(t, WithPlainHTTP())
+	s := NewServer(t, func(c *Config) { c.PlainHTTP = true })
 	ret, err := url.Parse("http://127.0.0.1:9/r")
 	require.NoError(t, err)
-	l := s.ledger
-	l.lock()
-	l.maxSessions = 2
+	s.sessions = newSessions(2)
 	ps := make([]*pipeline, 3)
 	for i := range ps {
 		ps[i] = &pipeline{id: newID(32), owner: DefaultAccessKeyID, name: "SingleUse", q: url.Values{}, returnURL: ret, methods: []string{"ABT"}}
-		l.openSession(ps[i])
+		s.sessions.add(ps[i])
 	}
-	require.Len(t, l.sessions, 2)
-	l.unlock()
+	require.Equal(t, 2, s.sessions.len())
 
 	_, err = s.decide(ps[0].id, BuyerChoice{Action: Abandon})
 	require.ErrorIs(t, err, ErrUnknownPipeline, "the oldest pipeline is forgotten")

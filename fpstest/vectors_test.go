@@ -43,8 +43,11 @@ func TestSharedSigV2VectorsAccepted(t *testing.T) {
 				now, err = time.Parse(time.RFC3339, ts)
 				require.NoError(t, err)
 			}
-			s := newServer(t, fpstest.WithPlainHTTP(), fpstest.WithClock(func() time.Time { return now }),
-				fpstest.WithAccount(fpstest.Account{AccessKeyID: key, SecretAccessKey: v.Secret, Name: "Vector"}))
+			s := newServer(t, func(c *fpstest.Config) {
+				c.PlainHTTP = true
+				c.Clock = func() time.Time { return now }
+				c.Accounts = []fpstest.Account{{AccessKeyID: key, SecretAccessKey: v.Secret, Name: "Vector"}}
+			})
 			if cbui {
 				checkCBUIVector(t, s, v.Host, params, v.Signature)
 				return

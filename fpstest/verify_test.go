@@ -59,7 +59,7 @@ func TestVerifySignatureForIPN(t *testing.T) {
 	k := newSink(t, 0)
 	acct := fpstest.DefaultAccount()
 	acct.IPNURL = k.srv.URL + "/ipn"
-	s := newServer(t, fpstest.WithAccount(acct))
+	s := newServer(t, func(c *fpstest.Config) { c.Accounts = []fpstest.Account{acct} })
 	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
 	okTxFn(t)(pay(t, s, "Pay", tok, "1", "vs-ipn"))
 	waitFor(t, func() bool { return len(s.Deliveries()) == 1 })

@@ -251,7 +251,10 @@ func TestCheckoutEndToEnd(t *testing.T) {
 
 func checkout(t *testing.T, st listingStore, verifierName string) {
 	ctx := context.Background()
-	s := fpstest.NewServer(t, fpstest.WithPendingDelay(-1), fpstest.WithIPNRetry(15*time.Second, 20*time.Millisecond))
+	s := fpstest.NewServer(t, func(c *fpstest.Config) {
+		c.PendingDelay = -1
+		c.IPNRetryWindow, c.IPNFirstDelay = 15*time.Second, 20*time.Millisecond
+	})
 	c := s.Client(t)
 	const deliveries = 3
 	sh := newSite(t, verifier(s, c, verifierName), st, deliveries-1)
@@ -436,8 +439,10 @@ func (a *attackerServer) certURL(string) string {
 // refused, the hook and the callback never run, nothing is stored.
 func TestRefusalsEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	s := fpstest.NewServer(t, fpstest.WithAccount(fpstest.DefaultAccount()), fpstest.WithAccount(attackerAccount),
-		fpstest.WithIPNRetry(300*time.Millisecond, 100*time.Millisecond))
+	s := fpstest.NewServer(t, func(c *fpstest.Config) {
+		c.Accounts = []fpstest.Account{fpstest.DefaultAccount(), attackerAccount}
+		c.IPNRetryWindow, c.IPNFirstDelay = 300*time.Millisecond, 100*time.Millisecond
+	})
 	c := s.Client(t)
 	evil := newAttackerServer(t, s)
 

@@ -46,7 +46,7 @@ type shop struct {
 // the order's amount, as the seed's example does.
 func newShop(t *testing.T, optFns ...func(*integration.Config, *fpstest.Server)) *shop {
 	t.Helper()
-	s := fpstest.NewServer(t, fpstest.WithPendingDelay(-1))
+	s := fpstest.NewServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
 	sh := &shop{s: s, notes: store.NewMemory(), returns: make(chan returned, 4), ipns: make(chan *fps.Notification, 16)}
 	var handler http.Handler = http.NotFoundHandler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))

@@ -42,9 +42,9 @@ type sim struct {
 	caFile string
 }
 
-func newSim(t *testing.T, opts ...fpstest.Option) *sim {
+func newSim(t *testing.T, optFns ...func(*fpstest.Config)) *sim {
 	t.Helper()
-	s := fpstest.NewServer(t, opts...)
+	s := fpstest.NewServer(t, optFns...)
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(ca, s.CAPEM(), 0o600))
 	return &sim{s, ca}

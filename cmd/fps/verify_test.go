@@ -90,7 +90,7 @@ func payIPN(t *testing.T, s *sim, ipnURL string) string {
 }
 
 func TestVerifyIPN(t *testing.T) {
-	s := newSim(t, fpstest.WithPendingDelay(-1))
+	s := newSim(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
 	endpoint := ipnSink(t)
 	body := payIPN(t, s, endpoint)
 	q, err := url.ParseQuery(body)

@@ -308,7 +308,7 @@ func TestFlags(t *testing.T) {
 func TestSimulatorApartAndSQLite(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	sim := fpstest.NewServer(t, fpstest.WithPendingDelay(-1))
+	sim := fpstest.NewServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
 	dir := t.TempDir()
 	ca, db := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "fps.db")
 	require.NoError(t, os.WriteFile(ca, sim.CAPEM(), 0o600))

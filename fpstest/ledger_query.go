@@ -1,0 +1,188 @@
+package fpstest
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// The ledger's answers to the actions that only read: copies of its
+// state, the caller's own only, to be rendered outside the lock.
+
+// txOf returns the caller's transaction id. Called with l locked.
+func (l *Ledger) txOf(caller, id string) (*tx, *apiError) {
+	t, ok := l.txs[id]
+	if !ok || t.owner != caller {
+		return nil, fail("InvalidTransactionId", "The transaction %s was not found.", id)
+	}
+	return t, nil
+}
+
+// transaction returns the caller's transaction id.
+func (l *Ledger) transaction(caller, id string) (tx, *apiError) {
+	l.lock()
+	defer l.unlock()
+	t, e := l.txOf(caller, id)
+	if e != nil {
+		return tx{}, e
+	}
+	return t.copy(), nil
+}
+
+// token returns the caller's token id.
+func (l *Ledger) token(caller, id string) (token, *apiError) {
+	l.lock()
+	defer l.unlock()
+	t, ok := l.tokens[id]
+	if !ok || t.owner != caller {
+		return token{}, fail("InvalidTokenId", "The token %s was not found.", id)
+	}
+	return *t, nil
+}
+
+// tokensOf returns the caller's tokens, oldest first.
+func (l *Ledger) tokensOf(caller string) []token {
+	l.lock()
+	defer l.unlock()
+	var out []token
+	for _, t := range l.sortedTokens(caller) {
+		out = append(out, *t)
+	}
+	return out
+}
+
+// tokenByCallerReference returns the caller's latest token installed
+// under ref, refund tokens aside.
+func (l *Ledger) tokenByCallerReference(caller, ref string) (token, *apiError) {
+	l.lock()
+	defer l.unlock()
+	var found *token
+	for _, t := range l.sortedTokens(caller) {
+		if t.callerRef == ref && t.role != "refund" {
+			found = t
+		}
+	}
+	if found == nil {
+		return token{}, fail("InvalidCallerReference", "No token is associated with the caller reference %s.", ref)
+	}
+	return *found, nil
+}
+
+// recipientToken returns the caller's recipient (or caller) token id.
+func (l *Ledger) recipientToken(caller, id string) (token, *apiError) {
+	l.lock()
+	defer l.unlock()
+	t, ok := l.tokens[id]
+	if !ok || t.owner != caller || (t.role != "recipient" && t.role != "caller") {
+		return token{}, fail("InvalidTokenId_Recipient", "The recipient token %s is not valid.", id)
+	}
+	return *t, nil
+}
+
+// activity returns the caller's transactions received from start to end
+// (at the millisecond precision dates are published in, so that a
+// StartTimeForNextTransaction passed back as EndDate includes the
+// transaction it names), oldest first, and the caller's balance.
+func (l *Ledger) activity(caller string, start, end time.Time) ([]tx, decimal.Decimal) {
+	l.lock()
+	defer l.unlock()
+	var list []tx
+	for _, t := range l.order {
+		at := t.received.Truncate(time.Millisecond)
+		if t.owner == caller && !at.Before(start) && !at.After(end) {
+			list = append(list, t.copy())
+		}
+	}
+	var balance decimal.Decimal
+	if a := l.accounts[caller]; a != nil {
+		balance = a.balance
+	}
+	return list, balance
+}
+
+// accountBalance returns the caller's balance and what its Pending
+// transactions will add and take.
+func (l *Ledger) accountBalance(caller string) (total, pendingIn, pendingOut decimal.Decimal) {
+	l.lock()
+	defer l.unlock()
+	if a := l.accounts[caller]; a != nil {
+		total = a.balance
+	}
+	for _, t := range l.order {
+		if t.owner != caller || t.status != "Pending" {
+			continue
+		}
+		switch t.pendingOp {
+		case "PAY", "FUNDPREPAID":
+			pendingIn = pendingIn.Add(t.amount)
+		case "SETTLE":
+			pendingIn = pendingIn.Add(t.settled)
+		case "REFUND":
+			pendingOut = pendingOut.Add(t.amount)
+		}
+	}
+	return total, pendingIn, pendingOut
+}
+
+// instrumentOf returns the caller's instrument id of kind; param is the
+// request parameter that named it. Called with l locked.
+func (l *Ledger) instrumentOf(caller, param, id, kind string) (*instrument, *apiError) {
+	in, ok := l.instruments[id]
+	if !ok || in.kind != kind {
+		return nil, fail("InvalidParams", "%s %s is not a valid %s instrument.", param, id, kind)
+	}
+	if in.owner != caller {
+		return nil, fail("InstrumentAccessDenied", "You are not the holder of instrument %s.", id)
+	}
+	return in, nil
+}
+
+// pendingFor sums the Pending transactions of step on instrument id.
+// Called with l locked.
+func (l *Ledger) pendingFor(id, step string) decimal.Decimal {
+	var d decimal.Decimal
+	for _, t := range l.order {
+		if t.instrument == id && t.status == "Pending" && t.pendingOp == step {
+			d = d.Add(t.amount)
+		}
+	}
+	return d
+}
+
+// instrumentBalance describes the balance answers of one kind of
+// instrument: prepaid instruments hold money paid in (pending in), credit
+// instruments hold debt (pending out).
+type instrumentBalance struct {
+	param, kind, step       string // request parameter, instrument kind, step of its pending transactions
+	one, total, pendingElem string // result elements
+}
+
+var (
+	prepaidBalance = instrumentBalance{"PrepaidInstrumentId", "prepaid", "FUNDPREPAID", "PrepaidBalance", "OutstandingPrepaidLiability", "PendingInBalance"}
+	debtBalance    = instrumentBalance{"CreditInstrumentId", "credit", "SETTLEDEBT", "DebtBalance", "OutstandingDebt", "PendingOutBalance"}
+)
+
+// balanceOf returns the balance of the caller's instrument id of b's kind
+// and the sum of its Pending transactions of b's step.
+func (l *Ledger) balanceOf(caller, id string, b instrumentBalance) (available, pending decimal.Decimal, e *apiError) {
+	l.lock()
+	defer l.unlock()
+	in, e := l.instrumentOf(caller, b.param, id, b.kind)
+	if e != nil {
+		return available, pending, e
+	}
+	return in.balance, l.pendingFor(in.id, b.step), nil
+}
+
+// balanceOfAll sums balanceOf over the caller's instruments of b's kind.
+func (l *Ledger) balanceOfAll(caller string, b instrumentBalance) (total, pending decimal.Decimal) {
+	l.lock()
+	defer l.unlock()
+	for _, in := range l.instruments {
+		if in.owner == caller && in.kind == b.kind {
+			total = total.Add(in.balance)
+			pending = pending.Add(l.pendingFor(in.id, b.step))
+		}
+	}
+	return total, pending
+}
