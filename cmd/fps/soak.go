@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fpskit/fps/internal/soak"
+	"github.com/fpskit/fps/cmd/fps/internal/soak"
 )
 
 const soakUsage = `
