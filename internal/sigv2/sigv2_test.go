@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/fpskit/fps/internal/sigv2"
-	"github.com/fpskit/fps/internal/vectors"
 	"github.com/stretchr/testify/require"
 )
 
@@ -79,44 +78,6 @@ func TestParseForm(t *testing.T) {
 	require.Error(t, err)
 	_, _, err = sigv2.ParseForm("a=1;b=2")
 	require.Error(t, err)
-}
-
-// The Signature Version 2 vectors made by boto, Amazon's libraries and
-// the service itself.
-func TestVectors(t *testing.T) {
-	for _, v := range vectors.LoadSigV2(t) {
-		t.Run(v.ID, func(t *testing.T) {
-			params := make([]sigv2.Param, len(v.Params))
-			for i, p := range v.Params {
-				params[i] = sigv2.Param{Name: p[0], Value: p[1]}
-			}
-			endpoint := &url.URL{Scheme: "https", Host: v.Host, Path: v.Path}
-			sts := sigv2.StringToSign(v.Method, endpoint, params)
-			require.Equal(t, v.StringToSign, sts)
-			sig, err := sigv2.SignHMAC(v.Algorithm, v.Secret, sts)
-			require.NoError(t, err)
-			require.Equal(t, v.Signature, sig)
-		})
-	}
-}
-
-func TestOutboundVectors(t *testing.T) {
-	for _, v := range vectors.LoadOutbound(t) {
-		t.Run(v.ID, func(t *testing.T) {
-			endpoint, err := url.Parse(v.Endpoint)
-			require.NoError(t, err)
-			received, err := url.ParseQuery(v.Raw)
-			require.NoError(t, err)
-			sts := sigv2.OutboundStringToSign(v.Method, endpoint, received)
-			require.Equal(t, v.StringToSign, sts)
-			err = sigv2.VerifyRSASHA1(vectors.PublicKey(t, v.Key), []byte(sts), received.Get("signature"))
-			if v.Valid {
-				require.NoError(t, err)
-			} else {
-				require.ErrorIs(t, err, sigv2.ErrSignatureMismatch)
-			}
-		})
-	}
 }
 
 func TestRSASHA1(t *testing.T) {
