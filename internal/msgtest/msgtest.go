@@ -147,7 +147,7 @@ func issue(tb testing.TB, ca *x509.Certificate, caKey *rsa.PrivateKey, pub *rsa.
 // serving it (and bad variants) from 127.0.0.1. The certificate ids of
 // CertURL: "good" (the leaf), "stranger" (key 0 under another CA), "big"
 // (over 64 KiB), "moved" (a redirect to another host), "local-redirect"
-// (a redirect to "good"), "slow" (answers after 2 s).
+// (a redirect to "good"), "slow" (never answers).
 type PKI struct {
 	Key  *rsa.PrivateKey // key 0, the leaf's
 	Pool *x509.CertPool  // holds the CA
@@ -194,18 +194,18 @@ func NewPKI(tb testing.TB) *PKI {
 	mux.HandleFunc("/certs/local-redirect/PKICert.pem", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/certs/good/PKICert.pem", http.StatusMovedPermanently)
 	})
+	stopped := make(chan struct{})
 	mux.HandleFunc("/certs/slow/PKICert.pem", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(2 * time.Second):
-		case <-r.Context().Done():
-		}
-		w.Write(leaf)
+		<-stopped // never answers: the fetch must give up on its own
 	})
 	p.Srv = httptest.NewUnstartedServer(mux)
 	p.Srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
 	p.Srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-server case fails handshakes on purpose
 	p.Srv.StartTLS()
-	tb.Cleanup(p.Srv.Close)
+	tb.Cleanup(func() {
+		close(stopped)
+		p.Srv.Close()
+	})
 	return p
 }
 
