@@ -108,9 +108,17 @@ func ParseForm(raw string) ([]Param, url.Values, error) {
 		}
 		list = append(list, Param{Name: name, Value: value})
 	}
+	// One backing array holds every value; a name's first value takes a
+	// slice of it with no room to grow, so a repeated name copies.
 	values := make(url.Values, len(list))
-	for _, p := range list {
-		values[p.Name] = append(values[p.Name], p.Value)
+	backing := make([]string, len(list))
+	for i, p := range list {
+		if vs, ok := values[p.Name]; ok {
+			values[p.Name] = append(vs, p.Value)
+			continue
+		}
+		backing[i] = p.Value
+		values[p.Name] = backing[i : i+1 : i+1]
 	}
 	return list, values, nil
 }
