@@ -147,13 +147,17 @@ func issue(tb testing.TB, ca *x509.Certificate, caKey *rsa.PrivateKey, pub *rsa.
 // serving it (and bad variants) from 127.0.0.1. The certificate ids of
 // CertURL: "good" (the leaf), "stranger" (key 0 under another CA), "big"
 // (over 64 KiB), "moved" (a redirect to another host), "local-redirect"
-// (a redirect to "good"), "slow" (answers after 2 s).
+// (a redirect to "good"), "slow" (answers after 2 s), "misnamed" (key 1,
+// the attacker's, issued by the CA to attacker.example). Any other path
+// is answered 404.
 type PKI struct {
 	Key  *rsa.PrivateKey // key 0, the leaf's
 	Pool *x509.CertPool  // holds the CA
 	Srv  *httptest.Server
 	// Fetches counts the fetches of "good".
 	Fetches atomic.Int64
+	// Requests counts every request the server answered.
+	Requests atomic.Int64
 	// Delay holds back the answer to a fetch of "good".
 	Delay time.Duration
 }
@@ -165,7 +169,14 @@ func NewPKI(tb testing.TB) *PKI {
 	ca, caPriv := NewCA(tb, "fps test CA", Key(tb, 2))
 	p.Pool = x509.NewCertPool()
 	p.Pool.AddCert(ca)
-	leaf := issue(tb, ca, caPriv, &p.Key.PublicKey, 2, &x509.Certificate{Subject: pkix.Name{CommonName: "fps test signer"}})
+	leaf := issue(tb, ca, caPriv, &p.Key.PublicKey, 2, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "fps test signer"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, // the host it is served from
+	})
+	misnamed := issue(tb, ca, caPriv, &Key(tb, 1).PublicKey, 5, &x509.Certificate{
+		Subject:  pkix.Name{CommonName: "attacker.example"},
+		DNSNames: []string{"attacker.example"},
+	})
 	other, otherPriv := NewCA(tb, "someone else's CA", Key(tb, 3))
 	stranger := issue(tb, other, otherPriv, &p.Key.PublicKey, 3, &x509.Certificate{Subject: pkix.Name{CommonName: "stranger"}})
 	serverKey := Key(tb, 1)
@@ -183,6 +194,7 @@ func NewPKI(tb testing.TB) *PKI {
 		time.Sleep(p.Delay)
 		w.Write(leaf)
 	})
+	mux.HandleFunc("/certs/misnamed/PKICert.pem", func(w http.ResponseWriter, r *http.Request) { w.Write(misnamed) })
 	mux.HandleFunc("/certs/stranger/PKICert.pem", func(w http.ResponseWriter, r *http.Request) { w.Write(stranger) })
 	mux.HandleFunc("/certs/big/PKICert.pem", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(strings.Repeat("#", 70<<10)))
@@ -201,7 +213,10 @@ func NewPKI(tb testing.TB) *PKI {
 		}
 		w.Write(leaf)
 	})
-	p.Srv = httptest.NewUnstartedServer(mux)
+	p.Srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.Requests.Add(1)
+		mux.ServeHTTP(w, r)
+	}))
 	p.Srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
 	p.Srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-server case fails handshakes on purpose
 	p.Srv.StartTLS()
