@@ -144,7 +144,8 @@ func issue(tb testing.TB, ca *x509.Certificate, caKey *rsa.PrivateKey, pub *rsa.
 }
 
 // PKI is a test CA with a leaf certificate for key 0, and a TLS server
-// serving it (and bad variants) from 127.0.0.1. The certificate ids of
+// serving it (and bad variants) from 127.0.0.1, also named localhost;
+// both certificates are issued to both names. The certificate ids of
 // CertURL: "good" (the leaf), "stranger" (key 0 under another CA), "big"
 // (over 64 KiB), "moved" (a redirect to another host), "local-redirect"
 // (a redirect to "good"), "slow" (answers after 2 s), "misnamed" (key 1,
@@ -171,7 +172,8 @@ func NewPKI(tb testing.TB) *PKI {
 	p.Pool.AddCert(ca)
 	leaf := issue(tb, ca, caPriv, &p.Key.PublicKey, 2, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "fps test signer"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, // the host it is served from
+		DNSNames:    []string{"localhost"}, // the host it is served from
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
 	})
 	misnamed := issue(tb, ca, caPriv, &Key(tb, 1).PublicKey, 5, &x509.Certificate{
 		Subject:  pkix.Name{CommonName: "attacker.example"},
@@ -182,6 +184,7 @@ func NewPKI(tb testing.TB) *PKI {
 	serverKey := Key(tb, 1)
 	serverPEM := issue(tb, ca, caPriv, &serverKey.PublicKey, 4, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "127.0.0.1"},
+		DNSNames:    []string{"localhost"},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	})
@@ -227,14 +230,20 @@ func NewPKI(tb testing.TB) *PKI {
 // Host is the host:port of the server.
 func (p *PKI) Host() string { return p.Srv.Listener.Addr().String() }
 
+// LocalHost is Host with the name localhost in place of 127.0.0.1.
+func (p *PKI) LocalHost() string {
+	_, port, _ := net.SplitHostPort(p.Host())
+	return net.JoinHostPort("localhost", port)
+}
+
 // CertURL is the URL of certificate id on the server.
 func (p *PKI) CertURL(id string) string { return p.Srv.URL + "/certs/" + id + "/PKICert.pem" }
 
-// Verifier is a local verifier that fetches from the server and trusts
-// the CA; optFns run after.
+// Verifier is a local verifier that fetches from the server (as Host and
+// as LocalHost) and trusts the CA; optFns run after.
 func (p *PKI) Verifier(optFns ...func(*fps.LocalVerifierOptions)) *fps.LocalVerifier {
 	return fps.NewLocalVerifier(append([]func(*fps.LocalVerifierOptions){func(o *fps.LocalVerifierOptions) {
-		o.AllowedHosts = append(o.AllowedHosts, p.Host())
+		o.AllowedHosts = append(o.AllowedHosts, p.Host(), p.LocalHost())
 		o.RootCAs = p.Pool
 	}}, optFns...)...)
 }
