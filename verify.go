@@ -424,7 +424,22 @@ type SignatureVerifierAPI interface {
 // RemoteVerifier asks FPS through the VerifySignature action, as Amazon
 // required from 2010 on: UrlEndPoint is the endpoint without its query,
 // HttpParameters the raw query or body as received.
-
+//
+// VerifySignature cannot tell two things, so neither can RemoteVerifier:
+//
+//   - The HTTP method. The action takes none, so a message signed for GET
+//     passes as one signed for POST: the query of a return URL, moved into
+//     a POST body and sent to an IPN URL, passes as an IPN. A caller that
+//     uses RemoteVerifier for IPNs must check the notification's fields
+//     against FPS (GetTransaction) before acting on it.
+//   - Whose account the message concerns. Amazon signed the messages of
+//     every merchant with the same key, so a genuine message about another
+//     merchant's payment or token passes. The same holds for LocalVerifier:
+//     a verified message says only that Amazon sent it.
+//
+// LocalVerifier checks the signature over the method the message arrived
+// with and needs no call per message: it is the verifier to use by
+// default. RemoteVerifier is for when the service itself must decide.
 type RemoteVerifier struct {
 	api SignatureVerifierAPI
 }
