@@ -45,6 +45,24 @@ func forged(certURL string) string {
 	return p.Encode()
 }
 
+// verifyForged verifies n forged messages, the i-th naming certURL(i),
+// from workers goroutines at once, and returns their errors.
+func verifyForged(v *fps.LocalVerifier, n, workers int, certURL func(i int) string) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				_, errs[i] = v.Verify(context.Background(), "POST", ipnEndpoint, forged(certURL(i)))
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
 func TestCertificateMustBeIssuedToItsHost(t *testing.T) {
 	p := newPKI(t)
 	ctx := context.Background()
@@ -142,21 +160,7 @@ func TestCertificateURLSpellingsShareOneDownload(t *testing.T) {
 
 	v := p.Verifier()
 	before, fetches := p.Requests.Load(), p.Fetches.Load()
-	errs := make(chan error, n)
-	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += 8 {
-				_, err := v.Verify(ctx, "POST", ipnEndpoint, forged(spellings[i]))
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range verifyForged(v, n, 8, func(i int) string { return spellings[i] }) {
 		require.ErrorIs(t, err, fps.ErrSignatureMismatch, "the key was found, the forged signature refused")
 	}
 	require.Equal(t, int64(1), p.Requests.Load()-before, "one download")
@@ -206,45 +210,31 @@ func TestCertificateDownloadFlood(t *testing.T) {
 	const n = 500
 	made := func(i int) string { return p.Srv.URL + fmt.Sprintf("/certs/%06d/PKICert.pem", i) }
 	before = p.Requests.Load()
-	floodErrs := make(chan error, n)
-	var wg sync.WaitGroup
-	for w := 0; w < 10; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < n; i += 10 {
-				_, err := v.Verify(ctx, "POST", ipnEndpoint, forged(made(i)))
-				floodErrs <- err
-			}
-		}()
-	}
 	// Genuine messages go on verifying meanwhile.
 	stop := make(chan struct{})
 	genuineErrs := make(chan error, 1)
 	verified := 0
 	go func() {
+		defer close(genuineErrs)
 		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				close(genuineErrs)
-				return
-			default:
-			}
 			if _, err := v.Verify(ctx, "POST", ipnEndpoint, genuine[i%2]); err != nil {
 				genuineErrs <- err
-				close(genuineErrs)
 				return
 			}
 			verified++
+			select {
+			case <-stop:
+				return
+			default:
+			}
 		}
 	}()
-	wg.Wait()
+	floodErrs := verifyForged(v, n, 10, made)
 	close(stop)
 	require.NoError(t, <-genuineErrs)
 	require.Positive(t, verified)
-	close(floodErrs)
 	limited := 0
-	for err := range floodErrs {
+	for _, err := range floodErrs {
 		require.ErrorIs(t, err, fps.ErrCertificateUnusable)
 		if strings.Contains(err.Error(), "try again later") {
 			limited++
