@@ -6,15 +6,12 @@ import (
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,26 +29,38 @@ type Verifier interface {
 	Verify(ctx context.Context, method, endpoint, raw string) (url.Values, error)
 }
 
-// Verification errors; test with errors.Is.
+// Verification errors; test with errors.Is. Each says whether the message
+// is refused (the sender cannot make it pass by trying again) or could not
+// be checked now: package integration answers 403 to the first kind and
+// 503 to ErrCertificateUnusable and to errors of the VerifySignature call,
+// so that Amazon delivers the IPN again later.
 var (
-	// ErrNoSignature: the message carries no signature parameter.
+	// ErrNoSignature: the message carries no signature parameter. Refused.
 	ErrNoSignature = errors.New("fps: message is not signed")
 	// ErrUnsupportedSignatureVersion: signatureVersion is not 2 (or is
-	// missing, meaning version 1, which was not opted in).
+	// missing, meaning version 1, which was not opted in). Refused.
 	ErrUnsupportedSignatureVersion = errors.New("fps: unsupported signature version")
 	// ErrUnsupportedSignatureMethod: signatureMethod is not RSA-SHA1.
+	// Refused.
 	ErrUnsupportedSignatureMethod = errors.New("fps: unsupported signature method")
-	// ErrCertificateURLNotAllowed: certificateUrl is missing, not https, or
-	// on a host that is not allowed.
+	// ErrCertificateURLNotAllowed: certificateUrl is missing, not a URL,
+	// not plain https (user info, opaque), has a "." or ".." path segment,
+	// is on a host that is not allowed, or serves a certificate that is
+	// not issued to its host (LocalVerifier). Refused.
 	ErrCertificateURLNotAllowed = errors.New("fps: certificate URL not allowed")
-	// ErrCertificateUnusable: the certificate could not be fetched, was
-	// redirected, too large, not a certificate, not issued by a trusted CA,
-	// or holds no RSA key.
+	// ErrCertificateUnusable: the LocalVerifier has no usable key for
+	// certificateUrl now: the download failed (network, timeout, HTTP
+	// status, redirect, size), what it got is not a certificate chaining
+	// to a trusted CA or holds no RSA key, the same URL failed less than
+	// LocalVerifierOptions.FailureTTL ago, or too many downloads from its
+	// host were made recently (LocalVerifierOptions.MaxDownloadsPerHost).
+	// The message could not be checked now; a genuine sender tries again.
 	ErrCertificateUnusable = errors.New("fps: certificate unusable")
 	// ErrVerificationFailed: the VerifySignature action answered Failure.
+	// Refused.
 	ErrVerificationFailed = errors.New("fps: VerifySignature answered Failure")
 	// ErrMalformed: the parameters are not form-encoded, or (after the
-	// signature was checked) a field does not parse.
+	// signature was checked) a field does not parse. Refused.
 	ErrMalformed = errors.New("fps: malformed message")
 )
 
@@ -127,6 +136,18 @@ const (
 	DefaultCertificateFetchTimeout = 10 * time.Second
 	// DefaultMaxCertificateSize caps a downloaded certificate, in bytes.
 	DefaultMaxCertificateSize = 64 << 10
+	// DefaultCertificateCacheSize is how many certificates a LocalVerifier
+	// keeps, and how many failed downloads it remembers. Amazon signed
+	// with a handful of certificates over the years (spec §8.2).
+	DefaultCertificateCacheSize = 32
+	// DefaultCertificateFailureTTL is how long a LocalVerifier remembers a
+	// failed download, and the window of its per-host download limit.
+	DefaultCertificateFailureTTL = time.Minute
+	// DefaultMaxCertificateDownloadsPerHost is how many downloads a
+	// LocalVerifier makes from one host in any
+	// DefaultCertificateFailureTTL: far more than the one download per
+	// certificate that genuine messages need.
+	DefaultMaxCertificateDownloadsPerHost = 8
 )
 
 // DefaultCertificateHosts returns the hosts a LocalVerifier fetches
@@ -142,6 +163,42 @@ func DefaultCertificateHosts() []string {
 }
 
 // LocalVerifierOptions configures a LocalVerifier.
+//
+// A downloaded certificate must chain to RootCAs and be issued to the
+// host it was downloaded from: one of its DNS names or IP addresses (the
+// subject alternative names x509.Certificate.VerifyHostname checks; the
+// common name is not used). A certificate issued to any other name is
+// refused with ErrCertificateURLNotAllowed. A certificate names a host,
+// not a port: every port allowed on a host serves that host's
+// certificates. Pinned keys are used as they are, without these checks.
+//
+// Certificate URLs are compared in a normalised form, which keys the
+// cache and PinnedKeys and is the URL downloaded: the scheme; the host
+// lower-cased, with its port unless it is 443; the path split at "/",
+// each segment percent-decoded and encoded again with A-Z a-z 0-9 - _ . ~
+// kept and every other byte as %XX in upper case ("/" when empty); no
+// query, no fragment. So "https://FPS.amazonaws.com:443/certs/%30%39/PKICert%2epem?requestId=1"
+// and "https://fps.amazonaws.com/certs/09/PKICert.pem" are the same URL,
+// downloaded once. "%2F" inside a segment stays distinct from "/", and
+// empty segments ("//") and a trailing "/" are kept: those name other
+// URLs. A path with a "." or ".." segment (also spelled "%2E") is refused
+// with ErrCertificateURLNotAllowed: Amazon's certificate URLs have none.
+//
+// Downloads are bounded. Messages naming one URL at the same time share
+// one download. A usable certificate is kept until it expires, up to
+// CacheSize of them (the least recently used dropped first). A failed
+// download is remembered for FailureTTL, up to CacheSize failures: the URL
+// is answered the same error without a download until then. Each host
+// gets at most MaxDownloadsPerHost downloads (in flight, succeeded or
+// failed) in any FailureTTL; past that, a URL not in the cache is answered
+// ErrCertificateUnusable without a download. So made-up certificate URLs
+// on an allowed host cause at most MaxDownloadsPerHost requests to it per
+// FailureTTL, and failures never push out a cached certificate: messages
+// whose certificate is cached keep verifying. The limit: while such a
+// flood goes on, a genuine message whose certificate is not cached yet
+// may be answered ErrCertificateUnusable (503 in package integration)
+// until a download is free again; Amazon delivers an IPN again for a day,
+// and PinnedKeys needs no download at all.
 type LocalVerifierOptions struct {
 	// AllowedHosts are the hosts ("host" or "host:port", matched exactly,
 	// case-insensitively; no port means 443) certificates may be fetched
@@ -154,7 +211,7 @@ type LocalVerifierOptions struct {
 	RootCAs *x509.CertPool
 
 	// PinnedKeys maps certificate URLs to public keys used in place of a
-	// download. A URL is matched without its query, so a pin for
+	// download. A URL is matched in its normalised form, so a pin for
 	// ".../PKICert.pem" covers ".../PKICert.pem?requestId=...".
 	PinnedKeys map[string]*rsa.PublicKey
 
@@ -166,30 +223,44 @@ type LocalVerifierOptions struct {
 	// DefaultMaxCertificateSize by default.
 	MaxCertificateSize int64
 
+	// CacheSize is how many certificates are kept, and how many failed
+	// downloads are remembered; DefaultCertificateCacheSize by default.
+	CacheSize int
+
+	// FailureTTL is how long a failed download is remembered, and the
+	// window of MaxDownloadsPerHost; DefaultCertificateFailureTTL by
+	// default.
+	FailureTTL time.Duration
+
+	// MaxDownloadsPerHost bounds the downloads from one host in any
+	// FailureTTL; DefaultMaxCertificateDownloadsPerHost by default.
+	MaxDownloadsPerHost int
+
 	// SignatureVersion1Secret, when set, opts in to signature version 1:
 	// messages without signatureVersion are checked as HMAC-SHA1 keyed with
 	// this secret access key. Amazon withdrew version 1; leave it empty
 	// unless old notifications must be checked.
 	SignatureVersion1Secret string
 
-	// Clock returns the time the certificate chain is checked at; time.Now
-	// by default.
+	// Clock returns the time the certificate chain is checked at and the
+	// cache's entries expire by; time.Now by default.
 	Clock func() time.Time
 }
 
 // LocalVerifier checks RSA-SHA1 signatures itself, with the public key of
 // the certificate at certificateUrl: fetched over https from an allowed
-// host only, without redirects, size-capped, its chain verified, and
-// cached by URL (concurrent first requests fetch once); or pinned by the
-// caller. It is safe for concurrent use.
+// host only, without redirects, size-capped, its chain verified, issued
+// to that host, and cached under the normalised URL within the bounds
+// LocalVerifierOptions describes; or pinned by the caller. It checks the
+// signature over the HTTP method the message arrived with, which
+// RemoteVerifier cannot: it is the verifier to use by default. It is safe
+// for concurrent use.
 type LocalVerifier struct {
 	options LocalVerifierOptions
 	allowed map[string]bool
 	pinned  map[string]*rsa.PublicKey
 	http    *http.Client
-
-	mu    sync.Mutex
-	cache map[string]*certEntry
+	certs   certCache
 
 	// endpoint is the last endpoint messages were received at: the same
 	// one, nearly always.
@@ -210,13 +281,6 @@ type lastKey struct {
 	notAfter time.Time
 }
 
-type certEntry struct {
-	done     chan struct{} // closed once the fetch ended
-	pub      *rsa.PublicKey
-	notAfter time.Time
-	err      error
-}
-
 // NewLocalVerifier returns a LocalVerifier configured by optFns, applied
 // in order to LocalVerifierOptions whose AllowedHosts are
 // DefaultCertificateHosts.
@@ -231,6 +295,15 @@ func NewLocalVerifier(optFns ...func(*LocalVerifierOptions)) *LocalVerifier {
 	if o.MaxCertificateSize <= 0 {
 		o.MaxCertificateSize = DefaultMaxCertificateSize
 	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCertificateCacheSize
+	}
+	if o.FailureTTL <= 0 {
+		o.FailureTTL = DefaultCertificateFailureTTL
+	}
+	if o.MaxDownloadsPerHost <= 0 {
+		o.MaxDownloadsPerHost = DefaultMaxCertificateDownloadsPerHost
+	}
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
@@ -238,14 +311,16 @@ func NewLocalVerifier(optFns ...func(*LocalVerifierOptions)) *LocalVerifier {
 		options: o,
 		allowed: make(map[string]bool, len(o.AllowedHosts)),
 		pinned:  make(map[string]*rsa.PublicKey, len(o.PinnedKeys)),
-		cache:   make(map[string]*certEntry),
+		certs:   newCertCache(o.CacheSize),
 	}
 	for _, h := range o.AllowedHosts {
 		v.allowed[sigv2.Host(&url.URL{Scheme: "https", Host: h})] = true
 	}
 	for raw, pub := range o.PinnedKeys {
 		if u, err := url.Parse(raw); err == nil {
-			raw = certificateKey(u)
+			if key, err := certificateKey(u); err == nil {
+				raw = key
+			}
 		}
 		v.pinned[raw] = pub
 	}
@@ -270,12 +345,6 @@ func NewLocalVerifierForClient(c *Client, optFns ...func(*LocalVerifierOptions))
 		o.AllowedHosts = append(o.AllowedHosts, c.api.Host) // a no-op for Amazon's own hosts
 		o.Clock = c.options.Clock
 	}}, optFns...)...)
-}
-
-// certificateKey names a certificate URL in the cache and the pins: scheme,
-// canonical host and path, without the query.
-func certificateKey(u *url.URL) string {
-	return u.Scheme + "://" + sigv2.Host(u) + u.EscapedPath()
 }
 
 // Verify implements Verifier.
@@ -311,139 +380,6 @@ func (v *LocalVerifier) Verify(ctx context.Context, method, endpoint, raw string
 		return nil, err
 	}
 	return o.params, nil
-}
-
-// publicKey returns the pinned or (cached) fetched key of certURL.
-func (v *LocalVerifier) publicKey(ctx context.Context, certURL string) (*rsa.PublicKey, error) {
-	if l := v.last.Load(); l != nil && l.certURL == certURL && (l.pinned || v.options.Clock().Before(l.notAfter)) {
-		return l.pub, nil
-	}
-	u, err := url.Parse(certURL)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %q is not a URL", ErrCertificateURLNotAllowed, certURL)
-	}
-	key := certificateKey(u)
-	if pub, ok := v.pinned[key]; ok {
-		v.last.Store(&lastKey{certURL: certURL, pub: pub, pinned: true})
-		return pub, nil
-	}
-	if u.Scheme != "https" || u.User != nil || u.Opaque != "" {
-		return nil, fmt.Errorf("%w: %q is not a plain https URL", ErrCertificateURLNotAllowed, certURL)
-	}
-	if host := sigv2.Host(u); !v.allowed[host] {
-		return nil, fmt.Errorf("%w: host %q is not allowed", ErrCertificateURLNotAllowed, host)
-	}
-	for {
-		v.mu.Lock()
-		e, ok := v.cache[key]
-		if !ok {
-			e = &certEntry{done: make(chan struct{})}
-			v.cache[key] = e
-			v.mu.Unlock()
-			v.fill(ctx, e, key, u)
-		} else {
-			v.mu.Unlock()
-			select {
-			case <-e.done:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		if e.err != nil {
-			return nil, e.err
-		}
-		if v.options.Clock().Before(e.notAfter) {
-			v.last.Store(&lastKey{certURL: certURL, pub: e.pub, notAfter: e.notAfter})
-			return e.pub, nil
-		}
-		// Expired since it was cached: forget it and fetch again.
-		v.mu.Lock()
-		if v.cache[key] == e {
-			delete(v.cache, key)
-		}
-		v.mu.Unlock()
-	}
-}
-
-// fill fetches the certificate of e, then wakes the waiters. A failed
-// fetch is not cached. The fetch is not cancelled with ctx, since others
-// may wait for it; FetchTimeout bounds it.
-func (v *LocalVerifier) fill(ctx context.Context, e *certEntry, key string, u *url.URL) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), v.options.FetchTimeout)
-	defer cancel()
-	e.pub, e.notAfter, e.err = v.fetch(ctx, u)
-	if e.err != nil {
-		v.mu.Lock()
-		if v.cache[key] == e {
-			delete(v.cache, key)
-		}
-		v.mu.Unlock()
-	}
-	close(e.done)
-}
-
-func (v *LocalVerifier) fetch(ctx context.Context, u *url.URL) (*rsa.PublicKey, time.Time, error) {
-	var never time.Time
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, never, fmt.Errorf("%w: %v", ErrCertificateUnusable, err)
-	}
-	resp, err := v.http.Do(req)
-	if err != nil {
-		return nil, never, fmt.Errorf("%w: fetching %s: %v", ErrCertificateUnusable, u.Redacted(), err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return nil, never, fmt.Errorf("%w: %s answered a redirect (HTTP %d), which is not followed", ErrCertificateUnusable, u.Redacted(), resp.StatusCode)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, never, fmt.Errorf("%w: %s answered HTTP %d", ErrCertificateUnusable, u.Redacted(), resp.StatusCode)
-	}
-	max := v.options.MaxCertificateSize
-	body, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
-	if err != nil {
-		return nil, never, fmt.Errorf("%w: reading %s: %v", ErrCertificateUnusable, u.Redacted(), err)
-	}
-	if int64(len(body)) > max {
-		return nil, never, fmt.Errorf("%w: %s is larger than %d bytes", ErrCertificateUnusable, u.Redacted(), max)
-	}
-	var certs []*x509.Certificate
-	for rest := body; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, never, fmt.Errorf("%w: %s: %v", ErrCertificateUnusable, u.Redacted(), err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		return nil, never, fmt.Errorf("%w: %s holds no PEM certificate", ErrCertificateUnusable, u.Redacted())
-	}
-	intermediates := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		intermediates.AddCert(c)
-	}
-	leaf := certs[0]
-	if _, err := leaf.Verify(x509.VerifyOptions{
-		Roots:         v.options.RootCAs,
-		Intermediates: intermediates,
-		CurrentTime:   v.options.Clock(),
-		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-	}); err != nil {
-		return nil, never, fmt.Errorf("%w: %s: %v", ErrCertificateUnusable, u.Redacted(), err)
-	}
-	pub, ok := leaf.PublicKey.(*rsa.PublicKey)
-	if !ok {
-		return nil, never, fmt.Errorf("%w: %s holds no RSA public key", ErrCertificateUnusable, u.Redacted())
-	}
-	return pub, leaf.NotAfter, nil
 }
 
 // verifyV1 checks a signature version 1 message (spec §8.1): every
@@ -488,6 +424,22 @@ type SignatureVerifierAPI interface {
 // RemoteVerifier asks FPS through the VerifySignature action, as Amazon
 // required from 2010 on: UrlEndPoint is the endpoint without its query,
 // HttpParameters the raw query or body as received.
+//
+// VerifySignature cannot tell two things, so neither can RemoteVerifier:
+//
+//   - The HTTP method. The action takes none, so a message signed for GET
+//     passes as one signed for POST: the query of a return URL, moved into
+//     a POST body and sent to an IPN URL, passes as an IPN. A caller that
+//     uses RemoteVerifier for IPNs must check the notification's fields
+//     against FPS (GetTransaction) before acting on it.
+//   - Whose account the message concerns. Amazon signed the messages of
+//     every merchant with the same key, so a genuine message about another
+//     merchant's payment or token passes. The same holds for LocalVerifier:
+//     a verified message says only that Amazon sent it.
+//
+// LocalVerifier checks the signature over the method the message arrived
+// with and needs no call per message: it is the verifier to use by
+// default. RemoteVerifier is for when the service itself must decide.
 type RemoteVerifier struct {
 	api SignatureVerifierAPI
 }

@@ -92,6 +92,9 @@ func newPKI(host string, signKey *rsa.PrivateKey, now time.Time) (*pki, error) {
 		NotBefore:    notBefore,
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
+		// Issued to the host it is served from, as a verifier checks.
+		DNSNames:    leafTmpl.DNSNames,
+		IPAddresses: leafTmpl.IPAddresses,
 	}
 	signDER, err := x509.CreateCertificate(rand.Reader, signTmpl, ca, &signKey.PublicKey, caKey)
 	if err != nil {

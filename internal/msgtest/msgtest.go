@@ -144,16 +144,21 @@ func issue(tb testing.TB, ca *x509.Certificate, caKey *rsa.PrivateKey, pub *rsa.
 }
 
 // PKI is a test CA with a leaf certificate for key 0, and a TLS server
-// serving it (and bad variants) from 127.0.0.1. The certificate ids of
+// serving it (and bad variants) from 127.0.0.1, also named localhost;
+// both certificates are issued to both names. The certificate ids of
 // CertURL: "good" (the leaf), "stranger" (key 0 under another CA), "big"
 // (over 64 KiB), "moved" (a redirect to another host), "local-redirect"
-// (a redirect to "good"), "slow" (never answers).
+// (a redirect to "good"), "slow" (never answers), "misnamed" (key 1,
+// the attacker's, issued by the CA to attacker.example). Any other path
+// is answered 404.
 type PKI struct {
 	Key  *rsa.PrivateKey // key 0, the leaf's
 	Pool *x509.CertPool  // holds the CA
 	Srv  *httptest.Server
 	// Fetches counts the fetches of "good".
 	Fetches atomic.Int64
+	// Requests counts every request the server answered.
+	Requests atomic.Int64
 	// Delay holds back the answer to a fetch of "good".
 	Delay time.Duration
 }
@@ -165,12 +170,21 @@ func NewPKI(tb testing.TB) *PKI {
 	ca, caPriv := NewCA(tb, "fps test CA", Key(tb, 2))
 	p.Pool = x509.NewCertPool()
 	p.Pool.AddCert(ca)
-	leaf := issue(tb, ca, caPriv, &p.Key.PublicKey, 2, &x509.Certificate{Subject: pkix.Name{CommonName: "fps test signer"}})
+	leaf := issue(tb, ca, caPriv, &p.Key.PublicKey, 2, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "fps test signer"},
+		DNSNames:    []string{"localhost"}, // the host it is served from
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+	})
+	misnamed := issue(tb, ca, caPriv, &Key(tb, 1).PublicKey, 5, &x509.Certificate{
+		Subject:  pkix.Name{CommonName: "attacker.example"},
+		DNSNames: []string{"attacker.example"},
+	})
 	other, otherPriv := NewCA(tb, "someone else's CA", Key(tb, 3))
 	stranger := issue(tb, other, otherPriv, &p.Key.PublicKey, 3, &x509.Certificate{Subject: pkix.Name{CommonName: "stranger"}})
 	serverKey := Key(tb, 1)
 	serverPEM := issue(tb, ca, caPriv, &serverKey.PublicKey, 4, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "127.0.0.1"},
+		DNSNames:    []string{"localhost"},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	})
@@ -183,6 +197,7 @@ func NewPKI(tb testing.TB) *PKI {
 		time.Sleep(p.Delay)
 		w.Write(leaf)
 	})
+	mux.HandleFunc("/certs/misnamed/PKICert.pem", func(w http.ResponseWriter, r *http.Request) { w.Write(misnamed) })
 	mux.HandleFunc("/certs/stranger/PKICert.pem", func(w http.ResponseWriter, r *http.Request) { w.Write(stranger) })
 	mux.HandleFunc("/certs/big/PKICert.pem", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(strings.Repeat("#", 70<<10)))
@@ -198,7 +213,10 @@ func NewPKI(tb testing.TB) *PKI {
 	mux.HandleFunc("/certs/slow/PKICert.pem", func(w http.ResponseWriter, r *http.Request) {
 		<-stopped // never answers: the fetch must give up on its own
 	})
-	p.Srv = httptest.NewUnstartedServer(mux)
+	p.Srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.Requests.Add(1)
+		mux.ServeHTTP(w, r)
+	}))
 	p.Srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}}
 	p.Srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-server case fails handshakes on purpose
 	p.Srv.StartTLS()
@@ -212,14 +230,20 @@ func NewPKI(tb testing.TB) *PKI {
 // Host is the host:port of the server.
 func (p *PKI) Host() string { return p.Srv.Listener.Addr().String() }
 
+// LocalHost is Host with the name localhost in place of 127.0.0.1.
+func (p *PKI) LocalHost() string {
+	_, port, _ := net.SplitHostPort(p.Host())
+	return net.JoinHostPort("localhost", port)
+}
+
 // CertURL is the URL of certificate id on the server.
 func (p *PKI) CertURL(id string) string { return p.Srv.URL + "/certs/" + id + "/PKICert.pem" }
 
-// Verifier is a local verifier that fetches from the server and trusts
-// the CA; optFns run after.
+// Verifier is a local verifier that fetches from the server (as Host and
+// as LocalHost) and trusts the CA; optFns run after.
 func (p *PKI) Verifier(optFns ...func(*fps.LocalVerifierOptions)) *fps.LocalVerifier {
 	return fps.NewLocalVerifier(append([]func(*fps.LocalVerifierOptions){func(o *fps.LocalVerifierOptions) {
-		o.AllowedHosts = append(o.AllowedHosts, p.Host())
+		o.AllowedHosts = append(o.AllowedHosts, p.Host(), p.LocalHost())
 		o.RootCAs = p.Pool
 	}}, optFns...)...)
 }
