@@ -106,13 +106,14 @@ type Options struct {
 
 	// APIEndpoint, when set, replaces the API URL of the Environment, for
 	// example "http://127.0.0.1:8080/" to reach the simulator. It does not
-	// change Environment. Endpoints are resolved once, by New: setting
-	// APIEndpoint or CBUIEndpoint in the per-call option functions of an
-	// action has no effect.
+	// change Environment. The per-call option functions of an action may
+	// change it (or Environment): that call goes to the endpoint they
+	// name.
 	APIEndpoint string
 
 	// CBUIEndpoint, when set, replaces the CBUI pipeline start URL of the
-	// Environment. It does not change Environment.
+	// Environment. It does not change Environment. The per-call option
+	// functions of PipelineURL and LinkURL may change it (or Environment).
 	CBUIEndpoint string
 
 	// HTTPClient sends the API requests. The default is an *http.Client
@@ -177,12 +178,8 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 	for _, fn := range optFns {
 		fn(&options)
 	}
-	if options.Environment == "" {
-		return nil, errors.New("fps: Options.Environment is required (fps.Sandbox or fps.Production)")
-	}
-	table, ok := endpoints[options.Environment]
-	if !ok {
-		return nil, fmt.Errorf("fps: Options.Environment %q is not fps.Sandbox or fps.Production", string(options.Environment))
+	if _, err := environmentEndpoints(&options); err != nil {
+		return nil, err
 	}
 	if options.Credentials == nil {
 		return nil, errors.New("fps: Options.Credentials is required")
@@ -218,14 +215,11 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 	}
 	c := &Client{options: options, macs: new(macCache), builders: &sync.Pool{New: func() any { return new(builder) }}}
 	var err error
-	if c.api, err = endpointURL("APIEndpoint", options.APIEndpoint, table.API); err != nil {
+	if c.api, err = apiEndpoint(&options); err != nil {
 		return nil, err
 	}
-	if c.cbui, err = endpointURL("CBUIEndpoint", options.CBUIEndpoint, table.CBUI); err != nil {
+	if c.cbui, err = cbuiEndpoint(&options); err != nil {
 		return nil, err
-	}
-	if c.api.Path == "" {
-		c.api.Path = "/"
 	}
 	c.cbuiURL = c.cbui.String()
 	c.apiPrefix = sigv2.AppendPrefix(nil, http.MethodPost, c.api)
@@ -287,6 +281,66 @@ func newDefaultRetryer(maxAttempts int) aws.RetryerV2 {
 // refuseRedirect makes the default HTTP client return a redirect answer as
 // it is instead of sending the signed request to the Location.
 func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// environmentEndpoints returns the endpoints of o.Environment, or an error
+// naming what is wrong with it.
+func environmentEndpoints(o *Options) (Endpoints, error) {
+	if o.Environment == "" {
+		return Endpoints{}, errors.New("fps: Options.Environment is required (fps.Sandbox or fps.Production)")
+	}
+	table, ok := endpoints[o.Environment]
+	if !ok {
+		return Endpoints{}, fmt.Errorf("fps: Options.Environment %q is not fps.Sandbox or fps.Production", string(o.Environment))
+	}
+	return table, nil
+}
+
+// apiEndpoint resolves the API URL of o: APIEndpoint, or the
+// Environment's; an empty path is "/".
+func apiEndpoint(o *Options) (*url.URL, error) {
+	table, err := environmentEndpoints(o)
+	if err != nil {
+		return nil, err
+	}
+	u, err := endpointURL("APIEndpoint", o.APIEndpoint, table.API)
+	if err != nil {
+		return nil, err
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u, nil
+}
+
+// cbuiEndpoint resolves the pipeline start URL of o: CBUIEndpoint, or the
+// Environment's.
+func cbuiEndpoint(o *Options) (*url.URL, error) {
+	table, err := environmentEndpoints(o)
+	if err != nil {
+		return nil, err
+	}
+	return endpointURL("CBUIEndpoint", o.CBUIEndpoint, table.CBUI)
+}
+
+// apiEndpointFor returns the API URL of the options of one call: the
+// client's own unless the call's option functions changed Environment or
+// APIEndpoint.
+func (c *Client) apiEndpointFor(o *Options) (*url.URL, error) {
+	if o.Environment == c.options.Environment && o.APIEndpoint == c.options.APIEndpoint {
+		return c.api, nil
+	}
+	return apiEndpoint(o)
+}
+
+// cbuiEndpointFor returns the pipeline start URL of the options of one
+// call: the client's own unless the call's option functions changed
+// Environment or CBUIEndpoint.
+func (c *Client) cbuiEndpointFor(o *Options) (*url.URL, error) {
+	if o.Environment == c.options.Environment && o.CBUIEndpoint == c.options.CBUIEndpoint {
+		return c.cbui, nil
+	}
+	return cbuiEndpoint(o)
+}
 
 func endpointURL(field, override, def string) (*url.URL, error) {
 	raw := def

@@ -882,3 +882,29 @@ func TestConcurrentCalls(t *testing.T) {
 	wg.Wait()
 	require.EqualValues(t, 40, f.hits.Load())
 }
+
+// An action's option functions may send that call to another endpoint,
+// signed for it; the client's endpoint serves the next call.
+func TestPerCallAPIEndpoint(t *testing.T) {
+	answer := func(w http.ResponseWriter, _ *http.Request, _ url.Values, _ int) {
+		writeXML(w, 200, statusBody("T", TransactionStatusSuccess))
+	}
+	home, away := newFakeFPS(t, answer), newFakeFPS(t, answer)
+	c := newTestClient(t, home)
+	ctx := context.Background()
+
+	_, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: "T"},
+		func(o *Options) { o.APIEndpoint = away.srv.URL + "/" })
+	require.NoError(t, err)
+	require.EqualValues(t, 1, away.hits.Load(), "checkSigned verified the signature over its host")
+	require.Zero(t, home.hits.Load())
+
+	_, err = c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: "T"})
+	require.NoError(t, err)
+	require.EqualValues(t, 1, home.hits.Load())
+
+	_, err = c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: "T"},
+		func(o *Options) { o.APIEndpoint = "not a url" })
+	require.ErrorContains(t, err, "Options.APIEndpoint")
+	require.EqualValues(t, 2, home.hits.Load()+away.hits.Load(), "nothing sent")
+}

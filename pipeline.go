@@ -463,19 +463,38 @@ func (f PipelineFields) params(w paramWriter) {
 			w.str(k, v)
 		}
 	}
-	// Sorted, so that the first error reported does not depend on map
-	// order.
+	// Sorted, so that the order of the errors reported does not depend
+	// on map order.
 	sigv2.Sort(w.b.params())
 }
 
 // PipelineURL returns the signed Co-Branded UI URL that starts pipeline p:
 // the client's CBUI endpoint and a query of p's parameters, pipelineName,
 // version=2009-01-09, callerKey, signatureMethod, signatureVersion and
-// signature, canonical and in the order signed. p is validated first; a
-// *ValidationError names the parameter (as FPS spells it) and the rule.
-func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
+// signature, canonical and in the order signed. p is validated first:
+// every problem is reported at once, in an *InvalidParamsError whose
+// *ValidationErrors name each parameter (as FPS spells it) and its rule.
+//
+// optFns change the client's options for this URL alone. What plays a
+// part in a pipeline URL: Credentials (the callerKey and the signing
+// secret), SignatureMethod, and the start URL (CBUIEndpoint, or the
+// Environment's when CBUIEndpoint is empty). No request is sent, so the
+// other options have no effect here.
+func (c *Client) PipelineURL(ctx context.Context, p Pipeline, optFns ...func(*Options)) (string, error) {
 	if p == nil {
-		return "", invalid("pipelineName", "is required")
+		return "", invalidParams([]*ValidationError{invalid("pipelineName", "is required")})
+	}
+	o := &c.options
+	if len(optFns) > 0 {
+		call := c.options
+		for _, fn := range optFns {
+			fn(&call)
+		}
+		o = &call
+	}
+	cbui, err := c.cbuiEndpointFor(o)
+	if err != nil {
+		return "", err
 	}
 	name := p.pipelineName()
 	w := paramWriter{c.builders.Get().(*builder)}
@@ -491,11 +510,14 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 	}
 	params = append(params, w.b.params()...)
 	params = append(params, param{Name: "pipelineName", Value: string(name)}, param{Name: "version", Value: CBUIVersion})
-	base := c.CBUIEndpoint()
+	base := c.cbuiURL
+	if cbui != c.cbui {
+		base = cbui.String()
+	}
 	b := make([]byte, 0, len(base)+1+signedQuerySize(params))
 	b = append(b, base...)
 	b = append(b, '?')
-	b, err := c.appendSignedQuery(ctx, &c.options, b, http.MethodGet, c.cbui, cbuiDialect, params)
+	b, err = c.appendSignedQuery(ctx, o, b, http.MethodGet, cbui, cbuiDialect, params)
 	if err != nil {
 		return "", err
 	}
@@ -503,28 +525,33 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 }
 
 // LinkURL returns the signed pipeline URL of fields: django-merchant's
-// link_url. It is PipelineURL for a PipelineFields.
-func (c *Client) LinkURL(ctx context.Context, fields PipelineFields) (string, error) {
-	return c.PipelineURL(ctx, fields)
+// link_url. It is PipelineURL for a PipelineFields, optFns included.
+func (c *Client) LinkURL(ctx context.Context, fields PipelineFields, optFns ...func(*Options)) (string, error) {
+	return c.PipelineURL(ctx, fields, optFns...)
 }
 
 // checkPipeline applies the rules of pipeline name (internal/rules) to
 // params: every parameter known to the pipeline and well formed, every
-// required one present, and the rules between parameters. The first
-// problem is the error.
+// required one present, and the rules between parameters. Every problem
+// is in the error.
 func checkPipeline(name PipelineName, params []param) error {
 	rp, e := rules.LookupPipeline(string(name))
 	if e != nil {
-		return fromRule(e)
+		return invalidParams([]*ValidationError{validation(e)})
 	}
 	check := rp.Check()
 	for _, p := range params {
 		check.Param(p.Name, p.Value)
 	}
-	if errs := check.Done(); len(errs) > 0 {
-		return fromRule(errs[0])
+	errs := check.Done()
+	if len(errs) == 0 {
+		return nil
 	}
-	return nil
+	ves := make([]*ValidationError, len(errs))
+	for i, e := range errs {
+		ves[i] = validation(e)
+	}
+	return invalidParams(ves)
 }
 
 // PipelineStatus is the status code the Co-Branded UI appends to the
