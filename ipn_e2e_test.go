@@ -89,7 +89,7 @@ func TestSimulatorMessagesPassBothVerifiers(t *testing.T) {
 			n, err := fps.VerifyIPN(ctx, v, ipnURL, []byte(ipn))
 			require.NoError(t, err)
 			require.Equal(t, ref, n.CallerReference)
-			require.Equal(t, "PAY", n.Operation)
+			require.Equal(t, fps.NotificationOperationPay, n.Operation)
 			require.Equal(t, fps.TransactionStatusPending, n.TransactionStatus)
 			require.True(t, n.TransactionAmount.Value.Equal(decimal.RequireFromString("12.50")))
 

@@ -8,11 +8,18 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// ResultStatus is django-merchant's status of a Purchase, Authorize,
+// Capture, Credit or Void: SUCCESS or FAILURE.
+type ResultStatus string
+
 // Result statuses, as django-merchant's integrations report them.
 const (
-	ResultSuccess = "SUCCESS"
-	ResultFailure = "FAILURE"
+	ResultSuccess ResultStatus = "SUCCESS"
+	ResultFailure ResultStatus = "FAILURE"
 )
+
+// Values returns the ResultStatus values.
+func (ResultStatus) Values() []ResultStatus { return []ResultStatus{ResultSuccess, ResultFailure} }
 
 // Result is the answer of Purchase, Authorize, Capture, Credit and Void:
 // django-merchant's {status, response} pair. Status is ResultSuccess when
@@ -20,7 +27,7 @@ const (
 // be Pending: see TransactionStatus), ResultFailure when the transaction
 // status is Failure. Errors are returned as errors, not as a Result.
 type Result struct {
-	Status            string
+	Status            ResultStatus
 	TransactionID     string
 	TransactionStatus TransactionStatus
 	// Response is the typed answer: *PayOutput, *ReserveOutput,

@@ -3,8 +3,10 @@ package fps
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +30,12 @@ const (
 	PipelineSetupPostpaid PipelineName = "SetupPostpaid"
 )
 
+// Values returns the pipeline names.
+func (PipelineName) Values() []PipelineName {
+	return []PipelineName{PipelineSingleUse, PipelineMultiUse, PipelineRecurring, PipelineRecipient,
+		PipelineEditToken, PipelineSetupPrepaid, PipelineSetupPostpaid}
+}
+
 // Pipeline is one Co-Branded UI pipeline request: one of the seven typed
 // pipelines (SingleUsePipeline, ...) or PipelineFields. Client.PipelineURL
 // turns it into the signed URL that sends the buyer to Amazon.
@@ -48,16 +56,28 @@ const (
 	CobrandingBanner CobrandingStyle = "banner"
 )
 
+// Values returns the CobrandingStyle values.
+func (CobrandingStyle) Values() []CobrandingStyle {
+	return []CobrandingStyle{CobrandingLogo, CobrandingBanner}
+}
+
 // PaymentMethod is a way a buyer may pay: the paymentMethod parameter of a
-// pipeline is a comma-separated list of them.
+// pipeline is a comma-separated list of ABT, ACH and CC; transactions
+// (GetAccountActivity, GetTransaction) and IPNs report it.
 type PaymentMethod string
 
-// The payment methods of FPS.
+// The payment methods a buyer chooses.
 const (
 	PaymentMethodABT PaymentMethod = "ABT" // Amazon Payments balance
 	PaymentMethodACH PaymentMethod = "ACH" // bank account
 	PaymentMethodCC  PaymentMethod = "CC"  // credit card
 )
+
+// Values returns every PaymentMethod value. A pipeline takes the first
+// three alone.
+func (PaymentMethod) Values() []PaymentMethod {
+	return []PaymentMethod{PaymentMethodABT, PaymentMethodACH, PaymentMethodCC, PaymentMethodDebt, PaymentMethodPrepaid}
+}
 
 // AmountType says how a MultiUse token's transactionAmount binds each
 // charge.
@@ -70,6 +90,11 @@ const (
 	AmountTypeMinimum AmountType = "Minimum"
 )
 
+// Values returns the AmountType values.
+func (AmountType) Values() []AmountType {
+	return []AmountType{AmountTypeExact, AmountTypeMaximum, AmountTypeMinimum}
+}
+
 // UsageLimitType is what a usage limit counts: money or charges.
 type UsageLimitType string
 
@@ -78,6 +103,11 @@ const (
 	UsageLimitAmount UsageLimitType = "Amount"
 	UsageLimitCount  UsageLimitType = "Count"
 )
+
+// Values returns the UsageLimitType values.
+func (UsageLimitType) Values() []UsageLimitType {
+	return []UsageLimitType{UsageLimitAmount, UsageLimitCount}
+}
 
 // UsageLimit bounds how a MultiUse or SetupPostpaid token may be used. The
 // zero UsageLimit is not sent.
@@ -594,6 +624,11 @@ func (s PipelineStatus) Meaning() string {
 		return m
 	}
 	return "unknown status"
+}
+
+// Values returns the documented status codes, sorted.
+func (PipelineStatus) Values() []PipelineStatus {
+	return slices.Sorted(maps.Keys(pipelineStatusMeaning))
 }
 
 // Known reports whether s is one of the documented codes.

@@ -15,6 +15,7 @@ import (
 
 // TransactionStatus is the status of an FPS transaction. API responses
 // spell it "Success", IPNs "SUCCESS"; ParseTransactionStatus accepts both.
+// A value FPS sends that is not one of the constants is kept as sent.
 type TransactionStatus string
 
 // The transaction statuses of FPS 2008-09-17.
@@ -26,20 +27,30 @@ const (
 	TransactionStatusCancelled TransactionStatus = "Cancelled"
 )
 
-var transactionStatuses = []TransactionStatus{
-	TransactionStatusSuccess, TransactionStatusPending, TransactionStatusReserved,
-	TransactionStatusFailure, TransactionStatusCancelled,
+// Values returns the known transaction statuses.
+func (TransactionStatus) Values() []TransactionStatus {
+	return []TransactionStatus{
+		TransactionStatusSuccess, TransactionStatusPending, TransactionStatusReserved,
+		TransactionStatusFailure, TransactionStatusCancelled,
+	}
 }
 
 // ParseTransactionStatus reads a status case-insensitively ("Success",
 // "SUCCESS"), and reports false for a value that is not a status.
 func ParseTransactionStatus(s string) (TransactionStatus, bool) {
-	for _, st := range transactionStatuses {
+	for _, st := range TransactionStatus("").Values() {
 		if strings.EqualFold(s, string(st)) {
 			return st, true
 		}
 	}
 	return "", false
+}
+
+// Known reports whether s is one of the statuses FPS documents; a status
+// FPS sends that is not is kept as sent, and is neither Final nor
+// MoneyMoved.
+func (s TransactionStatus) Known() bool {
+	return slices.Contains(s.Values(), s)
 }
 
 // Final reports whether the status will not change any more: Success,
@@ -53,13 +64,14 @@ func (s TransactionStatus) Final() bool {
 func (s TransactionStatus) MoneyMoved() bool { return s == TransactionStatusSuccess }
 
 // UnmarshalText reads a status case-insensitively, as ParseTransactionStatus
-// does; a value that is not a status is an error.
+// does. A value that is not a known status is kept as sent, so that an
+// answer with a status this package does not know still decodes.
 func (s *TransactionStatus) UnmarshalText(b []byte) error {
-	st, ok := ParseTransactionStatus(string(b))
-	if !ok {
-		return fmt.Errorf("fps: %q is not a transaction status", string(b))
+	if st, ok := ParseTransactionStatus(string(b)); ok {
+		*s = st
+	} else {
+		*s = TransactionStatus(b)
 	}
-	*s = st
 	return nil
 }
 

@@ -169,7 +169,7 @@ func TestUpgradeFromUnversioned(t *testing.T) {
 
 		cancel, err := s.Get(ctx, "TokenCancellation/TOKEN123")
 		require.NoError(t, err)
-		require.Equal(t, "MultiUse", cancel.Notification.TokenType)
+		require.Equal(t, fps.TokenTypeMultiUse, cancel.Notification.TokenType)
 		require.Equal(t, time.Date(2009, 9, 27, 0, 0, 0, 0, time.UTC), cancel.Notification.DateInstalled)
 		require.True(t, cancel.Notification.TransactionAmount.IsZero())
 		require.True(t, cancel.Notification.TransactionDate.IsZero())
