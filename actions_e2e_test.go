@@ -64,7 +64,7 @@ func multiUse(t *testing.T, s *fpstest.Server, c *fps.Client, limit, method stri
 
 // apiCode returns the FPS error code carried by err, failing the test when
 // err is not an *APIError.
-func apiCode(t *testing.T, err error) string {
+func apiCode(t *testing.T, err error) fps.ErrorCode {
 	t.Helper()
 	require.Error(t, err)
 	var ae *fps.APIError

@@ -418,7 +418,7 @@ func (k *call) log(ctx context.Context, attempt int, res attemptResult, outcome 
 		level = slog.LevelWarn
 		var ae *APIError
 		if errors.As(res.err, &ae) {
-			attrs = append(attrs, slog.String("error_code", ae.Code))
+			attrs = append(attrs, slog.String("error_code", string(ae.Code)))
 		}
 		attrs = append(attrs, slog.String("error", res.err.Error()))
 	}

@@ -428,7 +428,7 @@ func TestRetryClassification(t *testing.T) {
 		status   int
 		body     string
 		attempts int32
-		code     string
+		code     ErrorCode
 		moved    bool
 	}{
 		{"InternalError is retried", 500, errBody("InternalError", "try again"), 3, ErrCodeInternalError, true},

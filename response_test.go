@@ -67,7 +67,8 @@ func TestDecodeAppendixA(t *testing.T) {
 	require.Equal(t, 400, e.HTTPStatusCode())
 	require.Len(t, e.Errors, 1)
 	require.Equal(t, smithy.FaultClient, e.ErrorFault())
-	require.True(t, Retriable(e.ErrorCode()))
+	require.Equal(t, "InsufficientBalance", e.ErrorCode())
+	require.True(t, e.Retriable())
 }
 
 func TestDecodeSDKErrorEnvelope(t *testing.T) {
@@ -77,7 +78,7 @@ func TestDecodeSDKErrorEnvelope(t *testing.T) {
   <RequestId>rid-1</RequestId>
 </ErrorResponse>`
 	e := decodeAPIError(400, []byte(body))
-	require.Equal(t, "InternalError", e.Code)
+	require.Equal(t, ErrCodeInternalError, e.Code)
 	require.Equal(t, "rid-1", e.RequestID)
 	require.Equal(t, []ErrorDetail{
 		{Type: "Receiver", Code: "InternalError", Message: "try later", Detail: "d1"},
@@ -98,13 +99,13 @@ func TestDecodeSDKErrorEnvelope(t *testing.T) {
 }
 
 func TestRetriableTable(t *testing.T) {
-	for code, want := range map[string]bool{
+	for code, want := range map[ErrorCode]bool{
 		ErrCodeInsufficientBalance: true, ErrCodeAccountLimitsExceeded: true, ErrCodeInternalError: true,
 		ErrCodeOriginalTransactionIncomplete: true, ErrCodeConcurrentModification: true,
 		ErrCodeDuplicateRequest: false, ErrCodeInvalidParams: false, ErrCodeSignatureDoesNotMatch: false,
 		ErrCodeRefundAmountExceeded: false, ErrCodeRequestExpired: false, "NoSuchCode": false,
 	} {
-		require.Equal(t, want, Retriable(code), code)
+		require.Equal(t, want, Retriable(code), string(code))
 	}
 }
 
@@ -318,6 +319,10 @@ func TestEnumDecoding(t *testing.T) {
 	require.Equal(t, TokenTypeMultiUse, tokens.Tokens[0].TokenType)
 	require.Equal(t, TokenStatus("Suspended"), tokens.Tokens[1].TokenStatus)
 	require.Equal(t, TokenType("Lifetime"), tokens.Tokens[1].TokenType)
+
+	e := decodeAPIError(400, []byte(`<Response><Errors><Error><Code>BrandNewCode</Code><Message>m</Message></Error></Errors><RequestID>r</RequestID></Response>`))
+	require.Equal(t, ErrorCode("BrandNewCode"), e.Code)
+	require.False(t, e.Retriable())
 
 	var v VerifySignatureOutput
 	require.NoError(t, decodeResult("VerifySignature", []byte(`<VerifySignatureResponse><VerifySignatureResult><VerificationStatus>Maybe</VerificationStatus></VerifySignatureResult></VerifySignatureResponse>`), &v))
