@@ -1,18 +1,55 @@
 // Package fps is a client for Amazon Flexible Payments Service (FPS), API
 // version 2008-09-17, with the Co-Branded UI (CBUI) pipelines of version
-// 2009-01-09.
+// 2009-01-09. Amazon retired FPS on 2015-06-01; package fpstest is a
+// faithful simulator of it (`fps sandbox` on the command line), and every
+// example of this module runs against it.
 //
-// Amazon retired FPS on 2015-06-01. The package therefore ships a faithful
-// simulator of the service in the fpstest package (and `fps sandbox` on the
-// command line); every example and test in this module runs against it.
+// A payment, from the buyer's click to Amazon's notification (errors left
+// out):
 //
-// A Client is built with New or NewFromConfig. It signs every API call and
-// every pipeline URL with Signature Version 2 and is safe for concurrent use.
+//	client, _ := fps.New(fps.Options{Environment: fps.Sandbox, Credentials: fps.StaticCredentials(keyID, secret)})
+//	// 1. Send the buyer to Amazon with a signed pipeline URL.
+//	link, _ := client.PipelineURL(ctx, &fps.SingleUsePipeline{
+//		PipelineCommon:    fps.PipelineCommon{ReturnURL: returnURL, CallerReference: orderID},
+//		TransactionAmount: amount,
+//	})
+//	// 2. Amazon sends the buyer back to returnURL: verify before using the token.
+//	verifier := fps.NewLocalVerifierForClient(client)
+//	ret, _ := fps.VerifyReturn(ctx, verifier, returnURL, r.URL.RawQuery)
+//	// 3. Charge the token (Pay). A card payment answers Pending.
+//	paid, _ := client.Purchase(ctx, amount, fps.PurchaseOptions{TokenID: ret.TokenID, CallerReference: ret.CallerReference})
+//	// 4. Amazon posts the outcome to the shop's IPN URL: verify it, then act on it.
+//	n, _ := fps.VerifyIPN(ctx, verifier, ipnURL, body)
+//	shipNow := n.TransactionID == paid.TransactionID && n.TransactionStatus.MoneyMoved()
 //
-// The package holds the protocol alone. What a web shop runs on top of it
-// (orders, the return and IPN handlers, the button) is package
-// github.com/fpskit/fps/integration; the notification stores are package
-// github.com/fpskit/fps/store.
+// A shop need not write this itself. Package
+// github.com/fpskit/fps/integration is what a shop runs on top of the
+// client: orders confirmed with FPS, the return and IPN http.Handlers,
+// the button; package github.com/fpskit/fps/store keeps its notifications
+// in SQL. Package github.com/fpskit/fps/fpstest is the simulator, for
+// tests and for trying all of this without Amazon.
+//
+// # Calls
+//
+// Every FPS action is a method of [Client] that takes a context, a typed
+// input and option functions that change the client's [Options] for that
+// call. [Client.Purchase], [Client.Authorize], [Client.Capture],
+// [Client.Credit] and [Client.Void] are django-merchant's names for Pay,
+// Reserve, Settle, Refund and Cancel. [NewGetAccountActivityPaginator]
+// pages through GetAccountActivity; [NewTransactionCompletedWaiter] waits
+// for a Pending transaction to finish. A Client signs every API call and
+// pipeline URL with Signature Version 2 and is safe for concurrent use.
+//
+// # Errors
+//
+// Input refused before anything is sent is an [*InvalidParamsError] that
+// lists a [*ValidationError] per problem. An error answer of FPS is an
+// [*APIError], its code an [ErrorCode] (the codes are listed with that
+// type). A call whose answer was lost wraps [ErrOutcomeUnknown], and
+// [MayHaveMoved] says whether money may have moved. A return URL or IPN
+// that does not verify is one of the sentinels, [ErrSignatureMismatch]
+// first among them. Errors of calls are wrapped in a
+// *smithy.OperationError; errors.As and errors.Is find them all.
 package fps
 
 import (
