@@ -18,7 +18,7 @@ func TestParseNotification(t *testing.T) {
 		require.Equal(t, "14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM", n.TransactionID)
 		require.Equal(t, "order-1", n.CallerReference)
 		require.Equal(t, fps.NotificationOperationPay, n.Operation)
-		require.Equal(t, "USD", n.TransactionAmount.CurrencyCode)
+		require.Equal(t, fps.CurrencyUSD, n.TransactionAmount.CurrencyCode)
 		require.True(t, n.TransactionAmount.Value.Equal(decimal.RequireFromString("12.5")))
 		require.Equal(t, time.Date(2009, 9, 28, 0, 2, 39, 0, time.UTC), n.TransactionDate)
 		require.Equal(t, fps.NotificationStatusSuccess, n.Status)

@@ -511,11 +511,11 @@ func (b *builder) amount(valueName, currencyName string, a Amount, required bool
 		return
 	}
 	if a.CurrencyCode != "" {
-		b.refuse(rules.CheckCurrency(currencyName, a.CurrencyCode))
+		b.refuse(rules.CheckCurrency(currencyName, string(a.CurrencyCode)))
 	}
 	b.refuse(rules.CheckAmount(valueName, a.Value))
 	b.add(valueName, formatAmount(a.Value))
-	b.add(currencyName, a.Currency())
+	b.add(currencyName, string(a.Currency()))
 }
 
 func (b *builder) count(name string, v int) {

@@ -162,7 +162,7 @@ type SingleUsePipeline struct {
 	// TransactionAmount is the sum to be paid. Required.
 	TransactionAmount decimal.Decimal
 	// CurrencyCode is USD when set; FPS assumes USD otherwise.
-	CurrencyCode   string
+	CurrencyCode   CurrencyCode
 	PaymentReason  string
 	PaymentMethods []PaymentMethod
 	// RecipientToken is the recipient's token, for marketplace payments.
@@ -190,7 +190,7 @@ type MultiUsePipeline struct {
 	// TransactionAmount.
 	AmountType        AmountType
 	TransactionAmount decimal.Decimal
-	CurrencyCode      string
+	CurrencyCode      CurrencyCode
 	PaymentReason     string
 	PaymentMethods    []PaymentMethod
 	// IsRecipientCobranding shows the recipients' branding; it needs
@@ -216,7 +216,7 @@ type RecurringPipeline struct {
 	TransactionAmount decimal.Decimal
 	// RecurringPeriod is a count and a unit, such as "1 Month". Required.
 	RecurringPeriod               string
-	CurrencyCode                  string
+	CurrencyCode                  CurrencyCode
 	PaymentReason                 string
 	PaymentMethods                []PaymentMethod
 	RecipientToken                string
@@ -376,7 +376,7 @@ func (p *SingleUsePipeline) pipelineName() PipelineName { return PipelineSingleU
 func (p *SingleUsePipeline) params(w paramWriter) {
 	w.common(&p.PipelineCommon)
 	w.amount("transactionAmount", p.TransactionAmount)
-	w.str("currencyCode", p.CurrencyCode)
+	w.str("currencyCode", string(p.CurrencyCode))
 	w.str("paymentReason", p.PaymentReason)
 	w.methods(p.PaymentMethods)
 	w.str("recipientToken", p.RecipientToken)
@@ -398,7 +398,7 @@ func (p *MultiUsePipeline) params(w paramWriter) {
 	w.amount("globalAmountLimit", p.GlobalAmountLimit)
 	w.str("amountType", string(p.AmountType))
 	w.amount("transactionAmount", p.TransactionAmount)
-	w.str("currencyCode", p.CurrencyCode)
+	w.str("currencyCode", string(p.CurrencyCode))
 	w.str("paymentReason", p.PaymentReason)
 	w.methods(p.PaymentMethods)
 	w.boolean("isRecipientCobranding", p.IsRecipientCobranding)
@@ -415,7 +415,7 @@ func (p *RecurringPipeline) params(w paramWriter) {
 	w.common(&p.PipelineCommon)
 	w.amount("transactionAmount", p.TransactionAmount)
 	w.str("recurringPeriod", p.RecurringPeriod)
-	w.str("currencyCode", p.CurrencyCode)
+	w.str("currencyCode", string(p.CurrencyCode))
 	w.str("paymentReason", p.PaymentReason)
 	w.methods(p.PaymentMethods)
 	w.str("recipientToken", p.RecipientToken)

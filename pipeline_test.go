@@ -3,7 +3,6 @@ package fps_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -809,23 +808,24 @@ func TestPipelineStatusMeaning(t *testing.T) {
 	require.Equal(t, []fps.PipelineStatus{"SA", "SB", "SC", "SR", "SU"}, ok)
 }
 
-// TestTypedConstantsAreTheRuleValues: the typed names of the package are
-// exactly the values the rule table takes, in its order.
+// TestTypedConstantsAreTheRuleValues: the values of the package's enum
+// types are exactly those the rule table takes, in its order.
 func TestTypedConstantsAreTheRuleValues(t *testing.T) {
-	strs := func(vs ...any) []string {
-		out := make([]string, len(vs))
-		for i, v := range vs {
-			out[i] = fmt.Sprint(v)
-		}
-		return out
+	require.Equal(t, rules.PipelineNames, strs(fps.PipelineName("").Values()))
+	// A pipeline takes the payment methods a buyer chooses, the first three.
+	require.Equal(t, rules.PaymentMethods, strs(fps.PaymentMethod("").Values()[:3]))
+	require.Equal(t, rules.CobrandingStyles, strs(fps.CobrandingStyle("").Values()))
+	require.Equal(t, rules.AmountTypes, strs(fps.AmountType("").Values()))
+	require.Equal(t, rules.UsageLimitTypes, strs(fps.UsageLimitType("").Values()))
+	require.Equal(t, []string{rules.CurrencyUSD}, strs(fps.CurrencyCode("").Values()))
+}
+
+func strs[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
 	}
-	require.Equal(t, rules.PipelineNames, strs(fps.PipelineSingleUse, fps.PipelineMultiUse, fps.PipelineRecurring,
-		fps.PipelineRecipient, fps.PipelineEditToken, fps.PipelineSetupPrepaid, fps.PipelineSetupPostpaid))
-	require.Equal(t, rules.PaymentMethods, strs(fps.PaymentMethodABT, fps.PaymentMethodACH, fps.PaymentMethodCC))
-	require.Equal(t, rules.CobrandingStyles, strs(fps.CobrandingLogo, fps.CobrandingBanner))
-	require.Equal(t, rules.AmountTypes, strs(fps.AmountTypeExact, fps.AmountTypeMaximum, fps.AmountTypeMinimum))
-	require.Equal(t, rules.UsageLimitTypes, strs(fps.UsageLimitAmount, fps.UsageLimitCount))
-	require.Equal(t, rules.CurrencyUSD, fps.CurrencyUSD)
+	return out
 }
 
 // A pipeline with several bad parameters names them all: those it does

@@ -146,7 +146,7 @@ func TestDecodeGetTransaction(t *testing.T) {
 	require.Equal(t, "14GKD9GE66FAA63E6O6B2JDPZKN53LZ7F22", tx.TransactionID)
 	require.Equal(t, "order-17", tx.CallerReference)
 	require.True(t, decimal.RequireFromString("1").Equal(tx.TransactionAmount.Value), tx.TransactionAmount.Value.String())
-	require.Equal(t, "USD", tx.TransactionAmount.CurrencyCode)
+	require.Equal(t, CurrencyUSD, tx.TransactionAmount.CurrencyCode)
 	require.True(t, decimal.RequireFromString("0.1").Equal(tx.FPSFees.Value))
 	require.Equal(t, RoleRecipient, tx.FPSFeesPaidBy)
 	require.Equal(t, FPSOperationPay, tx.FPSOperation)

@@ -92,8 +92,15 @@ func validation(e *rules.Error) *ValidationError {
 	return &ValidationError{Field: e.Field, Rule: e.Rule}
 }
 
+// CurrencyCode is the currency of an amount. FPS knows one: CurrencyUSD.
+// A code FPS sends that is not it is kept as sent.
+type CurrencyCode string
+
 // CurrencyUSD is the only currency FPS accepts.
-const CurrencyUSD = rules.CurrencyUSD
+const CurrencyUSD CurrencyCode = rules.CurrencyUSD
+
+// Values returns the CurrencyCode values.
+func (CurrencyCode) Values() []CurrencyCode { return []CurrencyCode{CurrencyUSD} }
 
 // MaxCallerReferenceLength is the longest CallerReference FPS accepts, in
 // characters.
@@ -135,7 +142,7 @@ func formatAmount(d decimal.Decimal) string {
 // CurrencyCode means USD on requests.
 type Amount struct {
 	Value        decimal.Decimal
-	CurrencyCode string
+	CurrencyCode CurrencyCode
 }
 
 // USD returns an Amount in US dollars.
@@ -145,7 +152,7 @@ func USD(value decimal.Decimal) Amount { return Amount{Value: value, CurrencyCod
 func (a Amount) IsZero() bool { return a.CurrencyCode == "" && a.Value.IsZero() }
 
 // Currency returns the currency code, USD when none was given.
-func (a Amount) Currency() string {
+func (a Amount) Currency() CurrencyCode {
 	if a.CurrencyCode == "" {
 		return CurrencyUSD
 	}
@@ -153,7 +160,7 @@ func (a Amount) Currency() string {
 }
 
 // String writes a the way IPNs do: "USD 1.00".
-func (a Amount) String() string { return a.Currency() + " " + formatAmount(a.Value) }
+func (a Amount) String() string { return string(a.Currency()) + " " + formatAmount(a.Value) }
 
 // ParseAmount reads an amount written the way IPNs write it, "USD 1.00":
 // a currency code, one space, a plain decimal.
@@ -166,5 +173,5 @@ func ParseAmount(s string) (Amount, error) {
 	if e != nil {
 		return Amount{}, fmt.Errorf("fps: amount %q is not a currency code, a space and a decimal", s)
 	}
-	return Amount{Value: d, CurrencyCode: cur}, nil
+	return Amount{Value: d, CurrencyCode: CurrencyCode(cur)}, nil
 }

@@ -63,7 +63,7 @@ var notifications = table[stored]{name: Table, columns: []column[stored]{
 			})
 		},
 	},
-	text("amount_currency", func(sn *stored) *string { return &sn.Notification.TransactionAmount.CurrencyCode }),
+	text("amount_currency", func(sn *stored) *fps.CurrencyCode { return &sn.Notification.TransactionAmount.CurrencyCode }),
 	{
 		name: "transaction_date", typ: sqlBigint,
 		value: func(sn *stored) any {

@@ -92,7 +92,7 @@ func suite(t *testing.T, open func(t *testing.T) notificationStore) {
 		require.Equal(t, "order-1", n.CallerReference)
 		require.Equal(t, fps.NotificationOperationPay, n.Operation)
 		require.True(t, n.TransactionAmount.Value.Equal(decimal.RequireFromString("12.5")))
-		require.Equal(t, "USD", n.TransactionAmount.CurrencyCode)
+		require.Equal(t, fps.CurrencyUSD, n.TransactionAmount.CurrencyCode)
 		require.True(t, n.TransactionDate.Equal(time.Date(2009, 9, 28, 0, 2, 39, 0, time.UTC)), "%v", n.TransactionDate)
 		require.Equal(t, fps.NotificationStatusSuccess, n.Status)
 		require.Equal(t, fps.TransactionStatusSuccess, n.TransactionStatus)
