@@ -16,21 +16,8 @@ import (
 // first: the verifier fetches the simulator's certificate as it would
 // Amazon's. Here the simulator plays the buyer who approves.
 func ExampleClient_Purchase() {
-	sim, err := fpstest.Start(fpstest.Config{})
-	if err != nil {
-		panic(err)
-	}
+	sim, client := startSimulator(fpstest.Config{})
 	defer sim.Close()
-	client, err := fps.New(fps.Options{
-		Environment:  fps.Sandbox,
-		Credentials:  fps.StaticCredentials(fpstest.DefaultAccessKeyID, fpstest.DefaultSecretAccessKey),
-		APIEndpoint:  sim.APIEndpoint(),
-		CBUIEndpoint: sim.CBUIEndpoint(),
-		HTTPClient:   sim.HTTPClient(),
-	})
-	if err != nil {
-		panic(err)
-	}
 	verifier := fps.NewLocalVerifierForClient(client, func(o *fps.LocalVerifierOptions) { o.RootCAs = sim.CAPool() })
 	ctx := context.Background()
 
@@ -96,21 +83,8 @@ func ExampleClient_Purchase() {
 
 // The paginator follows StartTimeForNextTransaction from page to page.
 func ExampleGetAccountActivityPaginator() {
-	sim, err := fpstest.Start(fpstest.Config{PlainHTTP: true})
-	if err != nil {
-		panic(err)
-	}
+	sim, client := startSimulator(fpstest.Config{PlainHTTP: true})
 	defer sim.Close()
-	client, err := fps.New(fps.Options{
-		Environment:  fps.Sandbox,
-		Credentials:  fps.StaticCredentials(fpstest.DefaultAccessKeyID, fpstest.DefaultSecretAccessKey),
-		APIEndpoint:  sim.APIEndpoint(),
-		CBUIEndpoint: sim.CBUIEndpoint(),
-		Clock:        sim.Clock().Now,
-	})
-	if err != nil {
-		panic(err)
-	}
 	ctx := context.Background()
 	since := sim.Clock().Now()
 	token := approvedToken(ctx, sim, client, &fps.MultiUsePipeline{
@@ -150,31 +124,10 @@ func ExampleGetAccountActivityPaginator() {
 // clock, with the default delays; against the simulator, a test moves
 // the simulator's clock instead of sleeping.
 func ExampleTransactionCompletedWaiter_Wait() {
-	sim, err := fpstest.Start(fpstest.Config{PlainHTTP: true, PendingDelay: time.Minute})
-	if err != nil {
-		panic(err)
-	}
+	sim, client := startSimulator(fpstest.Config{PlainHTTP: true, PendingDelay: time.Minute})
 	defer sim.Close()
-	client, err := fps.New(fps.Options{
-		Environment:  fps.Sandbox,
-		Credentials:  fps.StaticCredentials(fpstest.DefaultAccessKeyID, fpstest.DefaultSecretAccessKey),
-		APIEndpoint:  sim.APIEndpoint(),
-		CBUIEndpoint: sim.CBUIEndpoint(),
-		Clock:        sim.Clock().Now,
-	})
-	if err != nil {
-		panic(err)
-	}
 	ctx := context.Background()
-	amount := decimal.RequireFromString("12.50")
-	token := approvedToken(ctx, sim, client, &fps.SingleUsePipeline{
-		PipelineCommon:    fps.PipelineCommon{ReturnURL: "https://shop.example/return", CallerReference: "order-7"},
-		TransactionAmount: amount,
-	}, "CC")
-	paid, err := client.Purchase(ctx, amount, fps.PurchaseOptions{TokenID: token, CallerReference: "order-7"})
-	if err != nil {
-		panic(err)
-	}
+	paid := purchased(ctx, sim, client, decimal.RequireFromString("12.50"), "CC", "order-7")
 	fmt.Println("purchase:", paid.TransactionStatus)
 
 	waiter := fps.NewTransactionCompletedWaiter(client, func(o *fps.TransactionCompletedWaiterOptions) {
@@ -192,6 +145,28 @@ func ExampleTransactionCompletedWaiter_Wait() {
 	// Output:
 	// purchase: Pending
 	// after waiting: Success true
+}
+
+// startSimulator starts a simulator configured by cfg, and returns it
+// with a client of its default account: both endpoints pointed at it, its
+// HTTP client (which trusts its CA) and its clock.
+func startSimulator(cfg fpstest.Config) (*fpstest.Server, *fps.Client) {
+	sim, err := fpstest.Start(cfg)
+	if err != nil {
+		panic(err)
+	}
+	client, err := fps.New(fps.Options{
+		Environment:  fps.Sandbox,
+		Credentials:  fps.StaticCredentials(fpstest.DefaultAccessKeyID, fpstest.DefaultSecretAccessKey),
+		APIEndpoint:  sim.APIEndpoint(),
+		CBUIEndpoint: sim.CBUIEndpoint(),
+		HTTPClient:   sim.HTTPClient(),
+		Clock:        sim.Clock().Now,
+	})
+	if err != nil {
+		panic(err)
+	}
+	return sim, client
 }
 
 // approvedToken sends a buyer through the Co-Branded UI of pipeline p on
@@ -214,6 +189,20 @@ func approvedToken(ctx context.Context, sim *fpstest.Server, client *fps.Client,
 		panic(err)
 	}
 	return ret.TokenID
+}
+
+// purchased has a buyer approve a SingleUse pipeline of amount, paying
+// with method, and charges its token under callerReference.
+func purchased(ctx context.Context, sim *fpstest.Server, client *fps.Client, amount decimal.Decimal, method, callerReference string) *fps.PurchaseOutput {
+	token := approvedToken(ctx, sim, client, &fps.SingleUsePipeline{
+		PipelineCommon:    fps.PipelineCommon{ReturnURL: "https://shop.example/fps/return", CallerReference: callerReference},
+		TransactionAmount: amount,
+	}, method)
+	paid, err := client.Purchase(ctx, amount, fps.PurchaseOptions{TokenID: token, CallerReference: callerReference})
+	if err != nil {
+		panic(err)
+	}
+	return paid
 }
 
 // MayHaveMoved and ErrOutcomeUnknown tell a failed call that may still

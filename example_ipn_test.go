@@ -38,20 +38,8 @@ func ExampleParseNotification() {
 // anything in it is used. Here the simulator plays Amazon and the buyer,
 // and its signing key is pinned in the verifier.
 func ExampleVerifyReturn() {
-	sim, err := fpstest.Start(fpstest.Config{PlainHTTP: true})
-	if err != nil {
-		panic(err)
-	}
+	sim, client := startSimulator(fpstest.Config{PlainHTTP: true})
 	defer sim.Close()
-	client, err := fps.New(fps.Options{
-		Environment:  fps.Sandbox,
-		Credentials:  fps.StaticCredentials(fpstest.DefaultAccessKeyID, fpstest.DefaultSecretAccessKey),
-		APIEndpoint:  sim.APIEndpoint(),
-		CBUIEndpoint: sim.CBUIEndpoint(),
-	})
-	if err != nil {
-		panic(err)
-	}
 	ctx := context.Background()
 	const returnURL = "https://shop.example/fps/return"
 	link, err := client.PipelineURL(ctx, &fps.SingleUsePipeline{
@@ -99,33 +87,13 @@ func ExampleVerifyIPN() {
 	defer shop.Close()
 	ipnURL := shop.URL + "/fps/ipn"
 
-	account := fpstest.DefaultAccount()
-	account.IPNURL = ipnURL
-	sim, err := fpstest.Start(fpstest.Config{Accounts: []fpstest.Account{account}})
-	if err != nil {
-		panic(err)
-	}
+	sim, client := startSimulator(fpstest.Config{})
 	defer sim.Close()
-	client, err := fps.New(fps.Options{
-		Environment:  fps.Sandbox,
-		Credentials:  fps.StaticCredentials(account.AccessKeyID, account.SecretAccessKey),
-		APIEndpoint:  sim.APIEndpoint(),
-		CBUIEndpoint: sim.CBUIEndpoint(),
-		HTTPClient:   sim.HTTPClient(),
-	})
-	if err != nil {
+	if err := sim.SetIPNURL(fpstest.DefaultAccessKeyID, ipnURL); err != nil {
 		panic(err)
 	}
 	ctx := context.Background()
-	amount := decimal.RequireFromString("5.00")
-	token := approvedToken(ctx, sim, client, &fps.SingleUsePipeline{
-		PipelineCommon:    fps.PipelineCommon{ReturnURL: "https://shop.example/fps/return", CallerReference: "order-1003"},
-		TransactionAmount: amount,
-	}, "ABT")
-	paid, err := client.Purchase(ctx, amount, fps.PurchaseOptions{TokenID: token, CallerReference: "order-1003"})
-	if err != nil {
-		panic(err)
-	}
+	paid := purchased(ctx, sim, client, decimal.RequireFromString("5.00"), "ABT", "order-1003")
 
 	var body []byte
 	select {
