@@ -52,6 +52,19 @@ func TestParseNotification(t *testing.T) {
 		require.Equal(t, "Test Buyer", n.CustomerName)
 		require.Equal(t, "TokenCancellation/TOKEN9", n.Key())
 	})
+	t.Run("values this package does not know are kept", func(t *testing.T) {
+		p := payParams("order-1", "USD 12.50")
+		p.Set("operation", "chargeback")
+		p.Set("transactionStatus", "disputed")
+		p.Set("paymentMethod", "GiftCard")
+		n, err := fps.ParseNotification(p)
+		require.NoError(t, err)
+		require.Equal(t, fps.NotificationOperation("CHARGEBACK"), n.Operation, "upper case, as the others")
+		require.Equal(t, fps.NotificationStatus("DISPUTED"), n.Status)
+		require.Empty(t, n.TransactionStatus, "no TransactionStatus: nothing may be read into it")
+		require.Equal(t, fps.PaymentMethod("GiftCard"), n.PaymentMethod)
+		require.Equal(t, "TransactionStatus/14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM/CHARGEBACK/DISPUTED", n.Key())
+	})
 	bad := []struct {
 		field  string
 		change func(url.Values)
