@@ -85,14 +85,13 @@ func (in *GetAccountActivityInput) build(b *builder) {
 	b.time("StartDate", in.StartDate)
 	b.time("EndDate", in.EndDate)
 	b.count("MaxBatchSize", in.MaxBatchSize)
-	enum(b, "SortOrderByDate", in.SortOrderByDate, SortAscending, SortDescending)
-	enum(b, "FPSOperation", in.FPSOperation, FPSOperationPay, FPSOperationRefund, FPSOperationSettle,
-		FPSOperationSettleDebt, FPSOperationWriteOffDebt, FPSOperationFundPrepaid, FPSOperationReserve)
-	enum(b, "PaymentMethod", in.PaymentMethod, PaymentMethodABT, PaymentMethodCC, PaymentMethodACH, PaymentMethodDebt, PaymentMethodPrepaid)
+	enum(b, "SortOrderByDate", in.SortOrderByDate, in.SortOrderByDate.Values()...)
+	enum(b, "FPSOperation", in.FPSOperation, in.FPSOperation.Values()...)
+	enum(b, "PaymentMethod", in.PaymentMethod, in.PaymentMethod.Values()...)
 	for i, r := range in.Role {
-		enum(b, "Role."+strconv.Itoa(i+1), r, RoleSender, RoleCaller, RoleRecipient)
+		enum(b, "Role."+strconv.Itoa(i+1), r, r.Values()...)
 	}
-	enum(b, "TransactionStatus", in.TransactionStatus, transactionStatuses...)
+	enum(b, "TransactionStatus", in.TransactionStatus, in.TransactionStatus.Values()...)
 }
 
 // GetAccountActivityOutput is the answer of GetAccountActivity.
@@ -226,6 +225,9 @@ const (
 	SortDescending SortOrder = "Descending"
 )
 
+// Values returns the SortOrder values.
+func (SortOrder) Values() []SortOrder { return []SortOrder{SortAscending, SortDescending} }
+
 // FPSOperation names the operation of a transaction.
 type FPSOperation string
 
@@ -239,6 +241,12 @@ const (
 	FPSOperationFundPrepaid  FPSOperation = "FundPrepaid"
 	FPSOperationReserve      FPSOperation = "Reserve"
 )
+
+// Values returns the FPSOperation values.
+func (FPSOperation) Values() []FPSOperation {
+	return []FPSOperation{FPSOperationPay, FPSOperationRefund, FPSOperationSettle,
+		FPSOperationSettleDebt, FPSOperationWriteOffDebt, FPSOperationFundPrepaid, FPSOperationReserve}
+}
 
 // The payment methods that only transactions report (GetAccountActivity,
 // GetTransaction): paid from a postpaid credit instrument or a prepaid one.
@@ -257,10 +265,16 @@ const (
 	RoleRecipient TransactionalRole = "Recipient"
 )
 
+// Values returns the TransactionalRole values.
+func (TransactionalRole) Values() []TransactionalRole {
+	return []TransactionalRole{RoleSender, RoleCaller, RoleRecipient}
+}
+
 // RelationType says how a RelatedTransaction relates.
 type RelationType string
 
-// RelationType values.
+// RelationType values: the first four of 2008-09-17, Reserve and Settle
+// from later documentation.
 const (
 	RelationRefund         RelationType = "Refund"
 	RelationParent         RelationType = "Parent"
@@ -269,3 +283,9 @@ const (
 	RelationReserve        RelationType = "Reserve"
 	RelationSettle         RelationType = "Settle"
 )
+
+// Values returns the RelationType values.
+func (RelationType) Values() []RelationType {
+	return []RelationType{RelationRefund, RelationParent, RelationMarketplaceFee, RelationRefundReversal,
+		RelationReserve, RelationSettle}
+}

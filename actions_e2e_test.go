@@ -64,7 +64,7 @@ func multiUse(t *testing.T, s *fpstest.Server, c *fps.Client, limit, method stri
 
 // apiCode returns the FPS error code carried by err, failing the test when
 // err is not an *APIError.
-func apiCode(t *testing.T, err error) string {
+func apiCode(t *testing.T, err error) fps.ErrorCode {
 	t.Helper()
 	require.Error(t, err)
 	var ae *fps.APIError
@@ -450,7 +450,7 @@ func TestE2EPaymentInstructionAndRecipient(t *testing.T) {
 	require.Equal(t, fps.PipelineStatusRecipientSuccess, rec.Status)
 	vs, err := c.GetRecipientVerificationStatus(ctx, &fps.GetRecipientVerificationStatusInput{RecipientTokenID: rec.TokenID})
 	require.NoError(t, err)
-	require.Equal(t, fpstest.RecipientVerificationStatus, vs.RecipientVerificationStatus)
+	require.Equal(t, fps.RecipientVerificationStatus(fpstest.RecipientVerificationStatus), vs.RecipientVerificationStatus)
 	_, err = c.GetRecipientVerificationStatus(ctx, &fps.GetRecipientVerificationStatusInput{RecipientTokenID: "NOSUCHTOKEN"})
 	require.Equal(t, fps.ErrCodeInvalidTokenIDRecipient, apiCode(t, err))
 

@@ -2,6 +2,7 @@ package fps
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/shopspring/decimal"
@@ -49,7 +50,7 @@ func (in *PayInput) build(b *builder) {
 	b.required("SenderTokenId", in.SenderTokenID)
 	b.add("RecipientTokenId", in.RecipientTokenID)
 	b.amount("TransactionAmount.Value", "TransactionAmount.CurrencyCode", in.TransactionAmount, true)
-	enum(b, "ChargeFeeTo", in.ChargeFeeTo, ChargeFeeToCaller, ChargeFeeToRecipient)
+	enum(b, "ChargeFeeTo", in.ChargeFeeTo, in.ChargeFeeTo.Values()...)
 	b.callerReference(in.CallerReference)
 	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
 	b.amount("MarketplaceFixedFee.Value", "MarketplaceFixedFee.CurrencyCode", in.MarketplaceFixedFee, false)
@@ -123,6 +124,9 @@ func (in *SettleInput) reconcile(ctx context.Context, c *Client, optFns []func(*
 		}) {
 			return false, nil
 		}
+	case TransactionStatusSuccess:
+	default: // a status not known here: what happened cannot be learned
+		return false, fmt.Errorf("fps: reserve %s has status %q, unknown to this package", id, string(st.TransactionStatus))
 	}
 	*out.(*SettleOutput) = SettleOutput{TransactionID: st.TransactionID, TransactionStatus: st.TransactionStatus, RequestID: st.RequestID}
 	return true, nil
@@ -155,8 +159,7 @@ func (in *RefundInput) build(b *builder) {
 	b.amount("RefundAmount.Value", "RefundAmount.CurrencyCode", in.RefundAmount, false)
 	b.callerReference(in.CallerReference)
 	b.text("CallerDescription", in.CallerDescription, MaxCallerDescriptionLength)
-	enum(b, "MarketplaceRefundPolicy", in.MarketplaceRefundPolicy,
-		MarketplaceRefundMasterTxnOnly, MarketplaceRefundMarketplaceTxnOnly, MarketplaceRefundMasterAndMarketplaceTxn)
+	enum(b, "MarketplaceRefundPolicy", in.MarketplaceRefundPolicy, in.MarketplaceRefundPolicy.Values()...)
 }
 
 // RefundOutput is the answer of Refund.
@@ -231,6 +234,11 @@ const (
 	ChargeFeeToRecipient ChargeFeeTo = "Recipient"
 )
 
+// Values returns the ChargeFeeTo values.
+func (ChargeFeeTo) Values() []ChargeFeeTo {
+	return []ChargeFeeTo{ChargeFeeToCaller, ChargeFeeToRecipient}
+}
+
 // DescriptorPolicy is the DescriptorPolicy parameter; the zero value is not
 // sent.
 type DescriptorPolicy struct {
@@ -239,8 +247,8 @@ type DescriptorPolicy struct {
 }
 
 func (b *builder) descriptorPolicy(p DescriptorPolicy) {
-	enum(b, "DescriptorPolicy.SoftDescriptorType", p.SoftDescriptorType, SoftDescriptorStatic, SoftDescriptorDynamic)
-	enum(b, "DescriptorPolicy.CSOwner", p.CSOwner, CSOwnerCaller, CSOwnerRecipient)
+	enum(b, "DescriptorPolicy.SoftDescriptorType", p.SoftDescriptorType, p.SoftDescriptorType.Values()...)
+	enum(b, "DescriptorPolicy.CSOwner", p.CSOwner, p.CSOwner.Values()...)
 }
 
 // SoftDescriptorType selects the text on the buyer's card statement.
@@ -252,6 +260,11 @@ const (
 	SoftDescriptorDynamic SoftDescriptorType = "Dynamic"
 )
 
+// Values returns the SoftDescriptorType values.
+func (SoftDescriptorType) Values() []SoftDescriptorType {
+	return []SoftDescriptorType{SoftDescriptorStatic, SoftDescriptorDynamic}
+}
+
 // CSOwner names whose customer service appears on the statement.
 type CSOwner string
 
@@ -260,6 +273,9 @@ const (
 	CSOwnerCaller    CSOwner = "Caller"
 	CSOwnerRecipient CSOwner = "Recipient"
 )
+
+// Values returns the CSOwner values.
+func (CSOwner) Values() []CSOwner { return []CSOwner{CSOwnerCaller, CSOwnerRecipient} }
 
 // MarketplaceRefundPolicy says which fees a Refund returns.
 type MarketplaceRefundPolicy string
@@ -270,3 +286,9 @@ const (
 	MarketplaceRefundMarketplaceTxnOnly      MarketplaceRefundPolicy = "MarketplaceTxnOnly"
 	MarketplaceRefundMasterAndMarketplaceTxn MarketplaceRefundPolicy = "MasterAndMarketplaceTxn"
 )
+
+// Values returns the MarketplaceRefundPolicy values.
+func (MarketplaceRefundPolicy) Values() []MarketplaceRefundPolicy {
+	return []MarketplaceRefundPolicy{MarketplaceRefundMasterTxnOnly, MarketplaceRefundMarketplaceTxnOnly,
+		MarketplaceRefundMasterAndMarketplaceTxn}
+}

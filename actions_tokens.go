@@ -29,7 +29,7 @@ func (in *InstallPaymentInstructionInput) build(b *builder) {
 	if in.TokenType == "" {
 		b.fail("TokenType", "is required")
 	}
-	enum(b, "TokenType", in.TokenType, TokenTypeSingleUse, TokenTypeMultiUse, TokenTypeRecurring, TokenTypeUnrestricted)
+	enum(b, "TokenType", in.TokenType, in.TokenType.Values()...)
 	b.add("PaymentReason", in.PaymentReason)
 }
 
@@ -105,8 +105,8 @@ type GetTokensInput struct {
 }
 
 func (in *GetTokensInput) build(b *builder) {
-	enum(b, "TokenStatus", in.TokenStatus, TokenStatusActive, TokenStatusInactive)
-	enum(b, "TokenType", in.TokenType, TokenTypeSingleUse, TokenTypeMultiUse, TokenTypeRecurring, TokenTypeUnrestricted)
+	enum(b, "TokenStatus", in.TokenStatus, in.TokenStatus.Values()...)
+	enum(b, "TokenType", in.TokenType, in.TokenType.Values()...)
 	b.text("CallerReference", in.CallerReference, MaxCallerReferenceLength)
 	b.add("TokenFriendlyName", in.TokenFriendlyName)
 }
@@ -190,7 +190,7 @@ func (in *GetRecipientVerificationStatusInput) build(b *builder) {
 // GetRecipientVerificationStatusOutput is the answer of
 // GetRecipientVerificationStatus.
 type GetRecipientVerificationStatusOutput struct {
-	RecipientVerificationStatus string `xml:"RecipientVerificationStatus" fps:"required"`
+	RecipientVerificationStatus RecipientVerificationStatus `xml:"RecipientVerificationStatus" fps:"required"`
 	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
 	RequestID string `xml:"-"`
 }
@@ -218,6 +218,11 @@ const (
 	TokenTypeUnrestricted TokenType = "Unrestricted"
 )
 
+// Values returns the TokenType values.
+func (TokenType) Values() []TokenType {
+	return []TokenType{TokenTypeSingleUse, TokenTypeMultiUse, TokenTypeRecurring, TokenTypeUnrestricted}
+}
+
 // TokenStatus is the state of a token.
 type TokenStatus string
 
@@ -226,6 +231,36 @@ const (
 	TokenStatusActive   TokenStatus = "Active"
 	TokenStatusInactive TokenStatus = "Inactive"
 )
+
+// Values returns the TokenStatus values.
+func (TokenStatus) Values() []TokenStatus {
+	return []TokenStatus{TokenStatusActive, TokenStatusInactive}
+}
+
+// RecipientVerificationStatus is the answer of
+// GetRecipientVerificationStatus. Its values changed between API
+// versions, and those of 2008-09-17 were never published: any value FPS
+// sends is kept as sent.
+type RecipientVerificationStatus string
+
+// RecipientVerificationStatus values: the first three of 2010-08-28, the
+// last four of 2011-09-20.
+const (
+	RecipientVerificationComplete          RecipientVerificationStatus = "VerificationComplete"
+	RecipientVerificationPending           RecipientVerificationStatus = "VerificationPending"
+	RecipientVerificationCompleteNoLimits  RecipientVerificationStatus = "VerificationCompleteNoLimits"
+	RecipientVerificationPendingUserAction RecipientVerificationStatus = "PendingUserAction"
+	RecipientVerificationPendingReview     RecipientVerificationStatus = "PendingReview"
+	RecipientVerificationClosed            RecipientVerificationStatus = "Closed"
+	RecipientVerificationActive            RecipientVerificationStatus = "Active"
+)
+
+// Values returns the RecipientVerificationStatus values of every version.
+func (RecipientVerificationStatus) Values() []RecipientVerificationStatus {
+	return []RecipientVerificationStatus{RecipientVerificationComplete, RecipientVerificationPending,
+		RecipientVerificationCompleteNoLimits, RecipientVerificationPendingUserAction, RecipientVerificationPendingReview,
+		RecipientVerificationClosed, RecipientVerificationActive}
+}
 
 // TokenUsageLimit is one usage limit of a token and how much of it is used.
 type TokenUsageLimit struct {

@@ -42,3 +42,8 @@ const (
 	VerificationStatusSuccess VerificationStatus = "Success"
 	VerificationStatusFailure VerificationStatus = "Failure"
 )
+
+// Values returns the VerificationStatus values.
+func (VerificationStatus) Values() []VerificationStatus {
+	return []VerificationStatus{VerificationStatusSuccess, VerificationStatusFailure}
+}

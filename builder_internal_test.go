@@ -30,7 +30,7 @@ func TestBuilderBeyondItsArray(t *testing.T) {
 		b.fail("N0", "is bad")
 		c.release(b)
 		require.Empty(t, b.params())
-		require.NoError(t, b.err)
+		require.Nil(t, b.errs)
 		require.Equal(t, [len(b.buf)]param{}, b.buf)
 	}
 }
@@ -43,7 +43,7 @@ func TestRequestBodyManyParams(t *testing.T) {
 	for i := range 40 {
 		params = append(params, param{Name: fmt.Sprintf("P%02d", i), Value: "v"})
 	}
-	body, err := c.requestBody(context.Background(), &c.options, "Pay", params)
+	body, err := c.requestBody(context.Background(), &c.options, c.api, "Pay", params)
 	require.NoError(t, err)
 	for _, p := range params {
 		require.Contains(t, string(body), "&"+p.Name+"=v&")

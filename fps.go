@@ -1,18 +1,55 @@
 // Package fps is a client for Amazon Flexible Payments Service (FPS), API
 // version 2008-09-17, with the Co-Branded UI (CBUI) pipelines of version
-// 2009-01-09.
+// 2009-01-09. Amazon retired FPS on 2015-06-01; package fpstest is a
+// faithful simulator of it (`fps sandbox` on the command line), and every
+// example of this module runs against it.
 //
-// Amazon retired FPS on 2015-06-01. The package therefore ships a faithful
-// simulator of the service in the fpstest package (and `fps sandbox` on the
-// command line); every example and test in this module runs against it.
+// A payment, from the buyer's click to Amazon's notification (errors left
+// out):
 //
-// A Client is built with New or NewFromConfig. It signs every API call and
-// every pipeline URL with Signature Version 2 and is safe for concurrent use.
+//	client, _ := fps.New(fps.Options{Environment: fps.Sandbox, Credentials: fps.StaticCredentials(keyID, secret)})
+//	// 1. Send the buyer to Amazon with a signed pipeline URL.
+//	link, _ := client.PipelineURL(ctx, &fps.SingleUsePipeline{
+//		PipelineCommon:    fps.PipelineCommon{ReturnURL: returnURL, CallerReference: orderID},
+//		TransactionAmount: amount,
+//	})
+//	// 2. Amazon sends the buyer back to returnURL: verify before using the token.
+//	verifier := fps.NewLocalVerifierForClient(client)
+//	ret, _ := fps.VerifyReturn(ctx, verifier, returnURL, r.URL.RawQuery)
+//	// 3. Charge the token (Pay). A card payment answers Pending.
+//	paid, _ := client.Purchase(ctx, amount, fps.PurchaseOptions{TokenID: ret.TokenID, CallerReference: ret.CallerReference})
+//	// 4. Amazon posts the outcome to the shop's IPN URL: verify it, then act on it.
+//	n, _ := fps.VerifyIPN(ctx, verifier, ipnURL, body)
+//	shipNow := n.TransactionID == paid.TransactionID && n.TransactionStatus.MoneyMoved()
 //
-// The package holds the protocol alone. What a web shop runs on top of it
-// (orders, the return and IPN handlers, the button) is package
-// github.com/fpskit/fps/integration; the notification stores are package
-// github.com/fpskit/fps/store.
+// A shop need not write this itself. Package
+// github.com/fpskit/fps/integration is what a shop runs on top of the
+// client: orders confirmed with FPS, the return and IPN http.Handlers,
+// the button; package github.com/fpskit/fps/store keeps its notifications
+// in SQL. Package github.com/fpskit/fps/fpstest is the simulator, for
+// tests and for trying all of this without Amazon.
+//
+// # Calls
+//
+// Every FPS action is a method of [Client] that takes a context, a typed
+// input and option functions that change the client's [Options] for that
+// call. [Client.Purchase], [Client.Authorize], [Client.Capture],
+// [Client.Credit] and [Client.Void] are django-merchant's names for Pay,
+// Reserve, Settle, Refund and Cancel. [NewGetAccountActivityPaginator]
+// pages through GetAccountActivity; [NewTransactionCompletedWaiter] waits
+// for a Pending transaction to finish. A Client signs every API call and
+// pipeline URL with Signature Version 2 and is safe for concurrent use.
+//
+// # Errors
+//
+// Input refused before anything is sent is an [*InvalidParamsError] that
+// lists a [*ValidationError] per problem. An error answer of FPS is an
+// [*APIError], its code an [ErrorCode] (the codes are listed with that
+// type). A call whose answer was lost wraps [ErrOutcomeUnknown], and
+// [MayHaveMoved] says whether money may have moved. A return URL or IPN
+// that does not verify is one of the sentinels, [ErrSignatureMismatch]
+// first among them. Errors of calls are wrapped in a
+// *smithy.OperationError; errors.As and errors.Is find them all.
 package fps
 
 import (
@@ -106,13 +143,14 @@ type Options struct {
 
 	// APIEndpoint, when set, replaces the API URL of the Environment, for
 	// example "http://127.0.0.1:8080/" to reach the simulator. It does not
-	// change Environment. Endpoints are resolved once, by New: setting
-	// APIEndpoint or CBUIEndpoint in the per-call option functions of an
-	// action has no effect.
+	// change Environment. The per-call option functions of an action may
+	// change it (or Environment): that call goes to the endpoint they
+	// name.
 	APIEndpoint string
 
 	// CBUIEndpoint, when set, replaces the CBUI pipeline start URL of the
-	// Environment. It does not change Environment.
+	// Environment. It does not change Environment. The per-call option
+	// functions of PipelineURL and LinkURL may change it (or Environment).
 	CBUIEndpoint string
 
 	// HTTPClient sends the API requests. The default is an *http.Client
@@ -177,12 +215,8 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 	for _, fn := range optFns {
 		fn(&options)
 	}
-	if options.Environment == "" {
-		return nil, errors.New("fps: Options.Environment is required (fps.Sandbox or fps.Production)")
-	}
-	table, ok := endpoints[options.Environment]
-	if !ok {
-		return nil, fmt.Errorf("fps: Options.Environment %q is not fps.Sandbox or fps.Production", string(options.Environment))
+	if _, err := environmentEndpoints(&options); err != nil {
+		return nil, err
 	}
 	if options.Credentials == nil {
 		return nil, errors.New("fps: Options.Credentials is required")
@@ -218,14 +252,11 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 	}
 	c := &Client{options: options, macs: new(macCache), builders: &sync.Pool{New: func() any { return new(builder) }}}
 	var err error
-	if c.api, err = endpointURL("APIEndpoint", options.APIEndpoint, table.API); err != nil {
+	if c.api, err = apiEndpoint(&options); err != nil {
 		return nil, err
 	}
-	if c.cbui, err = endpointURL("CBUIEndpoint", options.CBUIEndpoint, table.CBUI); err != nil {
+	if c.cbui, err = cbuiEndpoint(&options); err != nil {
 		return nil, err
-	}
-	if c.api.Path == "" {
-		c.api.Path = "/"
 	}
 	c.cbuiURL = c.cbui.String()
 	c.apiPrefix = sigv2.AppendPrefix(nil, http.MethodPost, c.api)
@@ -287,6 +318,66 @@ func newDefaultRetryer(maxAttempts int) aws.RetryerV2 {
 // refuseRedirect makes the default HTTP client return a redirect answer as
 // it is instead of sending the signed request to the Location.
 func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// environmentEndpoints returns the endpoints of o.Environment, or an error
+// naming what is wrong with it.
+func environmentEndpoints(o *Options) (Endpoints, error) {
+	if o.Environment == "" {
+		return Endpoints{}, errors.New("fps: Options.Environment is required (fps.Sandbox or fps.Production)")
+	}
+	table, ok := endpoints[o.Environment]
+	if !ok {
+		return Endpoints{}, fmt.Errorf("fps: Options.Environment %q is not fps.Sandbox or fps.Production", string(o.Environment))
+	}
+	return table, nil
+}
+
+// apiEndpoint resolves the API URL of o: APIEndpoint, or the
+// Environment's; an empty path is "/".
+func apiEndpoint(o *Options) (*url.URL, error) {
+	table, err := environmentEndpoints(o)
+	if err != nil {
+		return nil, err
+	}
+	u, err := endpointURL("APIEndpoint", o.APIEndpoint, table.API)
+	if err != nil {
+		return nil, err
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u, nil
+}
+
+// cbuiEndpoint resolves the pipeline start URL of o: CBUIEndpoint, or the
+// Environment's.
+func cbuiEndpoint(o *Options) (*url.URL, error) {
+	table, err := environmentEndpoints(o)
+	if err != nil {
+		return nil, err
+	}
+	return endpointURL("CBUIEndpoint", o.CBUIEndpoint, table.CBUI)
+}
+
+// apiEndpointFor returns the API URL of the options of one call: the
+// client's own unless the call's option functions changed Environment or
+// APIEndpoint.
+func (c *Client) apiEndpointFor(o *Options) (*url.URL, error) {
+	if o.Environment == c.options.Environment && o.APIEndpoint == c.options.APIEndpoint {
+		return c.api, nil
+	}
+	return apiEndpoint(o)
+}
+
+// cbuiEndpointFor returns the pipeline start URL of the options of one
+// call: the client's own unless the call's option functions changed
+// Environment or CBUIEndpoint.
+func (c *Client) cbuiEndpointFor(o *Options) (*url.URL, error) {
+	if o.Environment == c.options.Environment && o.CBUIEndpoint == c.options.CBUIEndpoint {
+		return c.cbui, nil
+	}
+	return cbuiEndpoint(o)
+}
 
 func endpointURL(field, override, def string) (*url.URL, error) {
 	raw := def

@@ -20,6 +20,61 @@ const (
 	NotificationTypeTokenCancellation NotificationType = "TokenCancellation"
 )
 
+// Values returns the NotificationType values.
+func (NotificationType) Values() []NotificationType {
+	return []NotificationType{NotificationTypeTransactionStatus, NotificationTypeTokenCancellation}
+}
+
+// NotificationStatus is the status a TransactionStatus IPN reports, as
+// sent and upper case: its transactionStatus (the API's TransactionStatus
+// in capitals), or, for refunds and in Amazon's sample, its status. A
+// value not among the constants is kept as sent.
+type NotificationStatus string
+
+// NotificationStatus values.
+const (
+	NotificationStatusSuccess   NotificationStatus = "SUCCESS"
+	NotificationStatusPending   NotificationStatus = "PENDING"
+	NotificationStatusReserved  NotificationStatus = "RESERVED"
+	NotificationStatusFailure   NotificationStatus = "FAILURE"
+	NotificationStatusCancelled NotificationStatus = "CANCELLED"
+	// NotificationStatusInitiated appears in Amazon's sample IPN (status),
+	// for a refund begun; it is no TransactionStatus.
+	NotificationStatusInitiated NotificationStatus = "INITIATED"
+)
+
+// Values returns the NotificationStatus values.
+func (NotificationStatus) Values() []NotificationStatus {
+	return []NotificationStatus{NotificationStatusSuccess, NotificationStatusPending, NotificationStatusReserved,
+		NotificationStatusFailure, NotificationStatusCancelled, NotificationStatusInitiated}
+}
+
+// NotificationOperation is the operation a TransactionStatus IPN reports,
+// as sent and upper case. A value not among the constants is kept as
+// sent.
+type NotificationOperation string
+
+// NotificationOperation values. PAY and REFUND are seen in captured IPNs;
+// the others are the spelling the simulator uses for the other steps
+// (Amazon's own spelling of them was not recorded).
+const (
+	NotificationOperationPay          NotificationOperation = "PAY"
+	NotificationOperationRefund       NotificationOperation = "REFUND"
+	NotificationOperationReserve      NotificationOperation = "RESERVE"
+	NotificationOperationSettle       NotificationOperation = "SETTLE"
+	NotificationOperationCancel       NotificationOperation = "CANCEL"
+	NotificationOperationFundPrepaid  NotificationOperation = "FUND_PREPAID"
+	NotificationOperationSettleDebt   NotificationOperation = "SETTLE_DEBT"
+	NotificationOperationWriteOffDebt NotificationOperation = "WRITE_OFF_DEBT"
+)
+
+// Values returns the NotificationOperation values.
+func (NotificationOperation) Values() []NotificationOperation {
+	return []NotificationOperation{NotificationOperationPay, NotificationOperationRefund, NotificationOperationReserve,
+		NotificationOperationSettle, NotificationOperationCancel, NotificationOperationFundPrepaid,
+		NotificationOperationSettleDebt, NotificationOperationWriteOffDebt}
+}
+
 // DateInstalledLayout is the layout of dateInstalled in TokenCancellation
 // IPNs ("Sep 27, 2009").
 const DateInstalledLayout = "Jan 2, 2006"
@@ -30,17 +85,21 @@ type Notification struct {
 	Type NotificationType
 
 	// TransactionStatus notifications.
-	TransactionID       string
-	CallerReference     string // also set on TokenCancellation
-	Operation           string // upper case: PAY, REFUND, RESERVE, SETTLE, ...
-	TransactionAmount   Amount
-	TransactionDate     time.Time // UTC; zero when not sent
-	Status              string    // as sent, upper case: transactionStatus, or status (refunds; INITIATED in Amazon's sample)
+	TransactionID     string
+	CallerReference   string                // also set on TokenCancellation
+	Operation         NotificationOperation // upper case: PAY, REFUND, RESERVE, SETTLE, ...
+	TransactionAmount Amount
+	TransactionDate   time.Time // UTC; zero when not sent
+	// Status is as sent, upper case: transactionStatus, or status (refunds;
+	// INITIATED in Amazon's sample).
+	Status NotificationStatus
+	// TransactionStatus is Status as a TransactionStatus; empty when
+	// Status is not one (INITIATED).
 	TransactionStatus   TransactionStatus
 	StatusCode          string
 	StatusMessage       string
-	PaymentMethod       string // CC, ACH, ABT
-	ParentTransactionID string // refunds: the refunded transaction
+	PaymentMethod       PaymentMethod // CC, ACH, ABT
+	ParentTransactionID string        // refunds: the refunded transaction
 	BuyerName           string
 	BuyerEmail          string
 	RecipientName       string
@@ -49,7 +108,7 @@ type Notification struct {
 
 	// TokenCancellation notifications.
 	TokenID       string
-	TokenType     string
+	TokenType     TokenType
 	DateInstalled time.Time // zero when not sent
 	CustomerName  string
 	CustomerEmail string
@@ -65,7 +124,7 @@ func (n *Notification) Key() string {
 	if n.Type == NotificationTypeTokenCancellation {
 		return string(n.Type) + "/" + n.TokenID
 	}
-	return string(n.Type) + "/" + n.TransactionID + "/" + n.Operation + "/" + n.Status
+	return string(n.Type) + "/" + n.TransactionID + "/" + string(n.Operation) + "/" + string(n.Status)
 }
 
 // ParseNotification reads the parameters of an IPN (decoded from its form
@@ -78,10 +137,10 @@ func ParseNotification(params url.Values) (*Notification, error) {
 		Type:                NotificationType(get("notificationType")),
 		TransactionID:       get("transactionId"),
 		CallerReference:     get("callerReference"),
-		Operation:           strings.ToUpper(get("operation")),
+		Operation:           NotificationOperation(strings.ToUpper(get("operation"))),
 		StatusCode:          get("statusCode"),
 		StatusMessage:       get("statusMessage"),
-		PaymentMethod:       get("paymentMethod"),
+		PaymentMethod:       PaymentMethod(get("paymentMethod")),
 		ParentTransactionID: get("parentTransactionId"),
 		BuyerName:           get("buyerName"),
 		BuyerEmail:          get("buyerEmail"),
@@ -89,7 +148,7 @@ func ParseNotification(params url.Values) (*Notification, error) {
 		RecipientEmail:      get("recipientEmail"),
 		PaymentReason:       get("paymentReason"),
 		TokenID:             get("tokenId"),
-		TokenType:           get("tokenType"),
+		TokenType:           TokenType(get("tokenType")),
 		CustomerName:        get("customerName"),
 		CustomerEmail:       get("customerEmail"),
 		Params:              params,
@@ -120,7 +179,7 @@ func (n *Notification) parseTransactionStatus(params url.Values) error {
 	for _, f := range []struct{ name, value string }{
 		{"transactionId", n.TransactionID},
 		{"callerReference", n.CallerReference},
-		{"operation", n.Operation},
+		{"operation", string(n.Operation)},
 	} {
 		if f.value == "" {
 			return invalid(f.name, "is required in a TransactionStatus notification")
@@ -138,17 +197,15 @@ func (n *Notification) parseTransactionStatus(params url.Values) error {
 		}
 		n.TransactionDate = time.Unix(secs, 0).UTC()
 	}
-	field := "transactionStatus"
-	n.Status = params.Get(field)
-	if n.Status == "" {
-		field = "status" // refunds and Amazon's sample
-		n.Status = params.Get(field)
+	status := params.Get("transactionStatus")
+	if status == "" {
+		status = params.Get("status") // refunds and Amazon's sample
 	}
-	if n.Status == "" {
+	if status == "" {
 		return invalid("transactionStatus", "is required (or status) in a TransactionStatus notification")
 	}
-	n.Status = strings.ToUpper(n.Status)
-	n.TransactionStatus, _ = ParseTransactionStatus(n.Status)
+	n.Status = NotificationStatus(strings.ToUpper(status))
+	n.TransactionStatus, _ = ParseTransactionStatus(status)
 	return nil
 }
 

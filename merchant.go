@@ -8,25 +8,48 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// ResultStatus is django-merchant's status of a Purchase, Authorize,
+// Capture, Credit or Void: SUCCESS or FAILURE.
+type ResultStatus string
+
 // Result statuses, as django-merchant's integrations report them.
 const (
-	ResultSuccess = "SUCCESS"
-	ResultFailure = "FAILURE"
+	ResultSuccess ResultStatus = "SUCCESS"
+	ResultFailure ResultStatus = "FAILURE"
 )
 
+// Values returns the ResultStatus values.
+func (ResultStatus) Values() []ResultStatus { return []ResultStatus{ResultSuccess, ResultFailure} }
+
 // Result is the answer of Purchase, Authorize, Capture, Credit and Void:
-// django-merchant's {status, response} pair. Status is ResultSuccess when
-// FPS accepted the request and the transaction did not fail (it may still
-// be Pending: see TransactionStatus), ResultFailure when the transaction
-// status is Failure. Errors are returned as errors, not as a Result.
+// django-merchant's {status, response} pair, typed. Status is
+// ResultSuccess when FPS accepted the request and the transaction did not
+// fail (it may still be Pending: see TransactionStatus, and
+// TransactionStatus.MoneyMoved before shipping), ResultFailure when the
+// transaction status is Failure. Errors are returned as errors, not as a
+// Result. The embedded TransactionOutput is FPS's answer:
+// TransactionID, TransactionStatus and RequestID.
 type Result struct {
-	Status            string
-	TransactionID     string
-	TransactionStatus TransactionStatus
-	// Response is the typed answer: *PayOutput, *ReserveOutput,
-	// *SettleOutput, *RefundOutput or *CancelOutput.
-	Response any
+	Status ResultStatus
+	TransactionOutput
 }
+
+// PurchaseOutput is the answer of Purchase: that of Pay, with its Status.
+type PurchaseOutput = Result
+
+// AuthorizeOutput is the answer of Authorize: that of Reserve, with its
+// Status.
+type AuthorizeOutput = Result
+
+// CaptureOutput is the answer of Capture: that of Settle, with its
+// Status.
+type CaptureOutput = Result
+
+// CreditOutput is the answer of Credit: that of Refund, with its Status.
+type CreditOutput = Result
+
+// VoidOutput is the answer of Void: that of Cancel, with its Status.
+type VoidOutput = Result
 
 // transactionResult turns the answer of Pay, Reserve, Settle or Refund
 // into a Result.
@@ -34,7 +57,7 @@ func transactionResult(out *TransactionOutput, err error) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newResult(out.TransactionID, out.TransactionStatus, out), nil
+	return newResult(*out), nil
 }
 
 // optionalUSD is amount in USD, or no amount (everything) when zero.
@@ -45,9 +68,9 @@ func optionalUSD(amount decimal.Decimal) Amount {
 	return USD(amount)
 }
 
-func newResult(id string, st TransactionStatus, response any) *Result {
-	r := &Result{Status: ResultSuccess, TransactionID: id, TransactionStatus: st, Response: response}
-	if st == TransactionStatusFailure {
+func newResult(out TransactionOutput) *Result {
+	r := &Result{Status: ResultSuccess, TransactionOutput: out}
+	if out.TransactionStatus == TransactionStatusFailure {
 		r.Status = ResultFailure
 	}
 	return r
@@ -89,14 +112,16 @@ func (o PurchaseOptions) payInput(amount decimal.Decimal) *PayInput {
 	}
 }
 
-// Purchase charges amount (USD) to the token of opts: the Pay action.
-func (c *Client) Purchase(ctx context.Context, amount decimal.Decimal, opts PurchaseOptions, optFns ...func(*Options)) (*Result, error) {
+// Purchase charges amount (USD) to the token of opts: the Pay action. A
+// card or bank payment is Pending first; TransactionCompletedWaiter waits
+// for its outcome.
+func (c *Client) Purchase(ctx context.Context, amount decimal.Decimal, opts PurchaseOptions, optFns ...func(*Options)) (*PurchaseOutput, error) {
 	return transactionResult(c.Pay(ctx, opts.payInput(amount), optFns...))
 }
 
 // Authorize reserves amount (USD) on the token of opts: the Reserve
 // action. Capture settles it, Void releases it.
-func (c *Client) Authorize(ctx context.Context, amount decimal.Decimal, opts PurchaseOptions, optFns ...func(*Options)) (*Result, error) {
+func (c *Client) Authorize(ctx context.Context, amount decimal.Decimal, opts PurchaseOptions, optFns ...func(*Options)) (*AuthorizeOutput, error) {
 	return transactionResult(c.Reserve(ctx, (*ReserveInput)(opts.payInput(amount)), optFns...))
 }
 
@@ -108,7 +133,7 @@ type CaptureOptions struct {
 
 // Capture settles amount (USD) of an authorization: the Settle action. A
 // zero amount settles the whole reserved amount.
-func (c *Client) Capture(ctx context.Context, amount decimal.Decimal, opts CaptureOptions, optFns ...func(*Options)) (*Result, error) {
+func (c *Client) Capture(ctx context.Context, amount decimal.Decimal, opts CaptureOptions, optFns ...func(*Options)) (*CaptureOutput, error) {
 	in := &SettleInput{ReserveTransactionID: opts.TransactionID, TransactionAmount: optionalUSD(amount)}
 	return transactionResult(c.Settle(ctx, in, optFns...))
 }
@@ -126,7 +151,7 @@ type CreditOptions struct {
 
 // Credit refunds amount (USD) of a transaction: the Refund action. A zero
 // amount refunds everything.
-func (c *Client) Credit(ctx context.Context, amount decimal.Decimal, opts CreditOptions, optFns ...func(*Options)) (*Result, error) {
+func (c *Client) Credit(ctx context.Context, amount decimal.Decimal, opts CreditOptions, optFns ...func(*Options)) (*CreditOutput, error) {
 	return transactionResult(c.Refund(ctx, &RefundInput{
 		TransactionID:           opts.TransactionID,
 		RefundAmount:            optionalUSD(amount),
@@ -142,8 +167,9 @@ type VoidOptions struct {
 }
 
 // Void cancels the transaction identification (typically an
-// authorization): the Cancel action.
-func (c *Client) Void(ctx context.Context, identification string, opts VoidOptions, optFns ...func(*Options)) (*Result, error) {
+// authorization): the Cancel action. FPS may leave TransactionId out of
+// its answer; the output's TransactionID is identification then.
+func (c *Client) Void(ctx context.Context, identification string, opts VoidOptions, optFns ...func(*Options)) (*VoidOutput, error) {
 	out, err := c.Cancel(ctx, &CancelInput{TransactionID: identification, Description: opts.Description}, optFns...)
 	if err != nil {
 		return nil, err
@@ -152,7 +178,7 @@ func (c *Client) Void(ctx context.Context, identification string, opts VoidOptio
 	if id == "" {
 		id = identification
 	}
-	return newResult(id, out.TransactionStatus, out), nil
+	return newResult(TransactionOutput{TransactionID: id, TransactionStatus: out.TransactionStatus, RequestID: out.RequestID}), nil
 }
 
 // NewCallerReference returns a new random CallerReference: 22 URL-safe

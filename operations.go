@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
+	"github.com/fpskit/fps/internal/rules"
 	"github.com/shopspring/decimal"
 )
 
@@ -111,12 +113,15 @@ func (op operation[I, O, PI]) invoke(ctx context.Context, c *Client, in PI, optF
 	}
 	b := c.build(in)
 	defer c.release(b)
-	if b.err != nil {
-		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: op.name, Err: b.err}
+	if err := invalidParams(b.errs); err != nil {
+		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: op.name, Err: err}
 	}
 	out := new(O)
 	r, _ := any(in).(reconciler)
-	k := c.newCall(op.name, op.effect, optFns)
+	k, err := c.newCall(op.name, op.effect, optFns)
+	if err != nil {
+		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: op.name, Err: err}
+	}
 	if err := k.run(ctx, b.params(), out, r); err != nil {
 		return nil, err
 	}
@@ -148,7 +153,7 @@ func (c *Client) build(in input) *builder {
 // release clears b, which holds no reference then, and puts it back.
 func (c *Client) release(b *builder) {
 	clear(b.buf[:b.n])
-	b.n, b.more, b.err = 0, nil, nil
+	b.n, b.more, b.errs = 0, nil, nil
 	c.builders.Put(b)
 }
 
@@ -162,27 +167,33 @@ type maxAttemptsRetryer struct {
 func (r maxAttemptsRetryer) MaxAttempts() int { return r.n }
 
 // call is one call of an action: what the action is, and the client's
-// options after the call's option functions, with the retryer they give.
+// options after the call's option functions, with the endpoint and the
+// retryer they give.
 type call struct {
 	client  *Client
 	optFns  []func(*Options) // passed on to the calls a reconciler makes
 	action  string
 	effect  effect
 	options Options
+	api     *url.URL
 	retryer aws.RetryerV2
 }
 
 // newCall resolves the options of one call of action.
-func (c *Client) newCall(action string, eff effect, optFns []func(*Options)) call {
+func (c *Client) newCall(action string, eff effect, optFns []func(*Options)) (call, error) {
 	k := call{client: c, optFns: optFns, action: action, effect: eff, options: c.options}
 	for _, fn := range optFns {
 		fn(&k.options)
+	}
+	var err error
+	if k.api, err = c.apiEndpointFor(&k.options); err != nil {
+		return k, err
 	}
 	k.retryer = k.options.Retryer
 	if n := k.options.MaxAttempts; n > 0 && n != k.retryer.MaxAttempts() {
 		k.retryer = maxAttemptsRetryer{k.retryer, n}
 	}
-	return k
+	return k, nil
 }
 
 // fail is the error of the call after attempts: ErrOutcomeUnknown is
@@ -310,10 +321,10 @@ type attemptResult struct {
 	err       error
 }
 
-// requestBody returns the signed form body of one attempt under the
-// options o: params with Action, Version and a fresh Timestamp, canonical,
-// then the Signature.
-func (c *Client) requestBody(ctx context.Context, o *Options, action string, params []param) ([]byte, error) {
+// requestBody returns the signed form body of one attempt to api under
+// the options o: params with Action, Version and a fresh Timestamp,
+// canonical, then the Signature.
+func (c *Client) requestBody(ctx context.Context, o *Options, api *url.URL, action string, params []param) ([]byte, error) {
 	// The parameters are sorted in an array on the stack when they fit,
 	// where moving them costs no allocation and no write barrier.
 	var buf [32]param
@@ -327,7 +338,7 @@ func (c *Client) requestBody(ctx context.Context, o *Options, action string, par
 		param{Name: "Version", Value: o.APIVersion},
 		param{Name: "Timestamp", Value: o.Clock().UTC().Format(time.RFC3339)},
 	)
-	return c.appendSignedQuery(ctx, o, make([]byte, 0, signedQuerySize(p)), http.MethodPost, c.api, apiDialect, p)
+	return c.appendSignedQuery(ctx, o, make([]byte, 0, signedQuerySize(p)), http.MethodPost, api, apiDialect, p)
 }
 
 // signedQuerySize is room enough, in most cases, for the signed query of
@@ -345,12 +356,12 @@ func signedQuerySize(params []param) int {
 func (k *call) attempt(ctx context.Context, params []param, out any) (res attemptResult) {
 	start := time.Now()
 	defer func() { res.duration = time.Since(start) }()
-	body, err := k.client.requestBody(ctx, &k.options, k.action, params)
+	body, err := k.client.requestBody(ctx, &k.options, k.api, k.action, params)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.client.api.String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.api.String(), bytes.NewReader(body))
 	if err != nil {
 		res.err = err
 		return res
@@ -407,17 +418,18 @@ func (k *call) log(ctx context.Context, attempt int, res attemptResult, outcome 
 		level = slog.LevelWarn
 		var ae *APIError
 		if errors.As(res.err, &ae) {
-			attrs = append(attrs, slog.String("error_code", ae.Code))
+			attrs = append(attrs, slog.String("error_code", string(ae.Code)))
 		}
 		attrs = append(attrs, slog.String("error", res.err.Error()))
 	}
 	l.LogAttrs(ctx, level, "fps: attempt", attrs...)
 }
 
-// builder collects the parameters of one request and the first input
-// error. A zero value is never sent.
+// builder collects the parameters of one request and every input error,
+// so that the caller learns all that is wrong at once. A zero value is
+// never sent.
 type builder struct {
-	err error
+	errs []*ValidationError
 	// buf holds the first parameters, so that most requests need no
 	// allocation for them; more holds them all once buf is full. No
 	// pointer into the builder is kept in it, so that a builder can stay
@@ -435,9 +447,15 @@ func (b *builder) params() []param {
 	return b.buf[:b.n]
 }
 
+// fail records that field breaks rule.
 func (b *builder) fail(field, rule string, args ...any) {
-	if b.err == nil {
-		b.err = invalid(field, rule, args...)
+	b.errs = append(b.errs, invalid(field, rule, args...))
+}
+
+// refuse records a refusal of the rule table; nil is none.
+func (b *builder) refuse(e *rules.Error) {
+	if e != nil {
+		b.errs = append(b.errs, validation(e))
 	}
 }
 
@@ -479,9 +497,7 @@ func (b *builder) text(name, value string, max int) {
 }
 
 func (b *builder) callerReference(value string) {
-	if err := checkCallerReference("CallerReference", value); err != nil && b.err == nil {
-		b.err = err
-	}
+	b.refuse(rules.CheckCallerReference("CallerReference", value))
 	b.add("CallerReference", value)
 }
 
@@ -494,11 +510,12 @@ func (b *builder) amount(valueName, currencyName string, a Amount, required bool
 		}
 		return
 	}
-	if err := a.check(valueName, currencyName); err != nil && b.err == nil {
-		b.err = err
+	if a.CurrencyCode != "" {
+		b.refuse(rules.CheckCurrency(currencyName, string(a.CurrencyCode)))
 	}
+	b.refuse(rules.CheckAmount(valueName, a.Value))
 	b.add(valueName, formatAmount(a.Value))
-	b.add(currencyName, a.Currency())
+	b.add(currencyName, string(a.Currency()))
 }
 
 func (b *builder) count(name string, v int) {

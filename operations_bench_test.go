@@ -37,10 +37,10 @@ func BenchmarkPayRequestSign(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		bl := c.build(in)
-		if bl.err != nil {
-			b.Fatal(bl.err)
+		if err := invalidParams(bl.errs); err != nil {
+			b.Fatal(err)
 		}
-		if _, err := c.requestBody(ctx, &c.options, "Pay", bl.params()); err != nil {
+		if _, err := c.requestBody(ctx, &c.options, c.api, "Pay", bl.params()); err != nil {
 			b.Fatal(err)
 		}
 		c.release(bl)
@@ -53,7 +53,7 @@ func BenchmarkPayHMACFloor(b *testing.B) {
 	c := benchClient(b)
 	var bl builder
 	benchPayInput().build(&bl)
-	body, err := c.requestBody(context.Background(), &c.options, "Pay", bl.params())
+	body, err := c.requestBody(context.Background(), &c.options, c.api, "Pay", bl.params())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -428,7 +428,7 @@ func TestRetryClassification(t *testing.T) {
 		status   int
 		body     string
 		attempts int32
-		code     string
+		code     ErrorCode
 		moved    bool
 	}{
 		{"InternalError is retried", 500, errBody("InternalError", "try again"), 3, ErrCodeInternalError, true},
@@ -778,8 +778,9 @@ func TestSeedCalls(t *testing.T) {
 
 	res, err := c.Purchase(ctx, dec("10"), PurchaseOptions{TokenID: "TOK", CallerReference: "order-1", SenderDescription: "a book", TransactionTimeoutInMins: 30})
 	require.NoError(t, err)
-	require.Equal(t, &Result{Status: ResultSuccess, TransactionID: "PAY1", TransactionStatus: TransactionStatusSuccess, Response: res.Response}, res)
-	require.IsType(t, &PayOutput{}, res.Response)
+	require.Equal(t, &PurchaseOutput{Status: ResultSuccess, TransactionOutput: TransactionOutput{
+		TransactionID: "PAY1", TransactionStatus: TransactionStatusSuccess, RequestID: "r1",
+	}}, res)
 	form := f.form(0)
 	require.Equal(t, "TOK", form.Get("SenderTokenId"))
 	require.Equal(t, "order-1", form.Get("CallerReference"))
@@ -811,7 +812,9 @@ func TestSeedCalls(t *testing.T) {
 
 	res, err = c.Void(ctx, "RES2", VoidOptions{Description: "out of stock"})
 	require.NoError(t, err)
-	require.Equal(t, TransactionStatusCancelled, res.TransactionStatus)
+	require.Equal(t, &VoidOutput{Status: ResultSuccess, TransactionOutput: TransactionOutput{
+		TransactionID: "RES2", TransactionStatus: TransactionStatusCancelled, RequestID: "r5",
+	}}, res)
 	require.Equal(t, "RES2", f.form(4).Get("TransactionId"))
 	require.Equal(t, "out of stock", f.form(4).Get("Description"))
 
@@ -881,4 +884,44 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 	wg.Wait()
 	require.EqualValues(t, 40, f.hits.Load())
+}
+
+// An action's option functions may send that call to another endpoint,
+// signed for it; the client's endpoint serves the next call.
+func TestPerCallAPIEndpoint(t *testing.T) {
+	answer := func(w http.ResponseWriter, _ *http.Request, _ url.Values, _ int) {
+		writeXML(w, 200, statusBody("T", TransactionStatusSuccess))
+	}
+	home, away := newFakeFPS(t, answer), newFakeFPS(t, answer)
+	c := newTestClient(t, home)
+	ctx := context.Background()
+
+	_, err := c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: "T"},
+		func(o *Options) { o.APIEndpoint = away.srv.URL + "/" })
+	require.NoError(t, err)
+	require.EqualValues(t, 1, away.hits.Load(), "checkSigned verified the signature over its host")
+	require.Zero(t, home.hits.Load())
+
+	_, err = c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: "T"})
+	require.NoError(t, err)
+	require.EqualValues(t, 1, home.hits.Load())
+
+	_, err = c.GetTransactionStatus(ctx, &GetTransactionStatusInput{TransactionID: "T"},
+		func(o *Options) { o.APIEndpoint = "not a url" })
+	require.ErrorContains(t, err, "Options.APIEndpoint")
+	require.EqualValues(t, 2, home.hits.Load()+away.hits.Load(), "nothing sent")
+}
+
+// FPS may answer Cancel without TransactionId: Void's answer names the
+// transaction it was given.
+func TestVoidWithoutTransactionID(t *testing.T) {
+	f := newFakeFPS(t, func(w http.ResponseWriter, _ *http.Request, _ url.Values, _ int) {
+		writeXML(w, 200, `<CancelResponse><CancelResult><TransactionStatus>Cancelled</TransactionStatus></CancelResult>`+
+			`<ResponseMetadata><RequestId>r9</RequestId></ResponseMetadata></CancelResponse>`)
+	})
+	res, err := newTestClient(t, f).Void(context.Background(), "RES9", VoidOptions{})
+	require.NoError(t, err)
+	require.Equal(t, &VoidOutput{Status: ResultSuccess, TransactionOutput: TransactionOutput{
+		TransactionID: "RES9", TransactionStatus: TransactionStatusCancelled, RequestID: "r9",
+	}}, res)
 }

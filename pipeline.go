@@ -3,8 +3,10 @@ package fps
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +30,12 @@ const (
 	PipelineSetupPostpaid PipelineName = "SetupPostpaid"
 )
 
+// Values returns the pipeline names.
+func (PipelineName) Values() []PipelineName {
+	return []PipelineName{PipelineSingleUse, PipelineMultiUse, PipelineRecurring, PipelineRecipient,
+		PipelineEditToken, PipelineSetupPrepaid, PipelineSetupPostpaid}
+}
+
 // Pipeline is one Co-Branded UI pipeline request: one of the seven typed
 // pipelines (SingleUsePipeline, ...) or PipelineFields. Client.PipelineURL
 // turns it into the signed URL that sends the buyer to Amazon.
@@ -48,16 +56,28 @@ const (
 	CobrandingBanner CobrandingStyle = "banner"
 )
 
+// Values returns the CobrandingStyle values.
+func (CobrandingStyle) Values() []CobrandingStyle {
+	return []CobrandingStyle{CobrandingLogo, CobrandingBanner}
+}
+
 // PaymentMethod is a way a buyer may pay: the paymentMethod parameter of a
-// pipeline is a comma-separated list of them.
+// pipeline is a comma-separated list of ABT, ACH and CC; transactions
+// (GetAccountActivity, GetTransaction) and IPNs report it.
 type PaymentMethod string
 
-// The payment methods of FPS.
+// The payment methods a buyer chooses.
 const (
 	PaymentMethodABT PaymentMethod = "ABT" // Amazon Payments balance
 	PaymentMethodACH PaymentMethod = "ACH" // bank account
 	PaymentMethodCC  PaymentMethod = "CC"  // credit card
 )
+
+// Values returns every PaymentMethod value. A pipeline takes the first
+// three alone.
+func (PaymentMethod) Values() []PaymentMethod {
+	return []PaymentMethod{PaymentMethodABT, PaymentMethodACH, PaymentMethodCC, PaymentMethodDebt, PaymentMethodPrepaid}
+}
 
 // AmountType says how a MultiUse token's transactionAmount binds each
 // charge.
@@ -70,6 +90,11 @@ const (
 	AmountTypeMinimum AmountType = "Minimum"
 )
 
+// Values returns the AmountType values.
+func (AmountType) Values() []AmountType {
+	return []AmountType{AmountTypeExact, AmountTypeMaximum, AmountTypeMinimum}
+}
+
 // UsageLimitType is what a usage limit counts: money or charges.
 type UsageLimitType string
 
@@ -78,6 +103,11 @@ const (
 	UsageLimitAmount UsageLimitType = "Amount"
 	UsageLimitCount  UsageLimitType = "Count"
 )
+
+// Values returns the UsageLimitType values.
+func (UsageLimitType) Values() []UsageLimitType {
+	return []UsageLimitType{UsageLimitAmount, UsageLimitCount}
+}
 
 // UsageLimit bounds how a MultiUse or SetupPostpaid token may be used. The
 // zero UsageLimit is not sent.
@@ -132,7 +162,7 @@ type SingleUsePipeline struct {
 	// TransactionAmount is the sum to be paid. Required.
 	TransactionAmount decimal.Decimal
 	// CurrencyCode is USD when set; FPS assumes USD otherwise.
-	CurrencyCode   string
+	CurrencyCode   CurrencyCode
 	PaymentReason  string
 	PaymentMethods []PaymentMethod
 	// RecipientToken is the recipient's token, for marketplace payments.
@@ -160,7 +190,7 @@ type MultiUsePipeline struct {
 	// TransactionAmount.
 	AmountType        AmountType
 	TransactionAmount decimal.Decimal
-	CurrencyCode      string
+	CurrencyCode      CurrencyCode
 	PaymentReason     string
 	PaymentMethods    []PaymentMethod
 	// IsRecipientCobranding shows the recipients' branding; it needs
@@ -186,7 +216,7 @@ type RecurringPipeline struct {
 	TransactionAmount decimal.Decimal
 	// RecurringPeriod is a count and a unit, such as "1 Month". Required.
 	RecurringPeriod               string
-	CurrencyCode                  string
+	CurrencyCode                  CurrencyCode
 	PaymentReason                 string
 	PaymentMethods                []PaymentMethod
 	RecipientToken                string
@@ -346,7 +376,7 @@ func (p *SingleUsePipeline) pipelineName() PipelineName { return PipelineSingleU
 func (p *SingleUsePipeline) params(w paramWriter) {
 	w.common(&p.PipelineCommon)
 	w.amount("transactionAmount", p.TransactionAmount)
-	w.str("currencyCode", p.CurrencyCode)
+	w.str("currencyCode", string(p.CurrencyCode))
 	w.str("paymentReason", p.PaymentReason)
 	w.methods(p.PaymentMethods)
 	w.str("recipientToken", p.RecipientToken)
@@ -368,7 +398,7 @@ func (p *MultiUsePipeline) params(w paramWriter) {
 	w.amount("globalAmountLimit", p.GlobalAmountLimit)
 	w.str("amountType", string(p.AmountType))
 	w.amount("transactionAmount", p.TransactionAmount)
-	w.str("currencyCode", p.CurrencyCode)
+	w.str("currencyCode", string(p.CurrencyCode))
 	w.str("paymentReason", p.PaymentReason)
 	w.methods(p.PaymentMethods)
 	w.boolean("isRecipientCobranding", p.IsRecipientCobranding)
@@ -385,7 +415,7 @@ func (p *RecurringPipeline) params(w paramWriter) {
 	w.common(&p.PipelineCommon)
 	w.amount("transactionAmount", p.TransactionAmount)
 	w.str("recurringPeriod", p.RecurringPeriod)
-	w.str("currencyCode", p.CurrencyCode)
+	w.str("currencyCode", string(p.CurrencyCode))
 	w.str("paymentReason", p.PaymentReason)
 	w.methods(p.PaymentMethods)
 	w.str("recipientToken", p.RecipientToken)
@@ -463,19 +493,38 @@ func (f PipelineFields) params(w paramWriter) {
 			w.str(k, v)
 		}
 	}
-	// Sorted, so that the first error reported does not depend on map
-	// order.
+	// Sorted, so that the order of the errors reported does not depend
+	// on map order.
 	sigv2.Sort(w.b.params())
 }
 
 // PipelineURL returns the signed Co-Branded UI URL that starts pipeline p:
 // the client's CBUI endpoint and a query of p's parameters, pipelineName,
 // version=2009-01-09, callerKey, signatureMethod, signatureVersion and
-// signature, canonical and in the order signed. p is validated first; a
-// *ValidationError names the parameter (as FPS spells it) and the rule.
-func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
+// signature, canonical and in the order signed. p is validated first:
+// every problem is reported at once, in an *InvalidParamsError whose
+// *ValidationErrors name each parameter (as FPS spells it) and its rule.
+//
+// optFns change the client's options for this URL alone. What plays a
+// part in a pipeline URL: Credentials (the callerKey and the signing
+// secret), SignatureMethod, and the start URL (CBUIEndpoint, or the
+// Environment's when CBUIEndpoint is empty). No request is sent, so the
+// other options have no effect here.
+func (c *Client) PipelineURL(ctx context.Context, p Pipeline, optFns ...func(*Options)) (string, error) {
 	if p == nil {
-		return "", invalid("pipelineName", "is required")
+		return "", invalidParams([]*ValidationError{invalid("pipelineName", "is required")})
+	}
+	o := &c.options
+	if len(optFns) > 0 {
+		call := c.options
+		for _, fn := range optFns {
+			fn(&call)
+		}
+		o = &call
+	}
+	cbui, err := c.cbuiEndpointFor(o)
+	if err != nil {
+		return "", err
 	}
 	name := p.pipelineName()
 	w := paramWriter{c.builders.Get().(*builder)}
@@ -491,11 +540,14 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 	}
 	params = append(params, w.b.params()...)
 	params = append(params, param{Name: "pipelineName", Value: string(name)}, param{Name: "version", Value: CBUIVersion})
-	base := c.CBUIEndpoint()
+	base := c.cbuiURL
+	if cbui != c.cbui {
+		base = cbui.String()
+	}
 	b := make([]byte, 0, len(base)+1+signedQuerySize(params))
 	b = append(b, base...)
 	b = append(b, '?')
-	b, err := c.appendSignedQuery(ctx, &c.options, b, http.MethodGet, c.cbui, cbuiDialect, params)
+	b, err = c.appendSignedQuery(ctx, o, b, http.MethodGet, cbui, cbuiDialect, params)
 	if err != nil {
 		return "", err
 	}
@@ -503,28 +555,33 @@ func (c *Client) PipelineURL(ctx context.Context, p Pipeline) (string, error) {
 }
 
 // LinkURL returns the signed pipeline URL of fields: django-merchant's
-// link_url. It is PipelineURL for a PipelineFields.
-func (c *Client) LinkURL(ctx context.Context, fields PipelineFields) (string, error) {
-	return c.PipelineURL(ctx, fields)
+// link_url. It is PipelineURL for a PipelineFields, optFns included.
+func (c *Client) LinkURL(ctx context.Context, fields PipelineFields, optFns ...func(*Options)) (string, error) {
+	return c.PipelineURL(ctx, fields, optFns...)
 }
 
 // checkPipeline applies the rules of pipeline name (internal/rules) to
 // params: every parameter known to the pipeline and well formed, every
-// required one present, and the rules between parameters. The first
-// problem is the error.
+// required one present, and the rules between parameters. Every problem
+// is in the error.
 func checkPipeline(name PipelineName, params []param) error {
 	rp, e := rules.LookupPipeline(string(name))
 	if e != nil {
-		return fromRule(e)
+		return invalidParams([]*ValidationError{validation(e)})
 	}
 	check := rp.Check()
 	for _, p := range params {
 		check.Param(p.Name, p.Value)
 	}
-	if errs := check.Done(); len(errs) > 0 {
-		return fromRule(errs[0])
+	errs := check.Done()
+	if len(errs) == 0 {
+		return nil
 	}
-	return nil
+	ves := make([]*ValidationError, len(errs))
+	for i, e := range errs {
+		ves[i] = validation(e)
+	}
+	return invalidParams(ves)
 }
 
 // PipelineStatus is the status code the Co-Branded UI appends to the
@@ -567,6 +624,11 @@ func (s PipelineStatus) Meaning() string {
 		return m
 	}
 	return "unknown status"
+}
+
+// Values returns the documented status codes, sorted.
+func (PipelineStatus) Values() []PipelineStatus {
+	return slices.Sorted(maps.Keys(pipelineStatusMeaning))
 }
 
 // Known reports whether s is one of the documented codes.

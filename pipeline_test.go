@@ -3,7 +3,6 @@ package fps_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -809,21 +808,102 @@ func TestPipelineStatusMeaning(t *testing.T) {
 	require.Equal(t, []fps.PipelineStatus{"SA", "SB", "SC", "SR", "SU"}, ok)
 }
 
-// TestTypedConstantsAreTheRuleValues: the typed names of the package are
-// exactly the values the rule table takes, in its order.
+// TestTypedConstantsAreTheRuleValues: the values of the package's enum
+// types are exactly those the rule table takes, in its order.
 func TestTypedConstantsAreTheRuleValues(t *testing.T) {
-	strs := func(vs ...any) []string {
-		out := make([]string, len(vs))
-		for i, v := range vs {
-			out[i] = fmt.Sprint(v)
-		}
-		return out
+	require.Equal(t, rules.PipelineNames, strs(fps.PipelineName("").Values()))
+	// A pipeline takes the payment methods a buyer chooses, the first three.
+	require.Equal(t, rules.PaymentMethods, strs(fps.PaymentMethod("").Values()[:3]))
+	require.Equal(t, rules.CobrandingStyles, strs(fps.CobrandingStyle("").Values()))
+	require.Equal(t, rules.AmountTypes, strs(fps.AmountType("").Values()))
+	require.Equal(t, rules.UsageLimitTypes, strs(fps.UsageLimitType("").Values()))
+	require.Equal(t, []string{rules.CurrencyUSD}, strs(fps.CurrencyCode("").Values()))
+}
+
+func strs[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
 	}
-	require.Equal(t, rules.PipelineNames, strs(fps.PipelineSingleUse, fps.PipelineMultiUse, fps.PipelineRecurring,
-		fps.PipelineRecipient, fps.PipelineEditToken, fps.PipelineSetupPrepaid, fps.PipelineSetupPostpaid))
-	require.Equal(t, rules.PaymentMethods, strs(fps.PaymentMethodABT, fps.PaymentMethodACH, fps.PaymentMethodCC))
-	require.Equal(t, rules.CobrandingStyles, strs(fps.CobrandingLogo, fps.CobrandingBanner))
-	require.Equal(t, rules.AmountTypes, strs(fps.AmountTypeExact, fps.AmountTypeMaximum, fps.AmountTypeMinimum))
-	require.Equal(t, rules.UsageLimitTypes, strs(fps.UsageLimitAmount, fps.UsageLimitCount))
-	require.Equal(t, rules.CurrencyUSD, fps.CurrencyUSD)
+	return out
+}
+
+// A pipeline with several bad parameters names them all: those it does
+// not take, those whose value breaks its rule, the required ones missing.
+func TestPipelineValidationListsEveryField(t *testing.T) {
+	c := newTestClient(t)
+	ctx := context.Background()
+	_, err := c.LinkURL(ctx, fps.PipelineFields{
+		"pipelineName": "SingleUse", "returnURL": "https://shop.example.com/r",
+		"transactionAmount": "1.005", "CallerReference": "x", "reserve": "yes",
+	})
+	var ipe *fps.InvalidParamsError
+	require.ErrorAs(t, err, &ipe)
+	var got []string
+	for _, ve := range ipe.Errs {
+		got = append(got, ve.Field)
+	}
+	// Given parameters in byte order, then what is missing.
+	require.Equal(t, []string{"CallerReference", "reserve", "transactionAmount", "callerReference"}, got)
+	require.Equal(t, "fps: 4 invalid parameters: CallerReference: is not a parameter of the SingleUse pipeline; "+
+		"reserve: "+ipe.Errs[1].Rule+"; transactionAmount: "+ipe.Errs[2].Rule+"; callerReference: is required by the SingleUse pipeline", err.Error())
+	var ve *fps.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Same(t, ipe.Errs[0], ve)
+
+	_, err = c.PipelineURL(ctx, &fps.MultiUsePipeline{
+		PipelineCommon: fps.PipelineCommon{ReturnURL: "ftp://shop.example.com/r"},
+		AmountType:     fps.AmountTypeExact,
+		UsageLimit1:    fps.UsageLimit{Type: fps.UsageLimitCount, Value: dec("1.5")},
+	})
+	require.ErrorAs(t, err, &ipe)
+	got = got[:0]
+	for _, ve := range ipe.Errs {
+		got = append(got, ve.Field)
+	}
+	require.ElementsMatch(t, []string{"returnURL", "callerReference", "globalAmountLimit", "usageLimitValue1", "transactionAmount"}, got)
+}
+
+// The option functions of PipelineURL and LinkURL change what signs the
+// URL and where it starts, for that URL alone.
+func TestPipelineURLPerCallOptions(t *testing.T) {
+	c := newTestClient(t)
+	ctx := context.Background()
+
+	other := "https://cbui.example:8443/start"
+	link, err := c.PipelineURL(ctx, validSingleUse(), func(o *fps.Options) {
+		o.CBUIEndpoint = other
+		o.SignatureMethod = fps.HmacSHA1
+	})
+	require.NoError(t, err)
+	got := verifiedQuery(t, link, other, fps.HmacSHA1)
+	require.Equal(t, testKeyID, got["callerKey"])
+
+	link, err = c.LinkURL(ctx, validFields(nil), func(o *fps.Options) { o.Environment = fps.Production })
+	require.NoError(t, err)
+	verifiedQuery(t, link, "https://authorize.payments.amazon.com/cobranded-ui/actions/start", fps.HmacSHA256)
+
+	link, err = c.PipelineURL(ctx, validSingleUse(), func(o *fps.Options) {
+		o.Credentials = fps.StaticCredentials("AKIDOTHERACCOUNT", "other-secret")
+	})
+	require.NoError(t, err)
+	u, err := url.Parse(link)
+	require.NoError(t, err)
+	q := u.Query()
+	require.Equal(t, "AKIDOTHERACCOUNT", q.Get("callerKey"))
+	sig := q.Get("signature")
+	q.Del("signature")
+	want, err := fps.SignHMAC(fps.HmacSHA256, "other-secret", fps.StringToSign("GET", &url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}, q))
+	require.NoError(t, err)
+	require.Equal(t, want, sig, "signed with the call's secret")
+
+	// The client's own options are untouched.
+	link, err = c.PipelineURL(ctx, validSingleUse())
+	require.NoError(t, err)
+	require.Equal(t, testKeyID, verifiedQuery(t, link, sandboxCBUI, fps.HmacSHA256)["callerKey"])
+
+	_, err = c.PipelineURL(ctx, validSingleUse(), func(o *fps.Options) { o.CBUIEndpoint = "ftp://cbui.example/start" })
+	require.ErrorContains(t, err, "Options.CBUIEndpoint")
+	_, err = c.PipelineURL(ctx, validSingleUse(), func(o *fps.Options) { o.Environment = "staging" })
+	require.ErrorContains(t, err, "Options.Environment")
 }

@@ -15,6 +15,7 @@ import (
 
 // TransactionStatus is the status of an FPS transaction. API responses
 // spell it "Success", IPNs "SUCCESS"; ParseTransactionStatus accepts both.
+// A value FPS sends that is not one of the constants is kept as sent.
 type TransactionStatus string
 
 // The transaction statuses of FPS 2008-09-17.
@@ -26,20 +27,30 @@ const (
 	TransactionStatusCancelled TransactionStatus = "Cancelled"
 )
 
-var transactionStatuses = []TransactionStatus{
-	TransactionStatusSuccess, TransactionStatusPending, TransactionStatusReserved,
-	TransactionStatusFailure, TransactionStatusCancelled,
+// Values returns the known transaction statuses.
+func (TransactionStatus) Values() []TransactionStatus {
+	return []TransactionStatus{
+		TransactionStatusSuccess, TransactionStatusPending, TransactionStatusReserved,
+		TransactionStatusFailure, TransactionStatusCancelled,
+	}
 }
 
 // ParseTransactionStatus reads a status case-insensitively ("Success",
 // "SUCCESS"), and reports false for a value that is not a status.
 func ParseTransactionStatus(s string) (TransactionStatus, bool) {
-	for _, st := range transactionStatuses {
+	for _, st := range TransactionStatus("").Values() {
 		if strings.EqualFold(s, string(st)) {
 			return st, true
 		}
 	}
 	return "", false
+}
+
+// Known reports whether s is one of the statuses FPS documents; a status
+// FPS sends that is not is kept as sent, and is neither Final nor
+// MoneyMoved.
+func (s TransactionStatus) Known() bool {
+	return slices.Contains(s.Values(), s)
 }
 
 // Final reports whether the status will not change any more: Success,
@@ -53,13 +64,14 @@ func (s TransactionStatus) Final() bool {
 func (s TransactionStatus) MoneyMoved() bool { return s == TransactionStatusSuccess }
 
 // UnmarshalText reads a status case-insensitively, as ParseTransactionStatus
-// does; a value that is not a status is an error.
+// does. A value that is not a known status is kept as sent, so that an
+// answer with a status this package does not know still decodes.
 func (s *TransactionStatus) UnmarshalText(b []byte) error {
-	st, ok := ParseTransactionStatus(string(b))
-	if !ok {
-		return fmt.Errorf("fps: %q is not a transaction status", string(b))
+	if st, ok := ParseTransactionStatus(string(b)); ok {
+		*s = st
+	} else {
+		*s = TransactionStatus(b)
 	}
-	*s = st
 	return nil
 }
 
@@ -68,7 +80,7 @@ type ErrorDetail struct {
 	// Type is "Sender" or "Receiver" in the SDK envelope; empty in the
 	// envelope the service sends.
 	Type    string
-	Code    string
+	Code    ErrorCode
 	Message string
 	Detail  string
 }
@@ -77,7 +89,7 @@ type ErrorDetail struct {
 // the error envelope decoded. Code and Message are those of the first
 // <Error>; Errors holds every entry. It implements smithy.APIError.
 type APIError struct {
-	Code      string
+	Code      ErrorCode
 	Message   string
 	RequestID string
 	// StatusCode is the HTTP status of the answer (also HTTPStatusCode()).
@@ -90,7 +102,7 @@ func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("fps: ")
 	if e.Code != "" {
-		b.WriteString(e.Code)
+		b.WriteString(string(e.Code))
 	} else {
 		fmt.Fprintf(&b, "HTTP %d", e.StatusCode)
 	}
@@ -110,7 +122,7 @@ func (e *APIError) Error() string {
 }
 
 // ErrorCode returns the FPS error code, such as "InsufficientBalance".
-func (e *APIError) ErrorCode() string { return e.Code }
+func (e *APIError) ErrorCode() string { return string(e.Code) }
 
 // ErrorMessage returns the message of the first error entry.
 func (e *APIError) ErrorMessage() string { return e.Message }
@@ -139,75 +151,80 @@ func (e *APIError) HTTPStatusCode() int { return e.StatusCode }
 // ConcurrentModification, throttling, HTTP 5xx and network errors.
 func (e *APIError) Retriable() bool { return Retriable(e.Code) }
 
+// ErrorCode is the code of an FPS error answer, such as
+// ErrCodeInsufficientBalance. A code FPS sends that is not among the
+// constants is kept as sent.
+type ErrorCode string
+
 // The FPS error codes (API version 2008-09-17) and the generic AWS codes
 // FPS answered with.
 const (
-	ErrCodeAccessFailure                        = "AccessFailure"
-	ErrCodeAccountClosed                        = "AccountClosed"
-	ErrCodeAccountLimitsExceeded                = "AccountLimitsExceeded"
-	ErrCodeAmountOutOfRange                     = "AmountOutOfRange"
-	ErrCodeAuthFailure                          = "AuthFailure"
-	ErrCodeConcurrentModification               = "ConcurrentModification"
-	ErrCodeDuplicateRequest                     = "DuplicateRequest"
-	ErrCodeInactiveInstrument                   = "InactiveInstrument"
-	ErrCodeIncompatibleTokens                   = "IncompatibleTokens"
-	ErrCodeInstrumentAccessDenied               = "InstrumentAccessDenied"
-	ErrCodeInstrumentExpired                    = "InstrumentExpired"
-	ErrCodeInsufficientBalance                  = "InsufficientBalance"
-	ErrCodeInternalError                        = "InternalError"
-	ErrCodeInvalidAccountState                  = "InvalidAccountState"
-	ErrCodeInvalidAccountStateCaller            = "InvalidAccountState_Caller"
-	ErrCodeInvalidAccountStateRecipient         = "InvalidAccountState_Recipient"
-	ErrCodeInvalidAccountStateSender            = "InvalidAccountState_Sender"
-	ErrCodeInvalidCallerReference               = "InvalidCallerReference"
-	ErrCodeInvalidClientTokenID                 = "InvalidClientTokenId"
-	ErrCodeInvalidDateRange                     = "InvalidDateRange"
-	ErrCodeInvalidParams                        = "InvalidParams"
-	ErrCodeInvalidPaymentInstrument             = "InvalidPaymentInstrument"
-	ErrCodeInvalidPaymentMethod                 = "InvalidPaymentMethod"
-	ErrCodeInvalidRecipientForCCTransaction     = "InvalidRecipientForCCTransaction"
-	ErrCodeInvalidSenderRoleForAccountType      = "InvalidSenderRoleForAccountType"
-	ErrCodeInvalidTokenID                       = "InvalidTokenId"
-	ErrCodeInvalidTokenIDRecipient              = "InvalidTokenId_Recipient"
-	ErrCodeInvalidTokenIDSender                 = "InvalidTokenId_Sender"
-	ErrCodeInvalidTokenType                     = "InvalidTokenType"
-	ErrCodeInvalidTransactionID                 = "InvalidTransactionId"
-	ErrCodeInvalidTransactionState              = "InvalidTransactionState"
-	ErrCodeNotMarketplaceApp                    = "NotMarketplaceApp"
-	ErrCodeOriginalTransactionFailed            = "OriginalTransactionFailed"
-	ErrCodeOriginalTransactionIncomplete        = "OriginalTransactionIncomplete"
-	ErrCodePaymentInstrumentNotCC               = "PaymentInstrumentNotCC"
-	ErrCodePaymentMethodNotDefined              = "PaymentMethodNotDefined"
-	ErrCodePrepaidFundingLimitExceeded          = "PrepaidFundingLimitExceeded"
-	ErrCodeRefundAmountExceeded                 = "RefundAmountExceeded"
-	ErrCodeSameSenderAndRecipient               = "SameSenderAndRecipient"
-	ErrCodeSameTokenIDUsedMultipleTimes         = "SameTokenIdUsedMultipleTimes"
-	ErrCodeSenderNotOriginalRecipient           = "SenderNotOriginalRecipient"
-	ErrCodeSettleAmountGreaterThanDebt          = "SettleAmountGreaterThanDebt"
-	ErrCodeSettleAmountGreaterThanReserveAmount = "SettleAmountGreaterThanReserveAmount"
-	ErrCodeSignatureDoesNotMatch                = "SignatureDoesNotMatch"
-	ErrCodeTokenAccessDenied                    = "TokenAccessDenied"
-	ErrCodeTokenNotActive                       = "TokenNotActive"
-	ErrCodeTokenNotActiveRecipient              = "TokenNotActive_Recipient"
-	ErrCodeTokenNotActiveSender                 = "TokenNotActive_Sender"
-	ErrCodeTokenUsageError                      = "TokenUsageError"
-	ErrCodeTransactionDenied                    = "TransactionDenied"
-	ErrCodeTransactionFullyRefundedAlready      = "TransactionFullyRefundedAlready"
-	ErrCodeTransactionTypeNotRefundable         = "TransactionTypeNotRefundable"
-	ErrCodeUnverifiedAccountRecipient           = "UnverifiedAccount_Recipient"
-	ErrCodeUnverifiedAccountSender              = "UnverifiedAccount_Sender"
-	ErrCodeUnverifiedBankAccount                = "UnverifiedBankAccount"
-	ErrCodeUnverifiedEmailAddressCaller         = "UnverifiedEmailAddress_Caller"
-	ErrCodeUnverifiedEmailAddressRecipient      = "UnverifiedEmailAddress_Recipient"
-	ErrCodeUnverifiedEmailAddressSender         = "UnverifiedEmailAddress_Sender"
+	ErrCodeAccessFailure                        ErrorCode = "AccessFailure"
+	ErrCodeAccountClosed                        ErrorCode = "AccountClosed"
+	ErrCodeAccountLimitsExceeded                ErrorCode = "AccountLimitsExceeded"
+	ErrCodeAmountOutOfRange                     ErrorCode = "AmountOutOfRange"
+	ErrCodeAuthFailure                          ErrorCode = "AuthFailure"
+	ErrCodeConcurrentModification               ErrorCode = "ConcurrentModification"
+	ErrCodeDuplicateRequest                     ErrorCode = "DuplicateRequest"
+	ErrCodeInactiveInstrument                   ErrorCode = "InactiveInstrument"
+	ErrCodeIncompatibleTokens                   ErrorCode = "IncompatibleTokens"
+	ErrCodeInstrumentAccessDenied               ErrorCode = "InstrumentAccessDenied"
+	ErrCodeInstrumentExpired                    ErrorCode = "InstrumentExpired"
+	ErrCodeInsufficientBalance                  ErrorCode = "InsufficientBalance"
+	ErrCodeInternalError                        ErrorCode = "InternalError"
+	ErrCodeInvalidAccountState                  ErrorCode = "InvalidAccountState"
+	ErrCodeInvalidAccountStateCaller            ErrorCode = "InvalidAccountState_Caller"
+	ErrCodeInvalidAccountStateRecipient         ErrorCode = "InvalidAccountState_Recipient"
+	ErrCodeInvalidAccountStateSender            ErrorCode = "InvalidAccountState_Sender"
+	ErrCodeInvalidCallerReference               ErrorCode = "InvalidCallerReference"
+	ErrCodeInvalidClientTokenID                 ErrorCode = "InvalidClientTokenId"
+	ErrCodeInvalidDateRange                     ErrorCode = "InvalidDateRange"
+	ErrCodeInvalidParams                        ErrorCode = "InvalidParams"
+	ErrCodeInvalidPaymentInstrument             ErrorCode = "InvalidPaymentInstrument"
+	ErrCodeInvalidPaymentMethod                 ErrorCode = "InvalidPaymentMethod"
+	ErrCodeInvalidRecipientForCCTransaction     ErrorCode = "InvalidRecipientForCCTransaction"
+	ErrCodeInvalidSenderRoleForAccountType      ErrorCode = "InvalidSenderRoleForAccountType"
+	ErrCodeInvalidTokenID                       ErrorCode = "InvalidTokenId"
+	ErrCodeInvalidTokenIDRecipient              ErrorCode = "InvalidTokenId_Recipient"
+	ErrCodeInvalidTokenIDSender                 ErrorCode = "InvalidTokenId_Sender"
+	ErrCodeInvalidTokenType                     ErrorCode = "InvalidTokenType"
+	ErrCodeInvalidTransactionID                 ErrorCode = "InvalidTransactionId"
+	ErrCodeInvalidTransactionState              ErrorCode = "InvalidTransactionState"
+	ErrCodeNotMarketplaceApp                    ErrorCode = "NotMarketplaceApp"
+	ErrCodeOriginalTransactionFailed            ErrorCode = "OriginalTransactionFailed"
+	ErrCodeOriginalTransactionIncomplete        ErrorCode = "OriginalTransactionIncomplete"
+	ErrCodePaymentInstrumentNotCC               ErrorCode = "PaymentInstrumentNotCC"
+	ErrCodePaymentMethodNotDefined              ErrorCode = "PaymentMethodNotDefined"
+	ErrCodePrepaidFundingLimitExceeded          ErrorCode = "PrepaidFundingLimitExceeded"
+	ErrCodeRefundAmountExceeded                 ErrorCode = "RefundAmountExceeded"
+	ErrCodeSameSenderAndRecipient               ErrorCode = "SameSenderAndRecipient"
+	ErrCodeSameTokenIDUsedMultipleTimes         ErrorCode = "SameTokenIdUsedMultipleTimes"
+	ErrCodeSenderNotOriginalRecipient           ErrorCode = "SenderNotOriginalRecipient"
+	ErrCodeSettleAmountGreaterThanDebt          ErrorCode = "SettleAmountGreaterThanDebt"
+	ErrCodeSettleAmountGreaterThanReserveAmount ErrorCode = "SettleAmountGreaterThanReserveAmount"
+	ErrCodeSignatureDoesNotMatch                ErrorCode = "SignatureDoesNotMatch"
+	ErrCodeTokenAccessDenied                    ErrorCode = "TokenAccessDenied"
+	ErrCodeTokenNotActive                       ErrorCode = "TokenNotActive"
+	ErrCodeTokenNotActiveRecipient              ErrorCode = "TokenNotActive_Recipient"
+	ErrCodeTokenNotActiveSender                 ErrorCode = "TokenNotActive_Sender"
+	ErrCodeTokenUsageError                      ErrorCode = "TokenUsageError"
+	ErrCodeTransactionDenied                    ErrorCode = "TransactionDenied"
+	ErrCodeTransactionFullyRefundedAlready      ErrorCode = "TransactionFullyRefundedAlready"
+	ErrCodeTransactionTypeNotRefundable         ErrorCode = "TransactionTypeNotRefundable"
+	ErrCodeUnverifiedAccountRecipient           ErrorCode = "UnverifiedAccount_Recipient"
+	ErrCodeUnverifiedAccountSender              ErrorCode = "UnverifiedAccount_Sender"
+	ErrCodeUnverifiedBankAccount                ErrorCode = "UnverifiedBankAccount"
+	ErrCodeUnverifiedEmailAddressCaller         ErrorCode = "UnverifiedEmailAddress_Caller"
+	ErrCodeUnverifiedEmailAddressRecipient      ErrorCode = "UnverifiedEmailAddress_Recipient"
+	ErrCodeUnverifiedEmailAddressSender         ErrorCode = "UnverifiedEmailAddress_Sender"
 
-	ErrCodeInvalidParameterValue = "InvalidParameterValue"
-	ErrCodeRequestExpired        = "RequestExpired"
-	ErrCodeInvalidSignature      = "InvalidSignature"
+	ErrCodeInvalidParameterValue ErrorCode = "InvalidParameterValue"
+	ErrCodeRequestExpired        ErrorCode = "RequestExpired"
+	ErrCodeInvalidSignature      ErrorCode = "InvalidSignature"
 )
 
 // retriableCodes are the codes the FPS error table marks "Retriable: Yes".
-var retriableCodes = map[string]bool{
+var retriableCodes = map[ErrorCode]bool{
 	ErrCodeAccessFailure: true, ErrCodeAccountClosed: true, ErrCodeAccountLimitsExceeded: true,
 	ErrCodeAuthFailure: true, ErrCodeConcurrentModification: true, ErrCodeInsufficientBalance: true,
 	ErrCodeInternalError: true, ErrCodeInvalidAccountState: true, ErrCodeInvalidAccountStateCaller: true,
@@ -221,7 +238,7 @@ var retriableCodes = map[string]bool{
 // (InsufficientBalance, AccountLimitsExceeded, InternalError, ...). Unknown
 // codes are not retriable. The client itself retries only transient faults;
 // see Options.Retryer.
-func Retriable(code string) bool { return retriableCodes[code] }
+func Retriable(code ErrorCode) bool { return retriableCodes[code] }
 
 // maxResponseBytes caps the body of an answer that is read.
 const maxResponseBytes = 1 << 20

@@ -3,6 +3,7 @@ package fps
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,7 +67,8 @@ func TestDecodeAppendixA(t *testing.T) {
 	require.Equal(t, 400, e.HTTPStatusCode())
 	require.Len(t, e.Errors, 1)
 	require.Equal(t, smithy.FaultClient, e.ErrorFault())
-	require.True(t, Retriable(e.ErrorCode()))
+	require.Equal(t, "InsufficientBalance", e.ErrorCode())
+	require.True(t, e.Retriable())
 }
 
 func TestDecodeSDKErrorEnvelope(t *testing.T) {
@@ -76,7 +78,7 @@ func TestDecodeSDKErrorEnvelope(t *testing.T) {
   <RequestId>rid-1</RequestId>
 </ErrorResponse>`
 	e := decodeAPIError(400, []byte(body))
-	require.Equal(t, "InternalError", e.Code)
+	require.Equal(t, ErrCodeInternalError, e.Code)
 	require.Equal(t, "rid-1", e.RequestID)
 	require.Equal(t, []ErrorDetail{
 		{Type: "Receiver", Code: "InternalError", Message: "try later", Detail: "d1"},
@@ -97,13 +99,13 @@ func TestDecodeSDKErrorEnvelope(t *testing.T) {
 }
 
 func TestRetriableTable(t *testing.T) {
-	for code, want := range map[string]bool{
+	for code, want := range map[ErrorCode]bool{
 		ErrCodeInsufficientBalance: true, ErrCodeAccountLimitsExceeded: true, ErrCodeInternalError: true,
 		ErrCodeOriginalTransactionIncomplete: true, ErrCodeConcurrentModification: true,
 		ErrCodeDuplicateRequest: false, ErrCodeInvalidParams: false, ErrCodeSignatureDoesNotMatch: false,
 		ErrCodeRefundAmountExceeded: false, ErrCodeRequestExpired: false, "NoSuchCode": false,
 	} {
-		require.Equal(t, want, Retriable(code), code)
+		require.Equal(t, want, Retriable(code), string(code))
 	}
 }
 
@@ -144,7 +146,7 @@ func TestDecodeGetTransaction(t *testing.T) {
 	require.Equal(t, "14GKD9GE66FAA63E6O6B2JDPZKN53LZ7F22", tx.TransactionID)
 	require.Equal(t, "order-17", tx.CallerReference)
 	require.True(t, decimal.RequireFromString("1").Equal(tx.TransactionAmount.Value), tx.TransactionAmount.Value.String())
-	require.Equal(t, "USD", tx.TransactionAmount.CurrencyCode)
+	require.Equal(t, CurrencyUSD, tx.TransactionAmount.CurrencyCode)
 	require.True(t, decimal.RequireFromString("0.1").Equal(tx.FPSFees.Value))
 	require.Equal(t, RoleRecipient, tx.FPSFeesPaidBy)
 	require.Equal(t, FPSOperationPay, tx.FPSOperation)
@@ -234,7 +236,7 @@ func TestDecodeRecipientVerificationBothSpellings(t *testing.T) {
 		body := `<` + root + `Response xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><` + root + `Result><RecipientVerificationStatus>VerificationComplete</RecipientVerificationStatus></` + root + `Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></` + root + `Response>`
 		var out GetRecipientVerificationStatusOutput
 		require.NoError(t, decodeResult("GetRecipientVerificationStatus", []byte(body), &out), root)
-		require.Equal(t, "VerificationComplete", out.RecipientVerificationStatus)
+		require.Equal(t, RecipientVerificationComplete, out.RecipientVerificationStatus)
 	}
 }
 
@@ -246,7 +248,6 @@ func TestDecodeRefusesIncompleteAnswers(t *testing.T) {
 		"no TransactionId":     {"Pay", `<PayResponse><PayResult><TransactionStatus>Success</TransactionStatus></PayResult></PayResponse>`, "TransactionId", new(PayOutput)},
 		"no TransactionStatus": {"Reserve", `<ReserveResponse><ReserveResult><TransactionId>X</TransactionId></ReserveResult></ReserveResponse>`, "TransactionStatus", new(ReserveOutput)},
 		"no Result":            {"Settle", `<SettleResponse><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></SettleResponse>`, "TransactionId", new(SettleOutput)},
-		"unknown status":       {"Pay", `<PayResponse><PayResult><TransactionId>X</TransactionId><TransactionStatus>Initiated</TransactionStatus></PayResult></PayResponse>`, "Initiated", new(PayOutput)},
 		"wrong root":           {"Pay", `<RefundResponse><RefundResult><TransactionId>X</TransactionId><TransactionStatus>Success</TransactionStatus></RefundResult></RefundResponse>`, "RefundResponse", new(PayOutput)},
 		"empty body":           {"Pay", ``, "empty", new(PayOutput)},
 		"not XML":              {"Pay", `<PayResponse><PayResult>`, "Pay response", new(PayOutput)},
@@ -273,6 +274,76 @@ func TestTransactionStatusCaseInsensitive(t *testing.T) {
 	require.True(t, out.TransactionStatus.MoneyMoved())
 }
 
+// Enumerated values decode to their constants; a value FPS sends that this
+// package does not know decodes too, kept as sent.
+func TestEnumDecoding(t *testing.T) {
+	tx := func(status, op, method string) TransactionDetail {
+		body := `<GetTransactionResponse><GetTransactionResult><Transaction><TransactionId>X</TransactionId>` +
+			`<FPSOperation>` + op + `</FPSOperation><PaymentMethod>` + method + `</PaymentMethod>` +
+			`<TransactionStatus>` + status + `</TransactionStatus><FPSFeesPaidBy>Recipient</FPSFeesPaidBy>` +
+			`<RelatedTransaction><TransactionId>Y</TransactionId><RelationType>Refund</RelationType></RelatedTransaction>` +
+			`<StatusHistory><TransactionStatus>` + status + `</TransactionStatus></StatusHistory>` +
+			`</Transaction></GetTransactionResult></GetTransactionResponse>`
+		var out GetTransactionOutput
+		require.NoError(t, decodeResult("GetTransaction", []byte(body), &out))
+		return out.Transaction
+	}
+
+	known := tx("RESERVED", "Reserve", "CC")
+	require.Equal(t, TransactionStatusReserved, known.TransactionStatus, "case-insensitive, to the constant")
+	require.Equal(t, TransactionStatusReserved, known.StatusHistory[0].TransactionStatus)
+	require.True(t, known.TransactionStatus.Known())
+	require.Equal(t, FPSOperationReserve, known.FPSOperation)
+	require.Equal(t, PaymentMethodCC, known.PaymentMethod)
+	require.Equal(t, RoleRecipient, known.FPSFeesPaidBy)
+	require.Equal(t, RelationRefund, known.RelatedTransactions[0].RelationType)
+
+	unknown := tx("Initiated", "Chargeback", "PayPal")
+	require.Equal(t, TransactionStatus("Initiated"), unknown.TransactionStatus)
+	require.False(t, unknown.TransactionStatus.Known())
+	require.False(t, unknown.TransactionStatus.Final())
+	require.False(t, unknown.TransactionStatus.MoneyMoved())
+	require.Equal(t, FPSOperation("Chargeback"), unknown.FPSOperation)
+	require.Equal(t, PaymentMethod("PayPal"), unknown.PaymentMethod)
+
+	var pay PayOutput
+	require.NoError(t, decodeResult("Pay", []byte(`<PayResponse><PayResult><TransactionId>X</TransactionId><TransactionStatus>Initiated</TransactionStatus></PayResult></PayResponse>`), &pay))
+	require.Equal(t, TransactionStatus("Initiated"), pay.TransactionStatus)
+
+	var tokens GetTokensOutput
+	require.NoError(t, decodeResult("GetTokens", []byte(`<GetTokensResponse><GetTokensResult>`+
+		`<Token><TokenId>A</TokenId><TokenStatus>Active</TokenStatus><TokenType>MultiUse</TokenType></Token>`+
+		`<Token><TokenId>B</TokenId><TokenStatus>Suspended</TokenStatus><TokenType>Lifetime</TokenType></Token>`+
+		`</GetTokensResult></GetTokensResponse>`), &tokens))
+	require.Equal(t, TokenStatusActive, tokens.Tokens[0].TokenStatus)
+	require.Equal(t, TokenTypeMultiUse, tokens.Tokens[0].TokenType)
+	require.Equal(t, TokenStatus("Suspended"), tokens.Tokens[1].TokenStatus)
+	require.Equal(t, TokenType("Lifetime"), tokens.Tokens[1].TokenType)
+
+	e := decodeAPIError(400, []byte(`<Response><Errors><Error><Code>BrandNewCode</Code><Message>m</Message></Error></Errors><RequestID>r</RequestID></Response>`))
+	require.Equal(t, ErrorCode("BrandNewCode"), e.Code)
+	require.False(t, e.Retriable())
+
+	var v VerifySignatureOutput
+	require.NoError(t, decodeResult("VerifySignature", []byte(`<VerifySignatureResponse><VerifySignatureResult><VerificationStatus>Maybe</VerificationStatus></VerifySignatureResult></VerifySignatureResponse>`), &v))
+	require.Equal(t, VerificationStatus("Maybe"), v.VerificationStatus)
+	require.NotEqual(t, VerificationStatusSuccess, v.VerificationStatus)
+}
+
+// Every constant of an enum is in its Values, once.
+func TestEnumValues(t *testing.T) {
+	require.Equal(t, []TransactionStatus{"Success", "Pending", "Reserved", "Failure", "Cancelled"}, TransactionStatus("").Values())
+	require.Equal(t, []PaymentMethod{"ABT", "ACH", "CC", "Debt", "Prepaid"}, PaymentMethod("").Values())
+	require.Equal(t, []ResultStatus{"SUCCESS", "FAILURE"}, ResultStatus("").Values())
+	require.Equal(t, []NotificationOperation{"PAY", "REFUND", "RESERVE", "SETTLE", "CANCEL", "FUND_PREPAID", "SETTLE_DEBT", "WRITE_OFF_DEBT"},
+		NotificationOperation("").Values())
+	require.Equal(t, []PipelineStatus{"A", "CE", "NM", "NP", "PE", "SA", "SB", "SC", "SE", "SR", "SU"}, PipelineStatus("").Values())
+	for _, st := range TransactionStatus("").Values() {
+		upper := NotificationStatus(strings.ToUpper(string(st)))
+		require.Contains(t, NotificationStatus("").Values(), upper, "the IPN spelling of %s", st)
+	}
+}
+
 func FuzzDecodeResult(f *testing.F) {
 	for _, s := range []string{samplePay, sampleGetTransactionStatus, sampleCancelToken, sampleError,
 		`<PayResponse><PayResult><TransactionId>X</TransactionId><TransactionStatus>SUCCESS</TransactionStatus></PayResult></PayResponse>`} {
@@ -284,8 +355,8 @@ func FuzzDecodeResult(f *testing.F) {
 			if p.TransactionID == "" {
 				t.Fatalf("success without TransactionId: %q", body)
 			}
-			if _, ok := ParseTransactionStatus(string(p.TransactionStatus)); !ok {
-				t.Fatalf("success with status %q: %q", p.TransactionStatus, body)
+			if p.TransactionStatus == "" {
+				t.Fatalf("success without TransactionStatus: %q", body)
 			}
 		}
 		var g GetTransactionOutput

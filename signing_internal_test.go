@@ -53,16 +53,29 @@ func TestClockOption(t *testing.T) {
 	require.WithinDuration(t, time.Now(), c.options.Clock(), time.Minute, "time.Now by default")
 }
 
+// An amount is checked for its currency and its value, each problem
+// reported under its own name.
 func TestAmountCheck(t *testing.T) {
-	require.NoError(t, USD(decimal.RequireFromString("1.50")).check("TransactionAmount.Value", "TransactionAmount.CurrencyCode"))
-	require.NoError(t, Amount{Value: decimal.RequireFromString("2")}.check("TransactionAmount.Value", "TransactionAmount.CurrencyCode"))
+	check := func(a Amount) []*ValidationError {
+		var b builder
+		b.amount("TransactionAmount.Value", "TransactionAmount.CurrencyCode", a, true)
+		return b.errs
+	}
+	require.Empty(t, check(USD(decimal.RequireFromString("1.50"))))
+	require.Empty(t, check(Amount{Value: decimal.RequireFromString("2")}))
 
-	err := Amount{Value: decimal.RequireFromString("2"), CurrencyCode: "EUR"}.check("TransactionAmount.Value", "TransactionAmount.CurrencyCode")
-	require.Equal(t, &ValidationError{Field: "TransactionAmount.CurrencyCode", Rule: `must be USD, got "EUR"`}, err)
+	require.Equal(t, []*ValidationError{{Field: "TransactionAmount.CurrencyCode", Rule: `must be USD, got "EUR"`}},
+		check(Amount{Value: decimal.RequireFromString("2"), CurrencyCode: "EUR"}))
 
-	var ve *ValidationError
-	require.ErrorAs(t, USD(decimal.RequireFromString("0")).check("RefundAmount.Value", "RefundAmount.CurrencyCode"), &ve)
-	require.Equal(t, "RefundAmount.Value", ve.Field)
+	errs := check(Amount{Value: decimal.RequireFromString("0.001"), CurrencyCode: "EUR"})
+	require.Len(t, errs, 2)
+	require.Equal(t, "TransactionAmount.CurrencyCode", errs[0].Field)
+	require.Equal(t, "TransactionAmount.Value", errs[1].Field)
+	require.Contains(t, errs[1].Rule, "2 decimal places")
+
+	errs = check(USD(decimal.RequireFromString("0")))
+	require.Len(t, errs, 1)
+	require.Equal(t, "TransactionAmount.Value", errs[0].Field)
 }
 
 // TestMACCacheFollowsTheSecret signs with credentials that rotate, and

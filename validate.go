@@ -11,7 +11,9 @@ import (
 
 // ValidationError reports input that was refused before anything was
 // signed or sent: Field names the parameter (as FPS spells it) and Rule
-// says what it must be.
+// says what it must be. An action or a pipeline reports every invalid
+// parameter at once, as an *InvalidParamsError holding one
+// *ValidationError per problem; errors.As finds the first through it.
 type ValidationError struct {
 	Field string
 	Rule  string
@@ -20,6 +22,54 @@ type ValidationError struct {
 // Error implements error.
 func (e *ValidationError) Error() string {
 	return fmt.Sprintf("fps: invalid %s: %s", e.Field, e.Rule)
+}
+
+// InvalidParamsError is the error of an action or a pipeline URL whose
+// input was refused before anything was signed or sent: every problem
+// found, each a *ValidationError, in the order the parameters were
+// checked. errors.As(err, &ve) with ve a *ValidationError finds the first;
+// Errs lists them all.
+type InvalidParamsError struct {
+	// Errs holds every problem found; never empty.
+	Errs []*ValidationError
+}
+
+// Error lists every problem: with one, it is that *ValidationError's
+// message; with more, "fps: 2 invalid parameters: SenderTokenId: is
+// required; CallerReference: is required".
+func (e *InvalidParamsError) Error() string {
+	if len(e.Errs) == 1 {
+		return e.Errs[0].Error()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "fps: %d invalid parameters: ", len(e.Errs))
+	for i, ve := range e.Errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(ve.Field)
+		b.WriteString(": ")
+		b.WriteString(ve.Rule)
+	}
+	return b.String()
+}
+
+// Unwrap returns every *ValidationError, for errors.As and errors.Is.
+func (e *InvalidParamsError) Unwrap() []error {
+	errs := make([]error, len(e.Errs))
+	for i, ve := range e.Errs {
+		errs[i] = ve
+	}
+	return errs
+}
+
+// invalidParams returns the *InvalidParamsError of errs, or nil when there
+// is none.
+func invalidParams(errs []*ValidationError) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return &InvalidParamsError{Errs: errs}
 }
 
 func invalid(field, rule string, args ...any) *ValidationError {
@@ -35,11 +85,22 @@ func fromRule(e *rules.Error) error {
 	if e == nil {
 		return nil
 	}
+	return validation(e)
+}
+
+func validation(e *rules.Error) *ValidationError {
 	return &ValidationError{Field: e.Field, Rule: e.Rule}
 }
 
+// CurrencyCode is the currency of an amount. FPS knows one: CurrencyUSD.
+// A code FPS sends that is not it is kept as sent.
+type CurrencyCode string
+
 // CurrencyUSD is the only currency FPS accepts.
-const CurrencyUSD = rules.CurrencyUSD
+const CurrencyUSD CurrencyCode = rules.CurrencyUSD
+
+// Values returns the CurrencyCode values.
+func (CurrencyCode) Values() []CurrencyCode { return []CurrencyCode{CurrencyUSD} }
 
 // MaxCallerReferenceLength is the longest CallerReference FPS accepts, in
 // characters.
@@ -77,16 +138,11 @@ func formatAmount(d decimal.Decimal) string {
 	return d.StringFixed(2)
 }
 
-// checkCallerReference refuses an empty or overlong caller reference.
-func checkCallerReference(field, ref string) error {
-	return fromRule(rules.CheckCallerReference(field, ref))
-}
-
 // Amount is a sum of money with its currency. FPS knows only USD; an empty
 // CurrencyCode means USD on requests.
 type Amount struct {
 	Value        decimal.Decimal
-	CurrencyCode string
+	CurrencyCode CurrencyCode
 }
 
 // USD returns an Amount in US dollars.
@@ -96,7 +152,7 @@ func USD(value decimal.Decimal) Amount { return Amount{Value: value, CurrencyCod
 func (a Amount) IsZero() bool { return a.CurrencyCode == "" && a.Value.IsZero() }
 
 // Currency returns the currency code, USD when none was given.
-func (a Amount) Currency() string {
+func (a Amount) Currency() CurrencyCode {
 	if a.CurrencyCode == "" {
 		return CurrencyUSD
 	}
@@ -104,7 +160,7 @@ func (a Amount) Currency() string {
 }
 
 // String writes a the way IPNs do: "USD 1.00".
-func (a Amount) String() string { return a.Currency() + " " + formatAmount(a.Value) }
+func (a Amount) String() string { return string(a.Currency()) + " " + formatAmount(a.Value) }
 
 // ParseAmount reads an amount written the way IPNs write it, "USD 1.00":
 // a currency code, one space, a plain decimal.
@@ -117,16 +173,5 @@ func ParseAmount(s string) (Amount, error) {
 	if e != nil {
 		return Amount{}, fmt.Errorf("fps: amount %q is not a currency code, a space and a decimal", s)
 	}
-	return Amount{Value: d, CurrencyCode: cur}, nil
-}
-
-// check refuses an amount FPS cannot take: see checkAmount; the currency,
-// when given, must be USD.
-func (a Amount) check(valueField, currencyField string) error {
-	if a.CurrencyCode != "" {
-		if err := fromRule(rules.CheckCurrency(currencyField, a.CurrencyCode)); err != nil {
-			return err
-		}
-	}
-	return CheckAmount(valueField, a.Value)
+	return Amount{Value: d, CurrencyCode: CurrencyCode(cur)}, nil
 }

@@ -177,7 +177,7 @@ func TestSignatureVersion1(t *testing.T) {
 	// Through the IPN parser: Amazon's sample uses status=INITIATED.
 	n, err := fps.VerifyIPN(ctx, optIn, endpoint, []byte(raw))
 	require.NoError(t, err)
-	require.Equal(t, "INITIATED", n.Status)
+	require.Equal(t, fps.NotificationStatusInitiated, n.Status)
 	require.Equal(t, fps.TransactionStatus(""), n.TransactionStatus)
 }
 

@@ -91,7 +91,7 @@ func Example() {
 	fmt.Println("purchase:", res.Status, res.TransactionStatus)
 
 	// Amazon completes the payment and notifies the shop.
-	waitFor := func(operation, status string) {
+	waitFor := func(operation fps.NotificationOperation, status fps.NotificationStatus) {
 		for n := range notified {
 			if n.Operation == operation && n.Status == status {
 				fmt.Println("IPN:", n.Operation, n.Status, n.TransactionAmount)

@@ -349,7 +349,7 @@ func checkout(t *testing.T, st listingStore, verifierName string) {
 		default:
 			t.Fatalf("unexpected operation %q", n.Operation)
 		}
-		require.Equal(t, "CC", n.PaymentMethod)
+		require.Equal(t, fps.PaymentMethodCC, n.PaymentMethod)
 	}
 }
 

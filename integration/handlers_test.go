@@ -299,7 +299,7 @@ func TestIPNHandlerAcceptsPartialRefundAndCancellation(t *testing.T) {
 
 	require.Equal(t, 2, storedCount(t, s))
 	require.Len(t, m.callbacks, 2)
-	require.Equal(t, "REFUND", m.callbacks[0].Operation)
+	require.Equal(t, fps.NotificationOperationRefund, m.callbacks[0].Operation)
 	require.Equal(t, fps.NotificationTypeTokenCancellation, m.callbacks[1].Type)
 }
 

@@ -89,7 +89,7 @@ func newShop(t *testing.T, optFns ...func(*integration.Config, *fpstest.Server))
 }
 
 // ipn waits for the IPN of operation and status.
-func (sh *shop) ipn(t *testing.T, operation, status string) *fps.Notification {
+func (sh *shop) ipn(t *testing.T, operation fps.NotificationOperation, status fps.NotificationStatus) *fps.Notification {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {

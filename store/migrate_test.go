@@ -160,7 +160,7 @@ func TestUpgradeFromUnversioned(t *testing.T) {
 		require.Equal(t, fps.NotificationTypeTransactionStatus, pay.Notification.Type)
 		require.Equal(t, "order-1", pay.Notification.CallerReference)
 		require.True(t, pay.Notification.TransactionAmount.Value.Equal(decimal.RequireFromString("12.50")))
-		require.Equal(t, "USD", pay.Notification.TransactionAmount.CurrencyCode)
+		require.Equal(t, fps.CurrencyUSD, pay.Notification.TransactionAmount.CurrencyCode)
 		require.Equal(t, time.Date(2009, 9, 28, 0, 2, 39, 0, time.UTC), pay.Notification.TransactionDate)
 		require.Equal(t, fps.TransactionStatusSuccess, pay.Notification.TransactionStatus)
 		require.Equal(t, "shop@example.com", pay.Notification.RecipientEmail)
@@ -169,7 +169,7 @@ func TestUpgradeFromUnversioned(t *testing.T) {
 
 		cancel, err := s.Get(ctx, "TokenCancellation/TOKEN123")
 		require.NoError(t, err)
-		require.Equal(t, "MultiUse", cancel.Notification.TokenType)
+		require.Equal(t, fps.TokenTypeMultiUse, cancel.Notification.TokenType)
 		require.Equal(t, time.Date(2009, 9, 27, 0, 0, 0, 0, time.UTC), cancel.Notification.DateInstalled)
 		require.True(t, cancel.Notification.TransactionAmount.IsZero())
 		require.True(t, cancel.Notification.TransactionDate.IsZero())

@@ -45,7 +45,7 @@ var notifications = table[stored]{name: Table, columns: []column[stored]{
 	text("notification_type", func(sn *stored) *fps.NotificationType { return &sn.Notification.Type }),
 	text("transaction_id", func(sn *stored) *string { return &sn.Notification.TransactionID }),
 	text("caller_reference", func(sn *stored) *string { return &sn.Notification.CallerReference }),
-	text("operation", func(sn *stored) *string { return &sn.Notification.Operation }),
+	text("operation", func(sn *stored) *fps.NotificationOperation { return &sn.Notification.Operation }),
 	{
 		name: "amount_value", typ: sqlText, notNull: true,
 		value: func(sn *stored) any {
@@ -63,7 +63,7 @@ var notifications = table[stored]{name: Table, columns: []column[stored]{
 			})
 		},
 	},
-	text("amount_currency", func(sn *stored) *string { return &sn.Notification.TransactionAmount.CurrencyCode }),
+	text("amount_currency", func(sn *stored) *fps.CurrencyCode { return &sn.Notification.TransactionAmount.CurrencyCode }),
 	{
 		name: "transaction_date", typ: sqlBigint,
 		value: func(sn *stored) any {
@@ -80,11 +80,11 @@ var notifications = table[stored]{name: Table, columns: []column[stored]{
 			})
 		},
 	},
-	text("status", func(sn *stored) *string { return &sn.Notification.Status }),
+	text("status", func(sn *stored) *fps.NotificationStatus { return &sn.Notification.Status }),
 	text("transaction_status", func(sn *stored) *fps.TransactionStatus { return &sn.Notification.TransactionStatus }),
 	text("status_code", func(sn *stored) *string { return &sn.Notification.StatusCode }),
 	text("status_message", func(sn *stored) *string { return &sn.Notification.StatusMessage }),
-	text("payment_method", func(sn *stored) *string { return &sn.Notification.PaymentMethod }),
+	text("payment_method", func(sn *stored) *fps.PaymentMethod { return &sn.Notification.PaymentMethod }),
 	text("parent_transaction_id", func(sn *stored) *string { return &sn.Notification.ParentTransactionID }),
 	text("buyer_name", func(sn *stored) *string { return &sn.Notification.BuyerName }),
 	text("buyer_email", func(sn *stored) *string { return &sn.Notification.BuyerEmail }),
@@ -92,7 +92,7 @@ var notifications = table[stored]{name: Table, columns: []column[stored]{
 	text("recipient_email", func(sn *stored) *string { return &sn.Notification.RecipientEmail }),
 	text("payment_reason", func(sn *stored) *string { return &sn.Notification.PaymentReason }),
 	text("token_id", func(sn *stored) *string { return &sn.Notification.TokenID }),
-	text("token_type", func(sn *stored) *string { return &sn.Notification.TokenType }),
+	text("token_type", func(sn *stored) *fps.TokenType { return &sn.Notification.TokenType }),
 	{
 		name: "date_installed", typ: sqlText, notNull: true,
 		value: func(sn *stored) any {

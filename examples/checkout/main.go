@@ -433,7 +433,7 @@ func (c *checkout) visitReturn(ctx context.Context, returnURL string) (hookResul
 // awaitIPN prints the IPNs of transaction id as they arrive and checks
 // each is in the store, until the one of operation with status SUCCESS
 // has come.
-func (c *checkout) awaitIPN(ctx context.Context, id, operation string) error {
+func (c *checkout) awaitIPN(ctx context.Context, id string, operation fps.NotificationOperation) error {
 	for {
 		select {
 		case <-ctx.Done():

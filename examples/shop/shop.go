@@ -271,7 +271,7 @@ func (s *shop) notified(_ context.Context, n *fps.Notification) error {
 	now := s.now()
 	o.note(now, "IPN: %s %s %s, transaction %s", n.Operation, n.Status, n.TransactionAmount, n.TransactionID)
 	if n.PaymentMethod != "" {
-		o.Method = n.PaymentMethod
+		o.Method = string(n.PaymentMethod)
 	}
 	if n.TransactionStatus == fps.TransactionStatusFailure {
 		o.Problem = fmt.Sprintf("%s failed: %s", n.Operation, n.StatusMessage)
@@ -292,7 +292,7 @@ func (s *shop) notified(_ context.Context, n *fps.Notification) error {
 		s.log.Warn("IPN of another transaction of the order", "callerReference", n.CallerReference, "transactionId", n.TransactionID)
 		return nil
 	}
-	o.ops[n.Operation] = advance(o.ops[n.Operation], n.TransactionStatus)
+	o.ops[string(n.Operation)] = advance(o.ops[string(n.Operation)], n.TransactionStatus)
 	if n.Operation == opSettle && n.TransactionStatus == fps.TransactionStatusSuccess {
 		o.Captured = n.TransactionAmount.Value
 	}

@@ -342,7 +342,7 @@ func TestSimulatorApartAndSQLite(t *testing.T) {
 	require.NoError(t, err)
 	var seen []string
 	for _, n := range stored {
-		seen = append(seen, n.Notification.Operation+" "+n.Notification.Status+" "+n.Notification.CallerReference)
+		seen = append(seen, string(n.Notification.Operation)+" "+string(n.Notification.Status)+" "+n.Notification.CallerReference)
 	}
 	require.ElementsMatch(t, []string{"PAY PENDING " + ref, "PAY SUCCESS " + ref}, seen)
 }
