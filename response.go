@@ -277,16 +277,18 @@ var resultAliases = map[string]string{
 	"GetRecipientVerificationStatus": "GetRecipientVerification",
 }
 
-// decodeResult reads a success answer of action into out: the root must be
-// <{action}Response>, the <{action}Result> child (namespace ignored) is
-// decoded into out, and the request id is stored. Elements of out marked
+// decodeResult reads a success answer of action, sent in API version,
+// into out: the root must be <{action}Response> in the version's
+// namespace, its <{action}Result> child (in the same namespace) is decoded
+// into out, and the request id is stored. Elements of out marked
 // `fps:"required"` must be present.
-func decodeResult(action string, body []byte, out any) error {
+func decodeResult(action, version string, body []byte, out any) error {
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	names := []string{action}
 	if alias, ok := resultAliases[action]; ok {
 		names = append(names, alias)
 	}
+	ns := Namespace(version)
 	var root string
 	depth := 0
 	for {
@@ -306,7 +308,10 @@ func decodeResult(action string, body []byte, out any) error {
 				if !slices.Contains(names, strings.TrimSuffix(root, "Response")) || !strings.HasSuffix(root, "Response") {
 					return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: root element is <%s>, want <%sResponse>", action, root, action)}
 				}
-			case depth == 2 && t.Name.Local == strings.TrimSuffix(root, "Response")+"Result":
+				if t.Name.Space != ns {
+					return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: namespace %q is not %q, that of API version %s the request was sent in", action, t.Name.Space, ns, version)}
+				}
+			case depth == 2 && t.Name.Local == strings.TrimSuffix(root, "Response")+"Result" && t.Name.Space == ns:
 				if err := dec.DecodeElement(out, &t); err != nil {
 					return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: %w", action, err)}
 				}

@@ -350,6 +350,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /cobranded-ui/actions/start", s.serveCBUIStart)
 	mux.HandleFunc("POST /cobranded-ui/actions/decide", s.serveCBUIDecide)
 	mux.HandleFunc("POST /cobranded-ui/actions/buy", s.serveCBUIBuy)
+	mux.HandleFunc("POST "+subscribePath, s.serveSubscribe)
 	mux.HandleFunc("GET /certs/", s.serveCert)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
@@ -492,7 +493,13 @@ func (s *Server) CompletePending(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) sweep() { s.ledger.completeDue(s.clock.Now(), false) }
+// sweep makes the subscription payments that fell due, and completes the
+// Pending transactions that did.
+func (s *Server) sweep() {
+	now := s.clock.Now()
+	s.ledger.billSubscriptions(now)
+	s.ledger.completeDue(now, false)
+}
 
 // quietLog silences the http.Server's own log (TLS handshakes from
 // clients that do not trust the CA would otherwise flood test output).
