@@ -1,7 +1,6 @@
 package fps
 
 import (
-	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -281,9 +280,12 @@ var resultAliases = map[string]string{
 // into out: the root must be <{action}Response> in the version's
 // namespace, its <{action}Result> child (in the same namespace) is decoded
 // into out, and the request id is stored. Elements of out marked
-// `fps:"required"` must be present.
+// `fps:"required"` must be present. Values are read as the schema's types
+// read them (lenientTokens): whitespace around a number, an amount, an
+// enumerated value or a date is ignored, and a date-time without a zone
+// is UTC.
 func decodeResult(action, version string, body []byte, out any) error {
-	dec := xml.NewDecoder(bytes.NewReader(body))
+	dec := xml.NewTokenDecoder(newLenientTokens(body, reflect.TypeOf(out).Elem()))
 	names := []string{action}
 	if alias, ok := resultAliases[action]; ok {
 		names = append(names, alias)
@@ -356,7 +358,7 @@ func checkRequired(v reflect.Value, path string) error {
 		}
 		name = path + name
 		fv := v.Field(i)
-		if f.Tag.Get("fps") == "required" && isEmpty(fv) {
+		if hasFPSTag(f, "required") && isEmpty(fv) {
 			return fmt.Errorf("required element %s is missing", name)
 		}
 		if err := checkNested(fv, name+"."); err != nil {

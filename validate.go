@@ -86,7 +86,7 @@ func checkCallerReference(field, ref string) error {
 // CurrencyCode means USD on requests.
 type Amount struct {
 	Value        decimal.Decimal
-	CurrencyCode string
+	CurrencyCode string `fps:"token"`
 }
 
 // USD returns an Amount in US dollars.
