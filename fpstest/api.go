@@ -201,8 +201,10 @@ func writeError(w http.ResponseWriter, e *apiError) {
 // authenticate checks the form of an API call, its version and its
 // Signature Version 2, against the account its AWSAccessKeyId names. The
 // string to sign is the one canonicaliser's, over the decoded form
-// without Signature, the request's method, its Host header (port kept
-// only when not the scheme's default) and its path.
+// without Signature, the request's method, the host of its Host header
+// and its path; the host is taken with the port (when not the scheme's
+// default) and without it, as every known client signs the bare host
+// whatever port it sends to (fps-api-versions §8).
 func (s *Server) authenticate(r *http.Request) (*request, *apiError) {
 	form := r.Form
 	for name, vs := range form {
@@ -282,10 +284,19 @@ func (s *Server) authenticate(r *http.Request) (*request, *apiError) {
 }
 
 // signedByHMAC reports whether sig is the HMAC signature, under secret
-// and method, of params sent by httpMethod to endpoint.
+// and method, of params sent by httpMethod to endpoint, its host signed
+// with the port (sigv2.Host) or without it (sigv2.BareHost). Nothing else
+// is tried: the method, the path and every parameter count.
 func signedByHMAC(httpMethod string, endpoint *url.URL, params []sigv2.Param, method, secret, sig string) bool {
-	want, err := sigv2.SignHMAC(method, secret, sigv2.StringToSign(httpMethod, endpoint, params))
-	return err == nil && hmac.Equal([]byte(want), []byte(sig))
+	query := sigv2.AppendQuery(nil, params)
+	for _, host := range slices.Compact([]string{sigv2.Host(endpoint), sigv2.BareHost(endpoint)}) {
+		sts := append(sigv2.AppendPrefixHost(nil, httpMethod, host, endpoint.Path), query...)
+		want, err := sigv2.SignHMAC(method, secret, string(sts))
+		if err == nil && hmac.Equal([]byte(want), []byte(sig)) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkVersion refuses, once the request is authenticated, an action

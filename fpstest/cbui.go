@@ -111,7 +111,9 @@ func (s *Server) checkEnvelope(host string, q url.Values) []string {
 }
 
 // signedCBUI reports whether q carries the signature of a GET of the
-// pipeline start URL at host, under secret.
+// pipeline start URL at host, under secret: the host signed with its port
+// (Amazon's PHP and Java pipeline classes) or without it (amazon_flex_pay,
+// remit).
 func (s *Server) signedCBUI(host string, q url.Values, method fps.SignatureMethod, secret string) bool {
 	params := slices.DeleteFunc(sigv2.Params(q), func(p sigv2.Param) bool { return p.Name == "signature" })
 	scheme, _, _ := strings.Cut(s.URL, ":")
