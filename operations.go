@@ -188,11 +188,15 @@ type call struct {
 	retryer aws.RetryerV2
 }
 
-// newCall resolves the options of one call of action.
+// newCall resolves the options of one call of action: an APIVersion
+// emptied by optFns is the default, as it is for New.
 func (c *Client) newCall(action string, eff effect, optFns []func(*Options)) call {
 	k := call{client: c, optFns: optFns, action: action, effect: eff, options: c.options}
 	for _, fn := range optFns {
 		fn(&k.options)
+	}
+	if k.options.APIVersion == "" {
+		k.options.APIVersion = DefaultAPIVersion
 	}
 	k.retryer = k.options.Retryer
 	if n := k.options.MaxAttempts; n > 0 && n != k.retryer.MaxAttempts() {

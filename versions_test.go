@@ -140,6 +140,12 @@ func TestPerCallUnknownVersionIsRefused(t *testing.T) {
 	require.ErrorAs(t, err, &oe)
 	require.Equal(t, "GetTransactionStatus", oe.OperationName)
 	require.Zero(t, f.hits.Load())
+
+	// Emptied for one call, it is the default, as for New.
+	c := newTestClient(t, f, func(o *Options) { o.APIVersion = APIVersion20110920 })
+	_, err = c.GetTransactionStatus(context.Background(), &GetTransactionStatusInput{TransactionID: "T"}, func(o *Options) { o.APIVersion = "" })
+	require.NoError(t, err)
+	require.Equal(t, DefaultAPIVersion, f.form(0).Get("Version"))
 }
 
 // TestAnswerIsReadInTheVersionsNamespace: an answer is read only in the
