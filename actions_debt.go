@@ -4,7 +4,7 @@ import (
 	"context"
 )
 
-var opSettleDebt = newOperation[SettleDebtInput, SettleDebtOutput]("SettleDebt", movesMoney)
+var opSettleDebt = newOperation[SettleDebtInput, SettleDebtOutput]("SettleDebt", movesMoney, overrideIPNURL)
 
 // SettleDebt charges the sender for the debt of a credit instrument.
 func (c *Client) SettleDebt(ctx context.Context, in *SettleDebtInput, optFns ...func(*Options)) (*SettleDebtOutput, error) {
@@ -21,6 +21,9 @@ type SettleDebtInput struct {
 	CallerDescription        string
 	DescriptorPolicy         DescriptorPolicy
 	TransactionTimeoutInMins int
+	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
+	// this absolute http(s) URL instead of the account's IPN URL.
+	OverrideIPNURL string
 }
 
 func (in *SettleDebtInput) build(b *builder) {
@@ -29,6 +32,7 @@ func (in *SettleDebtInput) build(b *builder) {
 	b.amount("SettlementAmount.Value", "SettlementAmount.CurrencyCode", in.SettlementAmount, true)
 	b.callerReference(in.CallerReference)
 	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
+	b.overrideIPNURL(in.OverrideIPNURL)
 }
 
 // SettleDebtOutput is the answer of SettleDebt.

@@ -450,7 +450,7 @@ func TestE2EPaymentInstructionAndRecipient(t *testing.T) {
 	require.Equal(t, fps.PipelineStatusRecipientSuccess, rec.Status)
 	vs, err := c.GetRecipientVerificationStatus(ctx, &fps.GetRecipientVerificationStatusInput{RecipientTokenID: rec.TokenID})
 	require.NoError(t, err)
-	require.Equal(t, fps.RecipientVerificationStatus(fpstest.RecipientVerificationStatus), vs.RecipientVerificationStatus)
+	require.Equal(t, fpstest.RecipientVerificationStatus(fps.DefaultAPIVersion), vs.RecipientVerificationStatus)
 	_, err = c.GetRecipientVerificationStatus(ctx, &fps.GetRecipientVerificationStatusInput{RecipientTokenID: "NOSUCHTOKEN"})
 	require.Equal(t, fps.ErrCodeInvalidTokenIDRecipient, apiCode(t, err))
 

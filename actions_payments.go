@@ -11,7 +11,7 @@ import (
 // MaxCallerDescriptionLength is the longest CallerDescription FPS accepts.
 const MaxCallerDescriptionLength = 160
 
-var opPay = newOperation[PayInput, PayOutput]("Pay", movesMoney)
+var opPay = newOperation[PayInput, PayOutput]("Pay", movesMoney, overrideIPNURL)
 
 // Pay charges the sender's token: SenderTokenID, TransactionAmount and
 // CallerReference are required. Credit card and bank payments answer
@@ -44,6 +44,9 @@ type PayInput struct {
 	MarketplaceFixedFee      Amount
 	// MarketplaceVariableFee is a percentage of the amount, 0 to 100.
 	MarketplaceVariableFee decimal.Decimal
+	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
+	// this absolute http(s) URL instead of the account's IPN URL.
+	OverrideIPNURL string
 }
 
 func (in *PayInput) build(b *builder) {
@@ -55,12 +58,13 @@ func (in *PayInput) build(b *builder) {
 	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
 	b.amount("MarketplaceFixedFee.Value", "MarketplaceFixedFee.CurrencyCode", in.MarketplaceFixedFee, false)
 	b.percentage("MarketplaceVariableFee", in.MarketplaceVariableFee)
+	b.overrideIPNURL(in.OverrideIPNURL)
 }
 
 // PayOutput is the answer of Pay.
 type PayOutput = TransactionOutput
 
-var opReserve = newOperation[ReserveInput, ReserveOutput]("Reserve", movesMoney)
+var opReserve = newOperation[ReserveInput, ReserveOutput]("Reserve", movesMoney, overrideIPNURL)
 
 // Reserve holds an amount on the sender's instrument, to be settled later
 // with Settle (or released with Cancel).
@@ -76,7 +80,7 @@ func (in *ReserveInput) build(b *builder) { (*PayInput)(in).build(b) }
 // ReserveOutput is the answer of Reserve.
 type ReserveOutput = TransactionOutput
 
-var opSettle = newOperation[SettleInput, SettleOutput]("Settle", movesMoney)
+var opSettle = newOperation[SettleInput, SettleOutput]("Settle", movesMoney, overrideIPNURL)
 
 // Settle charges a reserved amount. Settle carries no CallerReference:
 // when an answer is lost it asks GetTransactionStatus (and, for a Pending
@@ -94,11 +98,15 @@ type SettleInput struct {
 	// TransactionAmount is the amount to settle; zero settles the whole
 	// reserved amount.
 	TransactionAmount Amount
+	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
+	// this absolute http(s) URL instead of the account's IPN URL.
+	OverrideIPNURL string
 }
 
 func (in *SettleInput) build(b *builder) {
 	b.required("ReserveTransactionId", in.ReserveTransactionID)
 	b.amount("TransactionAmount.Value", "TransactionAmount.CurrencyCode", in.TransactionAmount, false)
+	b.overrideIPNURL(in.OverrideIPNURL)
 }
 
 // reconcile learns whether a Settle whose answer was lost took effect: the
@@ -135,7 +143,7 @@ func (in *SettleInput) reconcile(ctx context.Context, c *Client, optFns []func(*
 // SettleOutput is the answer of Settle.
 type SettleOutput = TransactionOutput
 
-var opRefund = newOperation[RefundInput, RefundOutput]("Refund", movesMoney)
+var opRefund = newOperation[RefundInput, RefundOutput]("Refund", movesMoney, overrideIPNURL)
 
 // Refund gives back all or part of a transaction.
 func (c *Client) Refund(ctx context.Context, in *RefundInput, optFns ...func(*Options)) (*RefundOutput, error) {
@@ -152,6 +160,9 @@ type RefundInput struct {
 	CallerReference         string
 	CallerDescription       string
 	MarketplaceRefundPolicy MarketplaceRefundPolicy
+	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
+	// this absolute http(s) URL instead of the account's IPN URL.
+	OverrideIPNURL string
 }
 
 func (in *RefundInput) build(b *builder) {
@@ -160,12 +171,13 @@ func (in *RefundInput) build(b *builder) {
 	b.callerReference(in.CallerReference)
 	b.text("CallerDescription", in.CallerDescription, MaxCallerDescriptionLength)
 	enum(b, "MarketplaceRefundPolicy", in.MarketplaceRefundPolicy, in.MarketplaceRefundPolicy.Values()...)
+	b.overrideIPNURL(in.OverrideIPNURL)
 }
 
 // RefundOutput is the answer of Refund.
 type RefundOutput = TransactionOutput
 
-var opCancel = newOperation[CancelInput, CancelOutput]("Cancel", changesState)
+var opCancel = newOperation[CancelInput, CancelOutput]("Cancel", changesState, overrideIPNURL)
 
 // Cancel cancels a pending transaction or releases a reserve. Like Settle,
 // it checks GetTransactionStatus after a lost answer before sending again.
@@ -178,11 +190,15 @@ type CancelInput struct {
 	// TransactionID is the pending or reserved transaction. Required.
 	TransactionID string
 	Description   string
+	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
+	// this absolute http(s) URL instead of the account's IPN URL.
+	OverrideIPNURL string
 }
 
 func (in *CancelInput) build(b *builder) {
 	b.required("TransactionId", in.TransactionID)
 	b.add("Description", in.Description)
+	b.overrideIPNURL(in.OverrideIPNURL)
 }
 
 // reconcile learns whether a Cancel whose answer was lost took effect.

@@ -4,7 +4,7 @@ import (
 	"context"
 )
 
-var opFundPrepaid = newOperation[FundPrepaidInput, FundPrepaidOutput]("FundPrepaid", movesMoney)
+var opFundPrepaid = newOperation[FundPrepaidInput, FundPrepaidOutput]("FundPrepaid", movesMoney, overrideIPNURL)
 
 // FundPrepaid adds funds to a prepaid instrument.
 func (c *Client) FundPrepaid(ctx context.Context, in *FundPrepaidInput, optFns ...func(*Options)) (*FundPrepaidOutput, error) {
@@ -21,6 +21,9 @@ type FundPrepaidInput struct {
 	CallerDescription        string
 	DescriptorPolicy         DescriptorPolicy
 	TransactionTimeoutInMins int
+	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
+	// this absolute http(s) URL instead of the account's IPN URL.
+	OverrideIPNURL string
 }
 
 func (in *FundPrepaidInput) build(b *builder) {
@@ -29,6 +32,7 @@ func (in *FundPrepaidInput) build(b *builder) {
 	b.amount("FundingAmount.Value", "FundingAmount.CurrencyCode", in.FundingAmount, true)
 	b.callerReference(in.CallerReference)
 	b.charge(in.SenderDescription, in.CallerDescription, in.DescriptorPolicy, in.TransactionTimeoutInMins)
+	b.overrideIPNURL(in.OverrideIPNURL)
 }
 
 // FundPrepaidOutput is the answer of FundPrepaid.

@@ -50,8 +50,8 @@ func TestEveryActionIsNamedAfterItsMethod(t *testing.T) {
 // TestPerCallOptionsReachTheRequest: option functions given to one call
 // sign and log that call, and leave the client's own options as they were.
 func TestPerCallOptionsReachTheRequest(t *testing.T) {
-	f := newFakeFPS(t, func(w http.ResponseWriter, _ *http.Request, _ url.Values, _ int) {
-		writeXML(w, 200, sampleGetTransactionStatus)
+	f := newFakeFPS(t, func(w http.ResponseWriter, _ *http.Request, form url.Values, _ int) {
+		writeXML(w, 200, inVersion(sampleGetTransactionStatus, form.Get("Version")))
 	})
 	c := newTestClient(t, f)
 	var logged bytes.Buffer
@@ -83,7 +83,7 @@ func TestReconcilerUsesTheCallsOptions(t *testing.T) {
 		if form.Get("Action") != "GetTransactionStatus" {
 			return false
 		}
-		writeXML(w, 200, statusBody("RESERVE1", TransactionStatusSuccess))
+		writeXML(w, 200, inVersion(statusBody("RESERVE1", TransactionStatusSuccess), APIVersion20100828))
 		return true
 	}))
 	c := newTestClient(t, f)

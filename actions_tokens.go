@@ -64,7 +64,7 @@ type GetPaymentInstructionOutput struct {
 	RequestID string `xml:"-"`
 }
 
-var opCancelToken = newOperation[CancelTokenInput, CancelTokenOutput]("CancelToken", changesState)
+var opCancelToken = newOperation[CancelTokenInput, CancelTokenOutput]("CancelToken", changesState, overrideIPNURL)
 
 // CancelToken cancels a token the caller installed.
 func (c *Client) CancelToken(ctx context.Context, in *CancelTokenInput, optFns ...func(*Options)) (*CancelTokenOutput, error) {
@@ -75,11 +75,15 @@ func (c *Client) CancelToken(ctx context.Context, in *CancelTokenInput, optFns .
 type CancelTokenInput struct {
 	TokenID    string // required
 	ReasonText string
+	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
+	// this absolute http(s) URL instead of the account's IPN URL.
+	OverrideIPNURL string
 }
 
 func (in *CancelTokenInput) build(b *builder) {
 	b.required("TokenId", in.TokenID)
 	b.add("ReasonText", in.ReasonText)
+	b.overrideIPNURL(in.OverrideIPNURL)
 }
 
 // CancelTokenOutput is the answer of CancelToken: only the request id.
@@ -190,6 +194,8 @@ func (in *GetRecipientVerificationStatusInput) build(b *builder) {
 // GetRecipientVerificationStatusOutput is the answer of
 // GetRecipientVerificationStatus.
 type GetRecipientVerificationStatusOutput struct {
+	// RecipientVerificationStatus is one of the values of the request's
+	// API version: RecipientVerificationStatuses(version).
 	RecipientVerificationStatus RecipientVerificationStatus `xml:"RecipientVerificationStatus" fps:"required"`
 	// RequestID identifies the request at FPS, e.g. "c21e7735-…:0".
 	RequestID string `xml:"-"`
@@ -260,6 +266,21 @@ func (RecipientVerificationStatus) Values() []RecipientVerificationStatus {
 	return []RecipientVerificationStatus{RecipientVerificationComplete, RecipientVerificationPending,
 		RecipientVerificationCompleteNoLimits, RecipientVerificationPendingUserAction, RecipientVerificationPendingReview,
 		RecipientVerificationClosed, RecipientVerificationActive}
+}
+
+// RecipientVerificationStatuses returns the values that
+// GetRecipientVerificationStatus answers in API version version, nil for
+// a version the package does not speak. 2008-09-17, whose values no
+// source gives, has those of 2010-08-28.
+func RecipientVerificationStatuses(version string) []RecipientVerificationStatus {
+	switch version {
+	case APIVersion20080917, APIVersion20100828:
+		return []RecipientVerificationStatus{RecipientVerificationComplete, RecipientVerificationPending, RecipientVerificationCompleteNoLimits}
+	case APIVersion20110920:
+		return []RecipientVerificationStatus{RecipientVerificationPendingUserAction, RecipientVerificationPendingReview,
+			RecipientVerificationClosed, RecipientVerificationActive}
+	}
+	return nil
 }
 
 // TokenUsageLimit is one usage limit of a token and how much of it is used.

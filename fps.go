@@ -1,8 +1,9 @@
 // Package fps is a client for Amazon Flexible Payments Service (FPS), API
-// version 2008-09-17, with the Co-Branded UI (CBUI) pipelines of version
-// 2009-01-09. Amazon retired FPS on 2015-06-01; package fpstest is a
-// faithful simulator of it (`fps sandbox` on the command line), and every
-// example of this module runs against it.
+// versions 2008-09-17 (the default), 2010-08-28 and 2011-09-20, with the
+// Co-Branded UI (CBUI) pipelines of version 2009-01-09. Amazon retired FPS
+// on 2015-06-01; package fpstest is a faithful simulator of it (`fps
+// sandbox` on the command line), and every example of this module runs
+// against it.
 //
 // A payment, from the buyer's click to Amazon's notification (errors left
 // out):
@@ -118,9 +119,6 @@ func EndpointsFor(env Environment) (Endpoints, bool) {
 	return e, ok
 }
 
-// DefaultAPIVersion is the FPS API version sent in the Version parameter.
-const DefaultAPIVersion = "2008-09-17"
-
 // CBUIVersion is the Co-Branded UI version sent on every pipeline URL.
 const CBUIVersion = "2009-01-09"
 
@@ -185,8 +183,15 @@ type Options struct {
 	// SignatureMethod is HmacSHA256 (the default) or HmacSHA1.
 	SignatureMethod SignatureMethod
 
-	// APIVersion is the Version parameter of API calls; DefaultAPIVersion
-	// by default. "2010-08-28" is accepted too.
+	// APIVersion is the Version parameter of API calls: one of
+	// APIVersions(), DefaultAPIVersion (2008-09-17) when empty. It selects
+	// the actions and parameters a call may use: an action or a parameter
+	// the version lacks (GetSubscriptionDetails, OverrideIPNURL under
+	// 2008-09-17) is refused with a *ValidationError before anything is
+	// sent. Answers are read in the version's XML namespace
+	// (Namespace(APIVersion)) alone, as Amazon's SDKs read them: an
+	// answer in another version's namespace is an error. It may be set
+	// per call.
 	APIVersion string
 }
 
@@ -231,12 +236,11 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("fps: Options.SignatureMethod %q is not HmacSHA256 or HmacSHA1", string(options.SignatureMethod))
 	}
-	switch options.APIVersion {
-	case "":
+	if options.APIVersion == "" {
 		options.APIVersion = DefaultAPIVersion
-	case DefaultAPIVersion, "2010-08-28":
-	default:
-		return nil, fmt.Errorf("fps: Options.APIVersion %q is not 2008-09-17 or 2010-08-28", options.APIVersion)
+	}
+	if !knownVersion(options.APIVersion) {
+		return nil, fmt.Errorf("fps: Options.APIVersion %q is not %s", options.APIVersion, listVersions(apiVersions))
 	}
 	if options.Clock == nil {
 		options.Clock = time.Now

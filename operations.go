@@ -81,47 +81,56 @@ const (
 )
 
 // operation is one FPS action: its name, its typed input I (whose build
-// checks it and writes its parameters), its answer O and its effect at
-// FPS. The file of each family of actions makes one operation per action
-// with newOperation, beside the action's Client method, input and output.
-// What else is known about an action (the API versions it exists in)
-// belongs here too.
+// checks it and writes its parameters), its answer O, its effect at FPS
+// and the API versions it exists in. The file of each family of actions
+// makes one operation per action with newOperation, beside the action's
+// Client method, input and output.
 type operation[I, O any, PI interface {
 	*I
 	input
 }] struct {
-	name   string
-	effect effect
+	name     string
+	effect   effect
+	versions opVersions
 }
 
 // newOperation is the one way to make an operation: the action name, with
 // input I and answer O, whose effect at FPS is eff. The effect is a
 // required argument, so that an action that does not state it does not
-// compile.
+// compile. opts declare what differs between API versions: since(v) for
+// an action that a later version added, paramSince (overrideIPNURL) for a
+// parameter that one did; an action without them exists, with all its
+// parameters, in every version.
 func newOperation[I, O any, PI interface {
 	*I
 	input
-}](name string, eff effect) operation[I, O, PI] {
-	return operation[I, O, PI]{name: name, effect: eff}
+}](name string, eff effect, opts ...opOption) operation[I, O, PI] {
+	op := operation[I, O, PI]{name: name, effect: eff}
+	for _, o := range opts {
+		o(&op.versions)
+	}
+	declared[name] = op.versions
+	return op
 }
 
-// invoke checks in (nil is the zero input), then sends it through the
-// request engine and returns the decoded answer.
+// invoke checks in (nil is the zero input) against the API version of the
+// call, then sends it through the request engine and returns the decoded
+// answer.
 func (op operation[I, O, PI]) invoke(ctx context.Context, c *Client, in PI, optFns []func(*Options)) (*O, error) {
 	if in == nil {
 		in = new(I)
 	}
-	b := c.build(in)
-	defer c.release(b)
-	if err := invalidParams(b.errs); err != nil {
-		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: op.name, Err: err}
-	}
-	out := new(O)
-	r, _ := any(in).(reconciler)
 	k, err := c.newCall(op.name, op.effect, optFns)
 	if err != nil {
 		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: op.name, Err: err}
 	}
+	b := c.build(in)
+	defer c.release(b)
+	if err := invalidParams(append(op.versions.check(op.name, k.options.APIVersion, b.params()), b.errs...)); err != nil {
+		return nil, &smithy.OperationError{ServiceID: ServiceID, OperationName: op.name, Err: err}
+	}
+	out := new(O)
+	r, _ := any(in).(reconciler)
 	if err := k.run(ctx, b.params(), out, r); err != nil {
 		return nil, err
 	}
@@ -179,11 +188,15 @@ type call struct {
 	retryer aws.RetryerV2
 }
 
-// newCall resolves the options of one call of action.
+// newCall resolves the options of one call of action: an APIVersion
+// emptied by optFns is the default, as it is for New.
 func (c *Client) newCall(action string, eff effect, optFns []func(*Options)) (call, error) {
 	k := call{client: c, optFns: optFns, action: action, effect: eff, options: c.options}
 	for _, fn := range optFns {
 		fn(&k.options)
+	}
+	if k.options.APIVersion == "" {
+		k.options.APIVersion = DefaultAPIVersion
 	}
 	var err error
 	if k.api, err = c.apiEndpointFor(&k.options); err != nil {
@@ -391,7 +404,7 @@ func (k *call) attempt(ctx context.Context, params []param, out any) (res attemp
 		return res
 	}
 	reflect.ValueOf(out).Elem().SetZero()
-	res.err = decodeResult(k.action, data, out)
+	res.err = decodeResult(k.action, k.options.APIVersion, data, out)
 	if f := requestIDField(out); f.IsValid() {
 		res.requestID = f.String()
 	}

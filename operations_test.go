@@ -526,7 +526,7 @@ func dropFirst(action string, next func(w http.ResponseWriter, form url.Values) 
 }
 
 func statusBody(id string, st TransactionStatus) string {
-	return `<GetTransactionStatusResponse><GetTransactionStatusResult><TransactionId>` + id + `</TransactionId><TransactionStatus>` + string(st) +
+	return `<GetTransactionStatusResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><GetTransactionStatusResult><TransactionId>` + id + `</TransactionId><TransactionStatus>` + string(st) +
 		`</TransactionStatus><CallerReference>reserve-ref</CallerReference></GetTransactionStatusResult><ResponseMetadata><RequestId>status-req</RequestId></ResponseMetadata></GetTransactionStatusResponse>`
 }
 
@@ -535,8 +535,14 @@ func historyBody(id string, history ...TransactionStatus) string {
 	for _, st := range history {
 		b.WriteString("<StatusHistory><Date>2009-10-05T22:50:08Z</Date><TransactionStatus>" + string(st) + "</TransactionStatus></StatusHistory>")
 	}
-	return `<GetTransactionResponse><GetTransactionResult><Transaction><TransactionId>` + id + `</TransactionId><TransactionStatus>` +
+	return `<GetTransactionResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><GetTransactionResult><Transaction><TransactionId>` + id + `</TransactionId><TransactionStatus>` +
 		string(history[len(history)-1]) + `</TransactionStatus>` + b.String() + `</Transaction></GetTransactionResult></GetTransactionResponse>`
+}
+
+// inVersion puts body, an answer in the namespace of 2008-09-17, into
+// that of version.
+func inVersion(body, version string) string {
+	return strings.Replace(body, Namespace(DefaultAPIVersion), Namespace(version), 1)
 }
 
 func countAction(f *fakeFPS, action string) int {
@@ -687,7 +693,7 @@ func TestIdempotentActionResendsAfterLostAnswer(t *testing.T) {
 
 func TestSuccessWithoutRequiredElementIsAnError(t *testing.T) {
 	f := newFakeFPS(t, func(w http.ResponseWriter, _ *http.Request, _ url.Values, _ int) {
-		writeXML(w, 200, `<PayResponse><PayResult><TransactionId>X</TransactionId></PayResult></PayResponse>`)
+		writeXML(w, 200, `<PayResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><PayResult><TransactionId>X</TransactionId></PayResult></PayResponse>`)
 	})
 	out, err := newTestClient(t, f).Pay(context.Background(), &PayInput{SenderTokenID: "S", TransactionAmount: USD(dec("1")), CallerReference: "r"})
 	require.Nil(t, out)
@@ -916,7 +922,7 @@ func TestPerCallAPIEndpoint(t *testing.T) {
 // transaction it was given.
 func TestVoidWithoutTransactionID(t *testing.T) {
 	f := newFakeFPS(t, func(w http.ResponseWriter, _ *http.Request, _ url.Values, _ int) {
-		writeXML(w, 200, `<CancelResponse><CancelResult><TransactionStatus>Cancelled</TransactionStatus></CancelResult>`+
+		writeXML(w, 200, `<CancelResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><CancelResult><TransactionStatus>Cancelled</TransactionStatus></CancelResult>`+
 			`<ResponseMetadata><RequestId>r9</RequestId></ResponseMetadata></CancelResponse>`)
 	})
 	res, err := newTestClient(t, f).Void(context.Background(), "RES9", VoidOptions{})

@@ -24,7 +24,7 @@ func TestDefaultClientRefusesRedirects(t *testing.T) {
 			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				leaked.Add(1)
 				_, _ = io.Copy(io.Discard, r.Body)
-				_, _ = io.WriteString(w, `<PayResponse><PayResult><TransactionId>14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM</TransactionId><TransactionStatus>Success</TransactionStatus></PayResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PayResponse>`)
+				_, _ = io.WriteString(w, `<PayResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><PayResult><TransactionId>14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM</TransactionId><TransactionStatus>Success</TransactionStatus></PayResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PayResponse>`)
 			}))
 			defer other.Close()
 			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

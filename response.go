@@ -1,7 +1,6 @@
 package fps
 
 import (
-	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -294,16 +293,21 @@ var resultAliases = map[string]string{
 	"GetRecipientVerificationStatus": "GetRecipientVerification",
 }
 
-// decodeResult reads a success answer of action into out: the root must be
-// <{action}Response>, the <{action}Result> child (namespace ignored) is
-// decoded into out, and the request id is stored. Elements of out marked
-// `fps:"required"` must be present.
-func decodeResult(action string, body []byte, out any) error {
-	dec := xml.NewDecoder(bytes.NewReader(body))
+// decodeResult reads a success answer of action, sent in API version,
+// into out: the root must be <{action}Response> in the version's
+// namespace, its <{action}Result> child (in the same namespace) is decoded
+// into out, and the request id is stored. Elements of out marked
+// `fps:"required"` must be present. Values are read as the schema's types
+// read them (lenientTokens): whitespace around a number, an amount, an
+// enumerated value or a date is ignored, and a date-time without a zone
+// is UTC.
+func decodeResult(action, version string, body []byte, out any) error {
+	dec := xml.NewTokenDecoder(newLenientTokens(body, reflect.TypeOf(out).Elem()))
 	names := []string{action}
 	if alias, ok := resultAliases[action]; ok {
 		names = append(names, alias)
 	}
+	ns := Namespace(version)
 	var root string
 	depth := 0
 	for {
@@ -323,7 +327,10 @@ func decodeResult(action string, body []byte, out any) error {
 				if !slices.Contains(names, strings.TrimSuffix(root, "Response")) || !strings.HasSuffix(root, "Response") {
 					return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: root element is <%s>, want <%sResponse>", action, root, action)}
 				}
-			case depth == 2 && t.Name.Local == strings.TrimSuffix(root, "Response")+"Result":
+				if t.Name.Space != ns {
+					return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: namespace %q is not %q, that of API version %s the request was sent in", action, t.Name.Space, ns, version)}
+				}
+			case depth == 2 && t.Name.Local == strings.TrimSuffix(root, "Response")+"Result" && t.Name.Space == ns:
 				if err := dec.DecodeElement(out, &t); err != nil {
 					return &smithy.DeserializationError{Err: fmt.Errorf("fps: %s response: %w", action, err)}
 				}
@@ -368,7 +375,7 @@ func checkRequired(v reflect.Value, path string) error {
 		}
 		name = path + name
 		fv := v.Field(i)
-		if f.Tag.Get("fps") == "required" && isEmpty(fv) {
+		if hasFPSTag(f, "required") && isEmpty(fv) {
 			return fmt.Errorf("required element %s is missing", name)
 		}
 		if err := checkNested(fv, name+"."); err != nil {

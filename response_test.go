@@ -40,13 +40,13 @@ const (
 
 func TestDecodeAppendixA(t *testing.T) {
 	var pay PayOutput
-	require.NoError(t, decodeResult("Pay", []byte(samplePay), &pay))
+	require.NoError(t, decodeResult("Pay", DefaultAPIVersion, []byte(samplePay), &pay))
 	require.Equal(t, "14GK6BGKA7U6OU6SUTNLBI5SBBV9PGDJ6UL", pay.TransactionID)
 	require.Equal(t, TransactionStatusPending, pay.TransactionStatus)
 	require.Equal(t, "c21e7735-9c08-4cd8-99bf-535a848c79b4:0", pay.RequestID)
 
 	var st GetTransactionStatusOutput
-	require.NoError(t, decodeResult("GetTransactionStatus", []byte(sampleGetTransactionStatus), &st))
+	require.NoError(t, decodeResult("GetTransactionStatus", DefaultAPIVersion, []byte(sampleGetTransactionStatus), &st))
 	require.Equal(t, GetTransactionStatusOutput{
 		TransactionID:     "14GKE3B85HCMF1BTSH5C4PD2IHZL95RJ2LM",
 		TransactionStatus: TransactionStatusSuccess,
@@ -57,7 +57,7 @@ func TestDecodeAppendixA(t *testing.T) {
 	}, st)
 
 	var ct CancelTokenOutput
-	require.NoError(t, decodeResult("CancelToken", []byte(sampleCancelToken), &ct))
+	require.NoError(t, decodeResult("CancelToken", DefaultAPIVersion, []byte(sampleCancelToken), &ct))
 	require.Equal(t, "a10e0ad6-148f-4afe-8bcd-e80a2680793d:0", ct.RequestID)
 
 	e := decodeAPIError(400, []byte(sampleError))
@@ -141,7 +141,7 @@ func TestDecodeGetTransaction(t *testing.T) {
  <ResponseMetadata><RequestId>r-1:0</RequestId></ResponseMetadata>
 </GetTransactionResponse>`
 	var out GetTransactionOutput
-	require.NoError(t, decodeResult("GetTransaction", []byte(body), &out))
+	require.NoError(t, decodeResult("GetTransaction", DefaultAPIVersion, []byte(body), &out))
 	tx := out.Transaction
 	require.Equal(t, "14GKD9GE66FAA63E6O6B2JDPZKN53LZ7F22", tx.TransactionID)
 	require.Equal(t, "order-17", tx.CallerReference)
@@ -170,7 +170,7 @@ func TestDecodeGetTokensAndBalances(t *testing.T) {
 <Token><TokenId>T2</TokenId><FriendlyName>n</FriendlyName><TokenStatus>Inactive</TokenStatus><DateInstalled>2009-10-07T10:28:53.469-07:00</DateInstalled><CallerReference>cr2</CallerReference><TokenType>MultiUse</TokenType></Token>
 </GetTokensResult><ResponseMetadata><RequestId>r2</RequestId></ResponseMetadata></GetTokensResponse>`
 	var out GetTokensOutput
-	require.NoError(t, decodeResult("GetTokens", []byte(tokens), &out))
+	require.NoError(t, decodeResult("GetTokens", DefaultAPIVersion, []byte(tokens), &out))
 	require.Len(t, out.Tokens, 2)
 	require.Equal(t, "T1", out.Tokens[0].TokenID)
 	require.Equal(t, TokenStatusActive, out.Tokens[0].TokenStatus)
@@ -188,7 +188,7 @@ func TestDecodeGetTokensAndBalances(t *testing.T) {
 <AvailableBalances><DisburseBalance><CurrencyCode>USD</CurrencyCode><Value>6.000000</Value></DisburseBalance><RefundBalance><CurrencyCode>USD</CurrencyCode><Value>-0.100000</Value></RefundBalance></AvailableBalances>
 </AccountBalance></GetAccountBalanceResult><ResponseMetadata><RequestId>r3</RequestId></ResponseMetadata></GetAccountBalanceResponse>`
 	var bal GetAccountBalanceOutput
-	require.NoError(t, decodeResult("GetAccountBalance", []byte(balance), &bal))
+	require.NoError(t, decodeResult("GetAccountBalance", DefaultAPIVersion, []byte(balance), &bal))
 	ab := bal.AccountBalance
 	require.Equal(t, "USD 7.50", ab.TotalBalance.String())
 	require.Equal(t, "USD 1.25", ab.PendingInBalance.String())
@@ -201,7 +201,7 @@ func TestDecodeGetTokensAndBalances(t *testing.T) {
 <TokenUsageLimits><Count>5</Count><LastResetCount>2</LastResetCount></TokenUsageLimits>
 </GetTokenUsageResult><ResponseMetadata><RequestId>r4</RequestId></ResponseMetadata></GetTokenUsageResponse>`
 	var u GetTokenUsageOutput
-	require.NoError(t, decodeResult("GetTokenUsage", []byte(usage), &u))
+	require.NoError(t, decodeResult("GetTokenUsage", DefaultAPIVersion, []byte(usage), &u))
 	require.Len(t, u.TokenUsageLimits, 2)
 	require.Equal(t, "USD 100.00", u.TokenUsageLimits[0].Amount.String())
 	require.Equal(t, "USD 20.00", u.TokenUsageLimits[0].LastResetAmount.String())
@@ -218,7 +218,7 @@ func TestDecodeGetTokensAndBalances(t *testing.T) {
 <StartTimeForNextTransaction>2009-10-08T00:00:00Z</StartTimeForNextTransaction>
 </GetAccountActivityResult><ResponseMetadata><RequestId>r5</RequestId></ResponseMetadata></GetAccountActivityResponse>`
 	var act GetAccountActivityOutput
-	require.NoError(t, decodeResult("GetAccountActivity", []byte(activity), &act))
+	require.NoError(t, decodeResult("GetAccountActivity", DefaultAPIVersion, []byte(activity), &act))
 	require.Equal(t, 1, act.BatchSize)
 	require.Len(t, act.Transactions, 1)
 	tx := act.Transactions[0]
@@ -235,7 +235,7 @@ func TestDecodeRecipientVerificationBothSpellings(t *testing.T) {
 	for _, root := range []string{"GetRecipientVerificationStatus", "GetRecipientVerification"} {
 		body := `<` + root + `Response xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><` + root + `Result><RecipientVerificationStatus>VerificationComplete</RecipientVerificationStatus></` + root + `Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></` + root + `Response>`
 		var out GetRecipientVerificationStatusOutput
-		require.NoError(t, decodeResult("GetRecipientVerificationStatus", []byte(body), &out), root)
+		require.NoError(t, decodeResult("GetRecipientVerificationStatus", DefaultAPIVersion, []byte(body), &out), root)
 		require.Equal(t, RecipientVerificationComplete, out.RecipientVerificationStatus)
 	}
 }
@@ -245,19 +245,19 @@ func TestDecodeRefusesIncompleteAnswers(t *testing.T) {
 		action, body, want string
 		out                any
 	}{
-		"no TransactionId":     {"Pay", `<PayResponse><PayResult><TransactionStatus>Success</TransactionStatus></PayResult></PayResponse>`, "TransactionId", new(PayOutput)},
-		"no TransactionStatus": {"Reserve", `<ReserveResponse><ReserveResult><TransactionId>X</TransactionId></ReserveResult></ReserveResponse>`, "TransactionStatus", new(ReserveOutput)},
-		"no Result":            {"Settle", `<SettleResponse><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></SettleResponse>`, "TransactionId", new(SettleOutput)},
-		"wrong root":           {"Pay", `<RefundResponse><RefundResult><TransactionId>X</TransactionId><TransactionStatus>Success</TransactionStatus></RefundResult></RefundResponse>`, "RefundResponse", new(PayOutput)},
+		"no TransactionId":     {"Pay", `<PayResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><PayResult><TransactionStatus>Success</TransactionStatus></PayResult></PayResponse>`, "TransactionId", new(PayOutput)},
+		"no TransactionStatus": {"Reserve", `<ReserveResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><ReserveResult><TransactionId>X</TransactionId></ReserveResult></ReserveResponse>`, "TransactionStatus", new(ReserveOutput)},
+		"no Result":            {"Settle", `<SettleResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></SettleResponse>`, "TransactionId", new(SettleOutput)},
+		"wrong root":           {"Pay", `<RefundResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><RefundResult><TransactionId>X</TransactionId><TransactionStatus>Success</TransactionStatus></RefundResult></RefundResponse>`, "RefundResponse", new(PayOutput)},
 		"empty body":           {"Pay", ``, "empty", new(PayOutput)},
-		"not XML":              {"Pay", `<PayResponse><PayResult>`, "Pay response", new(PayOutput)},
-		"nested required":      {"GetTransaction", `<GetTransactionResponse><GetTransactionResult><Transaction><TransactionId>X</TransactionId><TransactionStatus>Success</TransactionStatus><StatusHistory><Date>2009-10-05T22:50:08Z</Date></StatusHistory></Transaction></GetTransactionResult></GetTransactionResponse>`, "StatusHistory.TransactionStatus", new(GetTransactionOutput)},
-		"no CallerReference":   {"GetTransactionStatus", `<GetTransactionStatusResponse><GetTransactionStatusResult><TransactionId>X</TransactionId><TransactionStatus>Success</TransactionStatus></GetTransactionStatusResult></GetTransactionStatusResponse>`, "CallerReference", new(GetTransactionStatusOutput)},
-		"no balance":           {"GetAccountBalance", `<GetAccountBalanceResponse><GetAccountBalanceResult/></GetAccountBalanceResponse>`, "AccountBalance", new(GetAccountBalanceOutput)},
+		"not XML":              {"Pay", `<PayResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><PayResult>`, "Pay response", new(PayOutput)},
+		"nested required":      {"GetTransaction", `<GetTransactionResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><GetTransactionResult><Transaction><TransactionId>X</TransactionId><TransactionStatus>Success</TransactionStatus><StatusHistory><Date>2009-10-05T22:50:08Z</Date></StatusHistory></Transaction></GetTransactionResult></GetTransactionResponse>`, "StatusHistory.TransactionStatus", new(GetTransactionOutput)},
+		"no CallerReference":   {"GetTransactionStatus", `<GetTransactionStatusResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><GetTransactionStatusResult><TransactionId>X</TransactionId><TransactionStatus>Success</TransactionStatus></GetTransactionStatusResult></GetTransactionStatusResponse>`, "CallerReference", new(GetTransactionStatusOutput)},
+		"no balance":           {"GetAccountBalance", `<GetAccountBalanceResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><GetAccountBalanceResult/></GetAccountBalanceResponse>`, "AccountBalance", new(GetAccountBalanceOutput)},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			err := decodeResult(tc.action, []byte(tc.body), tc.out)
+			err := decodeResult(tc.action, DefaultAPIVersion, []byte(tc.body), tc.out)
 			require.Error(t, err)
 			var de *smithy.DeserializationError
 			require.ErrorAs(t, err, &de)
@@ -268,7 +268,7 @@ func TestDecodeRefusesIncompleteAnswers(t *testing.T) {
 
 func TestTransactionStatusCaseInsensitive(t *testing.T) {
 	var out PayOutput
-	require.NoError(t, decodeResult("Pay", []byte(`<PayResponse><PayResult><TransactionId>X</TransactionId><TransactionStatus>SUCCESS</TransactionStatus></PayResult></PayResponse>`), &out))
+	require.NoError(t, decodeResult("Pay", DefaultAPIVersion, []byte(`<PayResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><PayResult><TransactionId>X</TransactionId><TransactionStatus>SUCCESS</TransactionStatus></PayResult></PayResponse>`), &out))
 	require.Equal(t, TransactionStatusSuccess, out.TransactionStatus)
 	require.True(t, out.TransactionStatus.Final())
 	require.True(t, out.TransactionStatus.MoneyMoved())
@@ -278,14 +278,14 @@ func TestTransactionStatusCaseInsensitive(t *testing.T) {
 // package does not know decodes too, kept as sent.
 func TestEnumDecoding(t *testing.T) {
 	tx := func(status, op, method string) TransactionDetail {
-		body := `<GetTransactionResponse><GetTransactionResult><Transaction><TransactionId>X</TransactionId>` +
+		body := `<GetTransactionResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><GetTransactionResult><Transaction><TransactionId>X</TransactionId>` +
 			`<FPSOperation>` + op + `</FPSOperation><PaymentMethod>` + method + `</PaymentMethod>` +
 			`<TransactionStatus>` + status + `</TransactionStatus><FPSFeesPaidBy>Recipient</FPSFeesPaidBy>` +
 			`<RelatedTransaction><TransactionId>Y</TransactionId><RelationType>Refund</RelationType></RelatedTransaction>` +
 			`<StatusHistory><TransactionStatus>` + status + `</TransactionStatus></StatusHistory>` +
 			`</Transaction></GetTransactionResult></GetTransactionResponse>`
 		var out GetTransactionOutput
-		require.NoError(t, decodeResult("GetTransaction", []byte(body), &out))
+		require.NoError(t, decodeResult("GetTransaction", DefaultAPIVersion, []byte(body), &out))
 		return out.Transaction
 	}
 
@@ -307,11 +307,11 @@ func TestEnumDecoding(t *testing.T) {
 	require.Equal(t, PaymentMethod("PayPal"), unknown.PaymentMethod)
 
 	var pay PayOutput
-	require.NoError(t, decodeResult("Pay", []byte(`<PayResponse><PayResult><TransactionId>X</TransactionId><TransactionStatus>Initiated</TransactionStatus></PayResult></PayResponse>`), &pay))
+	require.NoError(t, decodeResult("Pay", DefaultAPIVersion, []byte(`<PayResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><PayResult><TransactionId>X</TransactionId><TransactionStatus>Initiated</TransactionStatus></PayResult></PayResponse>`), &pay))
 	require.Equal(t, TransactionStatus("Initiated"), pay.TransactionStatus)
 
 	var tokens GetTokensOutput
-	require.NoError(t, decodeResult("GetTokens", []byte(`<GetTokensResponse><GetTokensResult>`+
+	require.NoError(t, decodeResult("GetTokens", DefaultAPIVersion, []byte(`<GetTokensResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><GetTokensResult>`+
 		`<Token><TokenId>A</TokenId><TokenStatus>Active</TokenStatus><TokenType>MultiUse</TokenType></Token>`+
 		`<Token><TokenId>B</TokenId><TokenStatus>Suspended</TokenStatus><TokenType>Lifetime</TokenType></Token>`+
 		`</GetTokensResult></GetTokensResponse>`), &tokens))
@@ -325,7 +325,7 @@ func TestEnumDecoding(t *testing.T) {
 	require.False(t, e.Retriable())
 
 	var v VerifySignatureOutput
-	require.NoError(t, decodeResult("VerifySignature", []byte(`<VerifySignatureResponse><VerifySignatureResult><VerificationStatus>Maybe</VerificationStatus></VerifySignatureResult></VerifySignatureResponse>`), &v))
+	require.NoError(t, decodeResult("VerifySignature", DefaultAPIVersion, []byte(`<VerifySignatureResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><VerifySignatureResult><VerificationStatus>Maybe</VerificationStatus></VerifySignatureResult></VerifySignatureResponse>`), &v))
 	require.Equal(t, VerificationStatus("Maybe"), v.VerificationStatus)
 	require.NotEqual(t, VerificationStatusSuccess, v.VerificationStatus)
 }
@@ -346,12 +346,12 @@ func TestEnumValues(t *testing.T) {
 
 func FuzzDecodeResult(f *testing.F) {
 	for _, s := range []string{samplePay, sampleGetTransactionStatus, sampleCancelToken, sampleError,
-		`<PayResponse><PayResult><TransactionId>X</TransactionId><TransactionStatus>SUCCESS</TransactionStatus></PayResult></PayResponse>`} {
+		`<PayResponse xmlns="http://fps.amazonaws.com/doc/2008-09-17/"><PayResult><TransactionId>X</TransactionId><TransactionStatus>SUCCESS</TransactionStatus></PayResult></PayResponse>`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		var p PayOutput
-		if decodeResult("Pay", []byte(body), &p) == nil {
+		if decodeResult("Pay", DefaultAPIVersion, []byte(body), &p) == nil {
 			if p.TransactionID == "" {
 				t.Fatalf("success without TransactionId: %q", body)
 			}
@@ -360,7 +360,7 @@ func FuzzDecodeResult(f *testing.F) {
 			}
 		}
 		var g GetTransactionOutput
-		_ = decodeResult("GetTransaction", []byte(body), &g)
+		_ = decodeResult("GetTransaction", DefaultAPIVersion, []byte(body), &g)
 		e := decodeAPIError(400, []byte(body))
 		if e.StatusCode != 400 || e.Error() == "" {
 			t.Fatalf("bad APIError %#v", e)

@@ -142,7 +142,7 @@ func formatAmount(d decimal.Decimal) string {
 // CurrencyCode means USD on requests.
 type Amount struct {
 	Value        decimal.Decimal
-	CurrencyCode CurrencyCode
+	CurrencyCode CurrencyCode `fps:"token"`
 }
 
 // USD returns an Amount in US dollars.

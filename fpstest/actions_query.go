@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fpskit/fps"
 	"github.com/shopspring/decimal"
 )
 
@@ -375,9 +376,15 @@ func (s *Server) actGetPaymentInstruction(rq *request) ([]byte, *apiError) {
 }
 
 // RecipientVerificationStatus is what GetRecipientVerificationStatus
-// answers for a known recipient token (the 2008-09-17 values are not
-// documented; this is the 2011 "Active").
-const RecipientVerificationStatus = "Active"
+// answers for a known recipient token in API version: the verified value
+// of the version, VerificationComplete (2008-09-17, whose values no
+// source gives, and 2010-08-28) or Active (2011-09-20).
+func RecipientVerificationStatus(version string) fps.RecipientVerificationStatus {
+	if version == fps.APIVersion20110920 {
+		return fps.RecipientVerificationActive
+	}
+	return fps.RecipientVerificationComplete
+}
 
 func (s *Server) actGetRecipientVerificationStatus(rq *request) ([]byte, *apiError) {
 	id, e := rq.need("RecipientTokenId")
@@ -388,6 +395,6 @@ func (s *Server) actGetRecipientVerificationStatus(rq *request) ([]byte, *apiErr
 		return nil, e
 	}
 	return success("GetRecipientVerificationStatus", func(x *xmlw) {
-		x.elem("RecipientVerificationStatus", RecipientVerificationStatus)
+		x.elem("RecipientVerificationStatus", string(RecipientVerificationStatus(rq.version)))
 	}), nil
 }

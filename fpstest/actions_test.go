@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -14,10 +15,53 @@ import (
 )
 
 // TestEveryActionAnswers calls each action the simulator serves (spec
-// §3.1) with valid parameters and checks the envelope: <{Op}Response> in the FPS
-// namespace, <{Op}Result> (none for CancelToken) and a "uuid:0" RequestId.
+// §3.1) with valid parameters in each API version, and checks the
+// envelope: <{Op}Response> in the namespace of the request's version,
+// <{Op}Result> (none for CancelToken) and a "uuid:0" RequestId; an action
+// the version lacks is InvalidAction.
 func TestEveryActionAnswers(t *testing.T) {
-	s := newServer(t)
+	for _, version := range fps.APIVersions() {
+		t.Run(version, func(t *testing.T) {
+			s := newServer(t)
+			calls := everyActionCall(t, s, version)
+			require.Len(t, calls, len(fpstest.Actions()), "a call for each action served, and no more")
+			for _, action := range fpstest.Actions() {
+				t.Run(action, func(t *testing.T) {
+					params, ok := calls[action]
+					require.True(t, ok, "no call for %s", action)
+					status, body := callIn(t, s, version, action, params)
+					if !slices.Contains(fps.ActionVersions(action), version) {
+						requireError(t, status, body, http.StatusBadRequest, "InvalidAction", action, version)
+						return
+					}
+					require.Equal(t, http.StatusOK, status, body)
+					var env struct {
+						XMLName xml.Name
+						Results []struct {
+							XMLName xml.Name
+						} `xml:",any"`
+						RequestID string `xml:"ResponseMetadata>RequestId"`
+					}
+					require.NoError(t, xml.Unmarshal([]byte(body), &env), body)
+					require.Equal(t, "http://fps.amazonaws.com/doc/"+version+"/", env.XMLName.Space)
+					require.Equal(t, action+"Response", env.XMLName.Local)
+					require.Regexp(t, `^[0-9a-f-]{36}:0$`, env.RequestID)
+					if action == "CancelToken" {
+						require.Empty(t, env.Results)
+					} else {
+						require.Len(t, env.Results, 1, body)
+						require.Equal(t, action+"Result", env.Results[0].XMLName.Local)
+						require.Equal(t, env.XMLName.Space, env.Results[0].XMLName.Space)
+					}
+				})
+			}
+		})
+	}
+}
+
+// everyActionCall returns, for each action the simulator serves, valid
+// parameters for a call of it in version.
+func everyActionCall(t *testing.T, s *fpstest.Server, version string) map[string]map[string]string {
 	ctx := context.Background()
 	abt := install(t, s, "ABT", fpstest.TokenMultiUse)
 	recurring := install(t, s, "ABT", fpstest.TokenRecurring)
@@ -31,14 +75,24 @@ func TestEveryActionAnswers(t *testing.T) {
 		"returnURL": "http://127.0.0.1:9/r", "maxFixedFee": "0", "maxVariableFee": "5", "recipientPaysFee": "True"}), fpstest.BuyerChoice{Action: fpstest.Approve})
 	require.NoError(t, err)
 	ret, _ := s.Buy(ctx, pipelineURL(t, s, singleUse("all-vs")), fpstest.BuyerChoice{Action: fpstest.Approve})
-
-	calls := map[string]map[string]string{
-		"Pay":                            {"SenderTokenId": abt, "TransactionAmount.Value": "1", "CallerReference": "all-1"},
-		"Reserve":                        {"SenderTokenId": abt, "TransactionAmount.Value": "1", "CallerReference": "all-2"},
-		"Settle":                         {"ReserveTransactionId": reserved.TransactionID, "TransactionAmount.Value": "5"},
-		"Refund":                         {"TransactionId": paid.TransactionID, "CallerReference": "all-3", "RefundAmount.Value": "1"},
-		"Cancel":                         {"TransactionId": okTxFn(t)(pay(t, s, "Reserve", abt, "1", "all-4")).TransactionID},
-		"CancelToken":                    {"TokenId": install(t, s, "ABT", fpstest.TokenMultiUse)},
+	sub := subscribe(t, s)
+	override := map[string]string{}
+	if slices.Contains(fps.ParameterVersions("Pay", "OverrideIPNURL"), version) {
+		override["OverrideIPNURL"] = "http://127.0.0.1:9/ipn-override"
+	}
+	with := func(params map[string]string) map[string]string {
+		for k, v := range override {
+			params[k] = v
+		}
+		return params
+	}
+	return map[string]map[string]string{
+		"Pay":                            with(map[string]string{"SenderTokenId": abt, "TransactionAmount.Value": "1", "CallerReference": "all-1"}),
+		"Reserve":                        with(map[string]string{"SenderTokenId": abt, "TransactionAmount.Value": "1", "CallerReference": "all-2"}),
+		"Settle":                         with(map[string]string{"ReserveTransactionId": reserved.TransactionID, "TransactionAmount.Value": "5"}),
+		"Refund":                         with(map[string]string{"TransactionId": paid.TransactionID, "CallerReference": "all-3", "RefundAmount.Value": "1"}),
+		"Cancel":                         with(map[string]string{"TransactionId": okTxFn(t)(pay(t, s, "Reserve", abt, "1", "all-4")).TransactionID}),
+		"CancelToken":                    with(map[string]string{"TokenId": install(t, s, "ABT", fpstest.TokenMultiUse)}),
 		"GetTransactionStatus":           {"TransactionId": paid.TransactionID},
 		"GetTransaction":                 {"TransactionId": paid.TransactionID},
 		"GetTokens":                      {},
@@ -47,10 +101,10 @@ func TestEveryActionAnswers(t *testing.T) {
 		"GetAccountActivity":             {"StartDate": s.Clock().Now().Add(-time.Hour).UTC().Format(time.RFC3339)},
 		"GetAccountBalance":              {},
 		"VerifySignature":                {"UrlEndPoint": "http://127.0.0.1:9/shop/return", "HttpParameters": ret.RawQuery},
-		"FundPrepaid":                    {"SenderTokenId": pre.Get("fundingTokenID"), "PrepaidInstrumentId": pre.Get("prepaidInstrumentID"), "FundingAmount.Value": "10", "CallerReference": "all-5"},
+		"FundPrepaid":                    with(map[string]string{"SenderTokenId": pre.Get("fundingTokenID"), "PrepaidInstrumentId": pre.Get("prepaidInstrumentID"), "FundingAmount.Value": "10", "CallerReference": "all-5"}),
 		"GetPrepaidBalance":              {"PrepaidInstrumentId": pre.Get("prepaidInstrumentID")},
 		"GetTotalPrepaidLiability":       {},
-		"SettleDebt":                     {"SenderTokenId": post.Get("settlementTokenID"), "CreditInstrumentId": post.Get("creditInstrumentID"), "SettlementAmount.Value": "5", "CallerReference": "all-6"},
+		"SettleDebt":                     with(map[string]string{"SenderTokenId": post.Get("settlementTokenID"), "CreditInstrumentId": post.Get("creditInstrumentID"), "SettlementAmount.Value": "5", "CallerReference": "all-6"}),
 		"WriteOffDebt":                   {"CreditInstrumentId": post.Get("creditInstrumentID"), "AdjustmentAmount.Value": "5", "CallerReference": "all-7"},
 		"GetDebtBalance":                 {"CreditInstrumentId": post.Get("creditInstrumentID")},
 		"GetOutstandingDebtBalance":      {},
@@ -58,32 +112,8 @@ func TestEveryActionAnswers(t *testing.T) {
 		"GetPaymentInstruction":          {"TokenId": abt},
 		"CancelSubscriptionAndRefund":    {"SubscriptionId": recurring, "RefundAmount.Value": "1", "CallerReference": "all-9"},
 		"GetRecipientVerificationStatus": {"RecipientTokenId": rcp.Query().Get("tokenID")},
-	}
-	require.Len(t, calls, len(fpstest.Actions()), "a call for each action served, and no more")
-	for _, action := range fpstest.Actions() {
-		t.Run(action, func(t *testing.T) {
-			params, ok := calls[action]
-			require.True(t, ok, "no call for %s", action)
-			status, body := call(t, s, action, params)
-			require.Equal(t, http.StatusOK, status, body)
-			var env struct {
-				XMLName xml.Name
-				Results []struct {
-					XMLName xml.Name
-				} `xml:",any"`
-				RequestID string `xml:"ResponseMetadata>RequestId"`
-			}
-			require.NoError(t, xml.Unmarshal([]byte(body), &env), body)
-			require.Equal(t, fpstest.Namespace, env.XMLName.Space)
-			require.Equal(t, action+"Response", env.XMLName.Local)
-			require.Regexp(t, `^[0-9a-f-]{36}:0$`, env.RequestID)
-			if action == "CancelToken" {
-				require.Empty(t, env.Results)
-			} else {
-				require.Len(t, env.Results, 1, body)
-				require.Equal(t, action+"Result", env.Results[0].XMLName.Local)
-			}
-		})
+		"GetSubscriptionDetails":         {"SubscriptionId": sub},
+		"GetTransactionsForSubscription": {"SubscriptionId": sub},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/internal/rules"
 	"github.com/shopspring/decimal"
 )
@@ -122,7 +123,11 @@ func firstErr(errs ...*apiError) *apiError {
 // call is rq as the ledger sees it, under CallerReference ref ("" for
 // none).
 func (rq *request) call(ref string) call {
-	return call{caller: rq.key, now: rq.now, ref: ref, fp: idemFingerprint(rq.form)}
+	c := call{caller: rq.key, now: rq.now, ref: ref, fp: idemFingerprint(rq.form)}
+	if fps.ParameterVersions(rq.action, overrideIPNURLParam) != nil {
+		c.ipnURL = rq.get(overrideIPNURLParam)
+	}
+	return c
 }
 
 // txAnswer renders the answer of action op about a transaction: its id

@@ -3,12 +3,15 @@ package fpstest
 import (
 	"crypto/hmac"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/internal/rules"
 	"github.com/fpskit/fps/internal/sigv2"
 )
 
@@ -43,10 +46,11 @@ func badValue(name, value, rule string) *apiError {
 
 // request is one authenticated API call.
 type request struct {
-	action string
-	form   url.Values
-	key    string // caller access key id; "" for unsigned VerifySignature
-	now    time.Time
+	action  string
+	version string // the API version of the request, one of fps.APIVersions()
+	form    url.Values
+	key     string // caller access key id; "" for unsigned VerifySignature
+	now     time.Time
 }
 
 func (rq *request) get(name string) string { return rq.form.Get(name) }
@@ -61,7 +65,10 @@ func (rq *request) need(name string) (string, *apiError) {
 
 type actionFunc func(s *Server, rq *request) ([]byte, *apiError)
 
-// actionTable lists the actions of API 2008-09-17 the simulator serves.
+// actionTable lists the actions the simulator serves, in all the API
+// versions: which versions have an action, and which of its parameters,
+// is what the client declares (fps.ActionVersions,
+// fps.ParameterVersions).
 func actionTable() map[string]actionFunc {
 	return map[string]actionFunc{
 		"Pay":                            (*Server).actPay,
@@ -89,10 +96,13 @@ func actionTable() map[string]actionFunc {
 		"GetPaymentInstruction":          (*Server).actGetPaymentInstruction,
 		"CancelSubscriptionAndRefund":    (*Server).actCancelSubscriptionAndRefund,
 		"GetRecipientVerificationStatus": (*Server).actGetRecipientVerificationStatus,
+		"GetSubscriptionDetails":         (*Server).actGetSubscriptionDetails,
+		"GetTransactionsForSubscription": (*Server).actGetTransactionsForSubscription,
 	}
 }
 
-// Actions returns the names of the API actions the simulator serves.
+// Actions returns the names of the API actions the simulator serves, in
+// one API version or another (fps.ActionVersions says which).
 func Actions() []string {
 	var names []string
 	for n := range actionTable() {
@@ -118,6 +128,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	rq, aerr := s.authenticate(r)
 	if aerr != nil {
+		s.log(r, rq, aerr.status, aerr.code)
+		writeError(w, aerr)
+		return
+	}
+	if aerr := checkVersion(rq); aerr != nil {
 		s.log(r, rq, aerr.status, aerr.code)
 		writeError(w, aerr)
 		return
@@ -163,7 +178,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log(r, rq, 200, "")
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.Write(body)
+	w.Write(inVersion(body, rq.version))
 }
 
 func (s *Server) log(r *http.Request, rq *request, status int, code string) {
@@ -183,11 +198,13 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	w.Write(errorBody(e.code, e.message))
 }
 
-// authenticate checks the form of an API call and its Signature Version
-// 2, against the account its AWSAccessKeyId names. The string to sign is
-// the one canonicaliser's, over the decoded form without Signature, the
-// request's method, its Host header (port kept only when not the scheme's
-// default) and its path.
+// authenticate checks the form of an API call, its version and its
+// Signature Version 2, against the account its AWSAccessKeyId names. The
+// string to sign is the one canonicaliser's, over the decoded form
+// without Signature, the request's method, the host of its Host header
+// and its path; the host is taken with the port (when not the scheme's
+// default) and without it, as every known client signs the bare host
+// whatever port it sends to (fps-api-versions §8).
 func (s *Server) authenticate(r *http.Request) (*request, *apiError) {
 	form := r.Form
 	for name, vs := range form {
@@ -204,11 +221,14 @@ func (s *Server) authenticate(r *http.Request) (*request, *apiError) {
 		return nil, fail("InvalidAction", "The action %s is not valid for this web service.", action)
 	}
 	rq.action = action
-	if v := form.Get("Version"); v == "" {
+	v := form.Get("Version")
+	if v == "" {
 		return rq, missing("Version")
-	} else if v != fps.DefaultAPIVersion && v != "2010-08-28" {
-		return rq, badValue("Version", v, "Must be 2008-09-17.")
 	}
+	if !slices.Contains(fps.APIVersions(), v) {
+		return rq, badValue("Version", v, "Must be one of "+strings.Join(fps.APIVersions(), ", ")+".")
+	}
+	rq.version = v
 	key := form.Get("AWSAccessKeyId")
 	if action == "VerifySignature" && key == "" && form.Get("Signature") == "" {
 		return rq, nil // the docs: VerifySignature needs no signature
@@ -253,8 +273,7 @@ func (s *Server) authenticate(r *http.Request) (*request, *apiError) {
 		scheme = "https"
 	}
 	endpoint := &url.URL{Scheme: scheme, Host: r.Host, Path: r.URL.Path}
-	want, err := sigv2.SignHMAC(string(method), secret, sigv2.StringToSign(r.Method, endpoint, params))
-	if err != nil || !hmac.Equal([]byte(want), []byte(sig)) {
+	if !signedByHMAC(r.Method, endpoint, params, string(method), secret, sig) {
 		return rq, fail("SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
 	}
 	if d := rq.now.Sub(ts); d > RequestExpiry || d < -RequestExpiry {
@@ -263,6 +282,52 @@ func (s *Server) authenticate(r *http.Request) (*request, *apiError) {
 	rq.key = key
 	return rq, nil
 }
+
+// signedByHMAC reports whether sig is the HMAC signature, under secret
+// and method, of params sent by httpMethod to endpoint, its host signed
+// with the port (sigv2.Host) or without it (sigv2.BareHost). Nothing else
+// is tried: the method, the path and every parameter count.
+func signedByHMAC(httpMethod string, endpoint *url.URL, params []sigv2.Param, method, secret, sig string) bool {
+	query := sigv2.AppendQuery(nil, params)
+	for _, host := range slices.Compact([]string{sigv2.Host(endpoint), sigv2.BareHost(endpoint)}) {
+		sts := append(sigv2.AppendPrefixHost(nil, httpMethod, host, endpoint.Path), query...)
+		want, err := sigv2.SignHMAC(method, secret, string(sts))
+		if err == nil && hmac.Equal([]byte(want), []byte(sig)) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkVersion refuses, once the request is authenticated, an action
+// that the request's API version lacks (InvalidAction), a parameter that
+// a later version added to the action (OverrideIPNURL) in a request of an
+// earlier one (InvalidParams), and an OverrideIPNURL that is not an
+// absolute http or https URL (InvalidParameterValue).
+func checkVersion(rq *request) *apiError {
+	if vs := fps.ActionVersions(rq.action); !slices.Contains(vs, rq.version) {
+		return fail("InvalidAction", "The action %s is not valid for version %s of this web service. It is valid for version %s.", rq.action, rq.version, strings.Join(vs, ", "))
+	}
+	for _, name := range slices.Sorted(maps.Keys(rq.form)) {
+		vs := fps.ParameterVersions(rq.action, name)
+		if vs == nil {
+			continue
+		}
+		if !slices.Contains(vs, rq.version) {
+			return fail("InvalidParams", "%s is not a parameter of %s in version %s of this web service. It is valid for version %s.", name, rq.action, rq.version, strings.Join(vs, ", "))
+		}
+	}
+	if v := rq.get(overrideIPNURLParam); v != "" && fps.ParameterVersions(rq.action, overrideIPNURLParam) != nil {
+		if re := rules.CheckHTTPURL(overrideIPNURLParam, v, false); re != nil {
+			return refused(re, v)
+		}
+	}
+	return nil
+}
+
+// overrideIPNURLParam is the parameter of API 2010-08-28 that sends the
+// IPNs of one request to another URL than the account's.
+const overrideIPNURLParam = "OverrideIPNURL"
 
 func parseTimestamp(v string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, v); err == nil {

@@ -2,7 +2,6 @@ package fpstest
 
 import (
 	"context"
-	"crypto/hmac"
 	"errors"
 	"fmt"
 	"maps"
@@ -112,13 +111,14 @@ func (s *Server) checkEnvelope(host string, q url.Values) []string {
 }
 
 // signedCBUI reports whether q carries the signature of a GET of the
-// pipeline start URL at host, under secret.
+// pipeline start URL at host, under secret: the host signed with its port
+// (Amazon's PHP and Java pipeline classes) or without it (amazon_flex_pay,
+// remit).
 func (s *Server) signedCBUI(host string, q url.Values, method fps.SignatureMethod, secret string) bool {
 	params := slices.DeleteFunc(sigv2.Params(q), func(p sigv2.Param) bool { return p.Name == "signature" })
 	scheme, _, _ := strings.Cut(s.URL, ":")
 	endpoint := &url.URL{Scheme: scheme, Host: host, Path: cbuiStartPath}
-	want, err := sigv2.SignHMAC(string(method), secret, sigv2.StringToSign(http.MethodGet, endpoint, params))
-	return err == nil && hmac.Equal([]byte(want), []byte(q.Get("signature")))
+	return signedByHMAC(http.MethodGet, endpoint, params, string(method), secret, q.Get("signature"))
 }
 
 // checkPipelineParams checks the pipeline's own parameters (all but the

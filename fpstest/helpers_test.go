@@ -98,6 +98,25 @@ func call(t testing.TB, s *fpstest.Server, action string, params map[string]stri
 	return send(t, s, http.MethodPost, signed(t, s, http.MethodPost, action, params))
 }
 
+// callIn POSTs a signed action of API version and returns status and
+// body.
+func callIn(t testing.TB, s *fpstest.Server, version, action string, params map[string]string) (int, string) {
+	t.Helper()
+	return send(t, s, http.MethodPost, signed(t, s, http.MethodPost, action, params, func(v url.Values) { v.Set("Version", version) }))
+}
+
+// subscribe creates a monthly subscription of 9.99 of the default
+// account and returns its id.
+func subscribe(t testing.TB, s *fpstest.Server) string {
+	t.Helper()
+	id, err := s.Ledger().Subscribe(fpstest.DefaultAccessKeyID, fpstest.Subscription{
+		Description: "Monthly box", Amount: decimal.RequireFromString("9.99"),
+		Frequency: fps.Duration{Value: 1, TimeUnit: fps.TimeUnitMonth},
+	})
+	require.NoError(t, err)
+	return id
+}
+
 type errorDoc struct {
 	XMLName   xml.Name `xml:"Response"`
 	Code      string   `xml:"Errors>Error>Code"`
@@ -144,7 +163,7 @@ func okTx(t testing.TB, status int, body string) txDoc {
 	var d txDoc
 	require.NoError(t, xml.Unmarshal([]byte(body), &d), body)
 	d.TransactionID, d.Status = d.Result.TransactionID, d.Result.Status
-	require.Equal(t, fpstest.Namespace, d.XMLName.Space)
+	require.Contains(t, []string{fps.Namespace(fps.APIVersion20080917), fps.Namespace(fps.APIVersion20100828), fps.Namespace(fps.APIVersion20110920)}, d.XMLName.Space)
 	require.Equal(t, strings.TrimSuffix(d.XMLName.Local, "Response")+"Result", d.Result.XMLName.Local)
 	require.Regexp(t, `^[A-Z0-9]{35}$`, d.TransactionID)
 	require.Regexp(t, `:0$`, d.RequestID)

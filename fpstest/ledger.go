@@ -65,6 +65,7 @@ type token struct {
 	instruction                                      string
 	role                                             string // sender, recipient, refund, funding, settlement, caller
 	instrument                                       string // prepaid or credit instrument of prepaid/postpaid sender tokens
+	ipnURL                                           string // OverrideIPNURL of the CancelToken, "" for none
 	installed, validFrom, expiry                     time.Time
 	amount                                           decimal.Decimal // per-transaction amount (zero: any)
 	amountType                                       string          // Exact, Maximum, Minimum
@@ -86,6 +87,7 @@ type tx struct {
 	id, callerRef, op, status, code, message string
 	method, sender, recipient, parent, owner string
 	callerDesc, senderDesc, instrument       string
+	ipnURL                                   string // the last OverrideIPNURL given for it, "" for none
 	amount, refunded, settled                decimal.Decimal
 	received, completed, due                 time.Time
 	pendingOp                                string // the last step: PAY, RESERVE, SETTLE, REFUND, FUNDPREPAID, SETTLEDEBT, WRITEOFFDEBT or CANCEL
@@ -137,20 +139,21 @@ type ledgerConfig struct {
 // Ledger is the simulator's state: accounts, tokens, transactions,
 // instruments. It is safe for concurrent use; one mutex guards it all.
 type Ledger struct {
-	cfg         ledgerConfig
-	mu          sync.Mutex
-	accounts    map[string]*account
-	buyerABT    decimal.Decimal
-	tokens      map[string]*token
-	txs         map[string]*tx
-	order       []*tx
-	pending     map[*tx]struct{} // the Pending transactions
-	idem        map[idemKey]*idemEntry
-	settles     map[string]*idemEntry // by Reserve transaction id
-	settleCount map[string]int
-	instruments map[string]*instrument
-	approved    map[idemKey]approval // approved pipelines by caller and callerReference
-	outbox      []notification
+	cfg           ledgerConfig
+	mu            sync.Mutex
+	accounts      map[string]*account
+	buyerABT      decimal.Decimal
+	tokens        map[string]*token
+	txs           map[string]*tx
+	order         []*tx
+	pending       map[*tx]struct{} // the Pending transactions
+	idem          map[idemKey]*idemEntry
+	settles       map[string]*idemEntry // by Reserve transaction id
+	settleCount   map[string]int
+	instruments   map[string]*instrument
+	approved      map[idemKey]approval     // approved pipelines by caller and callerReference
+	subscriptions map[string]*subscription // by id; nil until the first
+	outbox        []notification
 }
 
 func newLedger(cfg ledgerConfig) *Ledger {
@@ -305,6 +308,15 @@ type call struct {
 	now    time.Time // simulator time
 	ref    string    // the request's CallerReference, "" when it has none
 	fp     string    // idemFingerprint of the request
+	ipnURL string    // the request's OverrideIPNURL, "" when it has none
+}
+
+// route sends the IPNs of t to the call's OverrideIPNURL from now on, when
+// it has one.
+func (c call) route(t *tx) {
+	if c.ipnURL != "" {
+		t.ipnURL = c.ipnURL
+	}
 }
 
 // once answers c under its CallerReference idempotency: an identical

@@ -44,6 +44,7 @@ func (l *Ledger) pay(c call, in payment, answer func(tx) []byte) ([]byte, *apiEr
 			return nil, e
 		}
 		t := l.newTx(c.caller, in.op, c.ref, in.amount, c.now)
+		c.route(t)
 		t.method, t.sender, t.recipient = tok.method, tok.id, in.recipient
 		t.callerDesc, t.senderDesc = in.callerDesc, in.senderDesc
 		l.start(t, strings.ToUpper(in.op), c.now)
@@ -86,6 +87,7 @@ func (l *Ledger) settle(c call, reserveID string, amount decimal.Decimal, whole 
 		l.release(tok, t.amount.Sub(amount))
 		tok.used = tok.used.Sub(t.amount.Sub(amount))
 	}
+	c.route(t)
 	l.start(t, "SETTLE", c.now)
 	body := answer(t.copy())
 	l.settles[reserveID] = &idemEntry{fp: c.fp, body: body, at: c.now}
@@ -135,6 +137,7 @@ func (l *Ledger) refund(c call, txID string, amount decimal.Decimal, whole bool,
 // newRefund records a refund of amount of p under c's CallerReference.
 func (l *Ledger) newRefund(c call, p *tx, amount decimal.Decimal) *tx {
 	r := l.newTx(c.caller, "Refund", c.ref, amount, c.now)
+	c.route(r)
 	r.parent, r.method, r.sender = p.id, p.method, p.sender
 	p.refunded = p.refunded.Add(amount)
 	p.refunds = append(p.refunds, r.id)
@@ -171,6 +174,7 @@ func (l *Ledger) cancel(c call, txID string) (tx, *apiError) {
 	t.due = time.Time{}
 	delete(l.pending, t)
 	t.pendingOp = "CANCEL"
+	c.route(t)
 	t.completed = c.now
 	l.setStatus(t, "Cancelled", "Cancelled", msgCancel, c.now)
 	return t.copy(), nil
@@ -183,6 +187,9 @@ func (l *Ledger) cancelToken(c call, tokenID string) *apiError {
 	t, ok := l.tokens[tokenID]
 	if !ok || t.owner != c.caller {
 		return fail("InvalidTokenId", "You did not install the token you tried to cancel.")
+	}
+	if c.ipnURL != "" {
+		t.ipnURL = c.ipnURL
 	}
 	l.deactivate(t, c.now)
 	return nil
@@ -265,6 +272,7 @@ func (l *Ledger) moveInstrument(c call, a instrumentAction, in instrumentPayment
 			method, sender = tok.method, tok.id
 		}
 		t := l.newTx(c.caller, a.action, c.ref, in.amount, c.now)
+		c.route(t)
 		t.method, t.sender, t.instrument = method, sender, inst.id
 		t.callerDesc = in.callerDesc
 		if a.sender {
@@ -282,9 +290,9 @@ func (l *Ledger) cancelSubscription(c call, subscriptionID string, amount decima
 	l.lock()
 	defer l.unlock()
 	do := func() ([]byte, *apiError) {
-		tok, ok := l.tokens[subscriptionID]
-		if !ok || tok.owner != c.caller || tok.typ != TokenRecurring {
-			return nil, fail("InvalidParams", "SubscriptionId %s is not a valid subscription.", subscriptionID)
+		tok, sub, e := l.subscriptionToken(c.caller, subscriptionID, refund)
+		if e != nil {
+			return nil, e
 		}
 		var refundID string
 		if refund {
@@ -302,6 +310,7 @@ func (l *Ledger) cancelSubscription(c call, subscriptionID string, amount decima
 			refundID = r.id
 		}
 		l.deactivate(tok, c.now)
+		sub.cancelled()
 		return answer(refundID), nil
 	}
 	if c.ref != "" {

@@ -33,7 +33,8 @@ func ipnOperation(t *tx) string {
 // Called with l locked.
 func (l *Ledger) queueTxIPN(t *tx, now time.Time) {
 	a := l.accounts[t.owner]
-	if a == nil || a.IPNURL == "" {
+	dest := ipnDestination(a, t.ipnURL)
+	if dest == "" {
 		return
 	}
 	amt := t.amount
@@ -69,14 +70,28 @@ func (l *Ledger) queueTxIPN(t *tx, now time.Time) {
 	if reason != "" {
 		v.Set("paymentReason", reason)
 	}
-	l.outbox = append(l.outbox, notification{url: a.IPNURL, params: v})
+	l.outbox = append(l.outbox, notification{url: dest, params: v})
+}
+
+// ipnDestination is where an IPN goes: to override when it is set (the
+// OverrideIPNURL of API 2010-08-28), else to the account's IPN URL; ""
+// for nowhere.
+func ipnDestination(a *account, override string) string {
+	switch {
+	case override != "":
+		return override
+	case a == nil:
+		return ""
+	}
+	return a.IPNURL
 }
 
 // queueTokenIPN queues the TokenCancellation IPN of t. Called with l
 // locked.
 func (l *Ledger) queueTokenIPN(t *token, now time.Time) {
 	a := l.accounts[t.owner]
-	if a == nil || a.IPNURL == "" {
+	dest := ipnDestination(a, t.ipnURL)
+	if dest == "" {
 		return
 	}
 	v := url.Values{}
@@ -90,5 +105,5 @@ func (l *Ledger) queueTokenIPN(t *token, now time.Time) {
 	if t.reason != "" {
 		v.Set("paymentReason", t.reason)
 	}
-	l.outbox = append(l.outbox, notification{url: a.IPNURL, params: v})
+	l.outbox = append(l.outbox, notification{url: dest, params: v})
 }

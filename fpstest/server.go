@@ -1,6 +1,6 @@
 // Package fpstest is a faithful simulator of Amazon Flexible Payments
-// Service (API 2008-09-17, Co-Branded UI 2009-01-09), in the spirit of
-// net/http/httptest.
+// Service (API 2008-09-17, 2010-08-28 and 2011-09-20, Co-Branded UI
+// 2009-01-09), in the spirit of net/http/httptest.
 //
 // NewServer starts it on 127.0.0.1 for a test; Start runs it as a process
 // (the `fps sandbox` command). One listener serves the API at "/" (GET or
@@ -15,6 +15,13 @@
 //	url=<signed pipeline URL>&action=approve|decline|abandon&paymentMethod=ABT|ACH|CC
 //
 // answers 302 Found with the signed return URL in Location.
+//
+// API versions: the Version of each request selects the namespace of its
+// answer (http://fps.amazonaws.com/doc/<version>/), the actions and the
+// parameters it may use, as the client declares them (fps.ActionVersions,
+// fps.ParameterVersions). Subscriptions, which Simple Pay buttons created
+// and API 2010-08-28 reads, are made with Ledger.Subscribe or the form at
+// Server.SubscribeEndpoint.
 //
 // Behaviour where the service's documentation is silent, chosen here:
 //
@@ -41,7 +48,52 @@
 //     with GET (return URLs) and POST (IPNs); Success when either verifies
 //     under the simulator's certificate.
 //   - IPNs are signed over their form body alone, under the host and path
-//     of the account's IPN URL.
+//     of the account's IPN URL (or of the OverrideIPNURL they go to).
+//   - API and pipeline signatures are checked over the host of the request
+//     with its port (when not the scheme's default) and without it: every
+//     known client signs the bare host whatever port it sends to
+//     (fps-api-versions §8). Nothing else is relaxed: the method, the path
+//     (an empty path is not "/"), the host's spelling, every parameter,
+//     the key and the Timestamp's expiry count.
+//   - API 2011-09-20, of which no Amazon SDK or page is known, answers in
+//     http://fps.amazonaws.com/doc/2011-09-20/ (the pattern of the other
+//     versions) and has the actions and parameters of 2010-08-28,
+//     GetSubscriptionDetails, GetTransactionsForSubscription and
+//     OverrideIPNURL included; only its RecipientVerificationStatus values
+//     differ, the one change its users reported.
+//   - GetRecipientVerificationStatus answers VerificationComplete for a
+//     recipient token of the caller under 2008-09-17 (whose values no
+//     source gives) and 2010-08-28, Active under 2011-09-20.
+//   - An unknown Version is InvalidParameterValue listing the versions
+//     served ("Value (V) for parameter Version is invalid. Must be one of
+//     2008-09-17, 2010-08-28, 2011-09-20."). Once the request is
+//     authenticated, an action its version lacks is InvalidAction naming
+//     the versions that have it, and OverrideIPNURL in a 2008-09-17
+//     request is InvalidParams; on an action that does not take it, it is
+//     ignored as any parameter the action does not know. Error answers
+//     have no namespace in any version.
+//   - OverrideIPNURL must be an absolute http or https URL
+//     (InvalidParameterValue otherwise; no length limit). The IPNs of the
+//     transaction the request creates or changes go there from then on,
+//     the later ones included (a Pending Pay's Success, the Settle of a
+//     Reserve made with one), until another request on it gives another;
+//     a Refund's IPNs go to the Refund's own. CancelToken sends its
+//     TokenCancellation there.
+//   - Subscriptions: the id is a UUID. The first payment is made when the
+//     subscription is created, each next one when the simulator clock
+//     reaches its date (dated when it is made); a month or a year later is
+//     the same day of the month, or the month's last day. A subscription
+//     completes when its period is over, and has no SubscriptionPeriod or
+//     EndDate when it has no period. Its payments are Pay transactions on
+//     a Recurring token of the buyer, with the ordinary TransactionStatus
+//     IPNs (no subscription IPN is sent). RecipientName and RecipientEmail
+//     are the caller account's, SenderName and SenderEmail the buyer's.
+//     An unknown subscription, or another account's, is InvalidParams
+//     ("SubscriptionId X is not a valid subscription.").
+//     CancelSubscriptionAndRefund of a subscription that is no longer
+//     Active is InvalidSubscriptionState without a refund; with one, the
+//     refund runs. It also takes the id of a Recurring token the caller
+//     holds, as a subscription of its own.
 package fpstest
 
 import (
@@ -350,6 +402,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /cobranded-ui/actions/start", s.serveCBUIStart)
 	mux.HandleFunc("POST /cobranded-ui/actions/decide", s.serveCBUIDecide)
 	mux.HandleFunc("POST /cobranded-ui/actions/buy", s.serveCBUIBuy)
+	mux.HandleFunc("POST "+subscribePath, s.serveSubscribe)
 	mux.HandleFunc("GET /certs/", s.serveCert)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
@@ -492,7 +545,13 @@ func (s *Server) CompletePending(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) sweep() { s.ledger.completeDue(s.clock.Now(), false) }
+// sweep makes the subscription payments that fell due, and completes the
+// Pending transactions that did.
+func (s *Server) sweep() {
+	now := s.clock.Now()
+	s.ledger.billSubscriptions(now)
+	s.ledger.completeDue(now, false)
+}
 
 // quietLog silences the http.Server's own log (TLS handshakes from
 // clients that do not trust the CA would otherwise flood test output).

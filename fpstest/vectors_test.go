@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/fpstest"
 	"github.com/fpskit/fps/internal/vectors"
 	"github.com/stretchr/testify/require"
@@ -69,6 +70,13 @@ func TestSharedSigV2VectorsAccepted(t *testing.T) {
 			if status != http.StatusOK {
 				var e errorDoc
 				require.NoError(t, xml.Unmarshal([]byte(body), &e), body)
+				if !slices.Contains(fps.ActionVersions(params.Get("Action")), params.Get("Version")) {
+					// Refused for its version, which is checked once the
+					// signature is.
+					require.Equal(t, "InvalidAction", e.Code, body)
+					require.Contains(t, e.Message, "not valid for version "+params.Get("Version"), body)
+					return
+				}
 				require.NotContains(t, []string{"SignatureDoesNotMatch", "InvalidClientTokenId", "RequestExpired", "InvalidAction"}, e.Code, body)
 			}
 			p.Set("Action", params.Get("Action"))

@@ -5,13 +5,34 @@ import (
 	"crypto/rand"
 	"encoding/xml"
 	"fmt"
+	"slices"
 	"time"
 
+	"github.com/fpskit/fps"
 	"github.com/shopspring/decimal"
 )
 
-// Namespace is the XML namespace of every success response.
+// Namespace is the XML namespace of the success answers to requests of
+// API version 2008-09-17, the default; fps.Namespace gives that of each
+// version. Handlers write their answers in it, and the API puts each
+// answer in the namespace of its request's version (inVersion).
 const Namespace = "http://fps.amazonaws.com/doc/2008-09-17/"
+
+// inVersion returns body, a success answer in Namespace, in the
+// namespace of API version: the root element's xmlns is the only place
+// the namespace is written.
+func inVersion(body []byte, version string) []byte {
+	ns := fps.Namespace(version)
+	if ns == Namespace {
+		return body
+	}
+	old := []byte(`xmlns="` + Namespace + `"`)
+	i := bytes.Index(body, old)
+	if i < 0 {
+		return body
+	}
+	return slices.Concat(body[:i], []byte(`xmlns="`+ns+`"`), body[i+len(old):])
+}
 
 // xmlw writes a response body element by element, in the order the
 // schema gives.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/fpstest"
 	"github.com/stretchr/testify/require"
 )
@@ -98,16 +99,17 @@ func TestCallSendsEveryParameter(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
+	const ipn = "OverrideIPNURL=https://shop.example/ipn"
 	charge := []string{"SenderDescription=for you", "CallerDescription=for us",
-		"DescriptorPolicy.SoftDescriptorType=Static", "DescriptorPolicy.CSOwner=Caller", "TransactionTimeoutInMins=5"}
+		"DescriptorPolicy.SoftDescriptorType=Static", "DescriptorPolicy.CSOwner=Caller", "TransactionTimeoutInMins=5", ipn}
 	pay := append([]string{"SenderTokenId=S1", "RecipientTokenId=R1", "TransactionAmount.Value=10.50",
 		"TransactionAmount.CurrencyCode=USD", "ChargeFeeTo=Recipient", "CallerReference=ref-1",
 		"MarketplaceFixedFee.Value=0.25", "MarketplaceFixedFee.CurrencyCode=USD", "MarketplaceVariableFee=5"}, charge...)
 	cases := map[string][]string{
-		"Cancel": {"TransactionId=T1", "Description=changed mind"},
+		"Cancel": {"TransactionId=T1", "Description=changed mind", ipn},
 		"CancelSubscriptionAndRefund": {"SubscriptionId=SUB1", "RefundAmount.Value=1.50",
 			"RefundAmount.CurrencyCode=USD", "CallerReference=ref-2", "CancelReason=moved"},
-		"CancelToken": {"TokenId=K1", "ReasonText=lost card"},
+		"CancelToken": {"TokenId=K1", "ReasonText=lost card", ipn},
 		"FundPrepaid": append([]string{"SenderTokenId=S1", "PrepaidInstrumentId=P1", "FundingAmount.Value=20.00",
 			"FundingAmount.CurrencyCode=USD", "CallerReference=ref-3"}, charge...),
 		"GetAccountActivity": {"StartDate=2009-01-01T00:00:00Z", "EndDate=2009-02-01T12:30:00Z", "MaxBatchSize=10",
@@ -119,6 +121,8 @@ func TestCallSendsEveryParameter(t *testing.T) {
 		"GetPaymentInstruction":          {"TokenId=K1"},
 		"GetPrepaidBalance":              {"PrepaidInstrumentId=P1"},
 		"GetRecipientVerificationStatus": {"RecipientTokenId=R1"},
+		"GetSubscriptionDetails":         {"SubscriptionId=SUB1"},
+		"GetTransactionsForSubscription": {"SubscriptionId=SUB1"},
 		"GetTokenByCaller":               {"TokenId=K1"},
 		"GetTokenUsage":                  {"TokenId=K1"},
 		"GetTokens": {"TokenStatus=Active", "TokenType=MultiUse", "CallerReference=ref-5",
@@ -130,9 +134,9 @@ func TestCallSendsEveryParameter(t *testing.T) {
 			"TokenFriendlyName=caller token", "CallerReference=ref-6", "TokenType=Unrestricted", "PaymentReason=fees"},
 		"Pay": pay,
 		"Refund": {"TransactionId=T1", "RefundAmount.Value=2.00", "RefundAmount.CurrencyCode=USD",
-			"CallerReference=ref-7", "CallerDescription=partial", "MarketplaceRefundPolicy=MasterTxnOnly"},
+			"CallerReference=ref-7", "CallerDescription=partial", "MarketplaceRefundPolicy=MasterTxnOnly", ipn},
 		"Reserve": pay,
-		"Settle":  {"ReserveTransactionId=T1", "TransactionAmount.Value=4.00", "TransactionAmount.CurrencyCode=USD"},
+		"Settle":  {"ReserveTransactionId=T1", "TransactionAmount.Value=4.00", "TransactionAmount.CurrencyCode=USD", ipn},
 		"SettleDebt": append([]string{"SenderTokenId=S1", "CreditInstrumentId=C1", "SettlementAmount.Value=3.00",
 			"SettlementAmount.CurrencyCode=USD", "CallerReference=ref-8"}, charge...),
 		"VerifySignature": {"UrlEndPoint=https://shop.example/return", "HttpParameters=a=b&signature=x"},
@@ -153,7 +157,7 @@ func TestCallSendsEveryParameter(t *testing.T) {
 					continue
 				}
 				r := fpsCmd(t, append([]string{"call", "--access-key", "AKIDRECORDED00000000", "--secret-key", "s",
-					"--api-endpoint", srv.URL + "/", a.name}, params...)...)
+					"--api-endpoint", srv.URL + "/", "--api-version", fps.APIVersion20100828, a.name}, params...)...)
 				require.Equal(t, 1, r.code, r.errOut)
 				require.Contains(t, r.errOut, "error Recorded: recorded\nRequestId: req-1")
 
@@ -219,7 +223,7 @@ func TestSubcommandHelp(t *testing.T) {
 
 	r = fpsCmd(t, "call", "Settle", "--help")
 	require.Equal(t, 0, r.code)
-	require.Contains(t, r.errOut, "Parameters: ReserveTransactionId TransactionAmount.Value TransactionAmount.CurrencyCode\n")
+	require.Contains(t, r.errOut, "Parameters: ReserveTransactionId TransactionAmount.Value TransactionAmount.CurrencyCode OverrideIPNURL\n")
 
 	r = fpsCmd(t, "help")
 	require.Equal(t, 0, r.code)

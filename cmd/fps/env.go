@@ -22,6 +22,7 @@ type clientFlags struct {
 	apiEndpoint          string
 	cbuiEndpoint         string
 	caFile               string
+	apiVersion           string
 }
 
 func (f *clientFlags) register(fs *flag.FlagSet) {
@@ -31,6 +32,7 @@ func (f *clientFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.production, "production", false, "use the Production environment")
 	fs.StringVar(&f.apiEndpoint, "api-endpoint", "", "API `URL` replacing the environment's, e.g. that of fps sandbox")
 	fs.StringVar(&f.cbuiEndpoint, "cbui-endpoint", "", "Co-Branded UI pipeline start `URL` replacing the environment's")
+	fs.StringVar(&f.apiVersion, "api-version", fps.DefaultAPIVersion, "FPS API `version`: "+strings.Join(fps.APIVersions(), ", "))
 	registerCAFile(fs, &f.caFile)
 }
 
@@ -74,6 +76,7 @@ func (f *clientFlags) client(stderr io.Writer) (*fps.Client, error) {
 		Credentials:  fps.StaticCredentials(id, secret),
 		APIEndpoint:  f.apiEndpoint,
 		CBUIEndpoint: f.cbuiEndpoint,
+		APIVersion:   f.apiVersion,
 	}
 	if f.caFile != "" {
 		roots, err := loadRoots(f.caFile)

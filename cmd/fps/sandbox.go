@@ -66,6 +66,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintf(stdout, "API endpoint:      %s\n", s.APIEndpoint())
 	fmt.Fprintf(stdout, "CBUI endpoint:     %s\n", s.CBUIEndpoint())
 	fmt.Fprintf(stdout, "Buyer form:        POST %s (url=<pipeline URL>&action=approve|decline|abandon&paymentMethod=ABT|ACH|CC)\n", s.BuyEndpoint())
+	fmt.Fprintf(stdout, "Subscriptions:     POST %s (accessKey=<AWSAccessKeyId>&amount=USD 9.99&recurringFrequency=1 month; answers the subscriptionId)\n", s.SubscribeEndpoint())
 	fmt.Fprintf(stdout, "Certificate URL:   %s\n", s.CertificateURL())
 	if caPath != "" {
 		fmt.Fprintf(stdout, "CA certificate:    %s (also at %s/certs/ca.pem)\n", caPath, s.URL)

@@ -147,6 +147,32 @@ func TestSandboxProcess(t *testing.T) {
 	require.NoError(t, err, "the signing certificate chains to the CA")
 	require.NoError(t, sigv2.VerifyRSASHA1(cert.PublicKey.(*rsa.PublicKey), []byte(sts), ret.Query().Get("signature")))
 
+	// A subscription made through the form it prints is read in API
+	// 2010-08-28, by a call signed over the host without the port, as
+	// every known client signs it.
+	sub := strings.Fields(printed["Subscriptions"])
+	require.Equal(t, "POST", sub[0])
+	resp, err = hc.PostForm(sub[1], url.Values{"accessKey": {printed["AWSAccessKeyId"]}, "amount": {"USD 9.99"}, "recurringFrequency": {"1 month"}})
+	require.NoError(t, err)
+	subID, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode, string(subID))
+	v = url.Values{
+		"Action": {"GetSubscriptionDetails"}, "AWSAccessKeyId": {printed["AWSAccessKeyId"]}, "Version": {"2010-08-28"},
+		"SignatureVersion": {"2"}, "SignatureMethod": {"HmacSHA256"}, "Timestamp": {time.Now().UTC().Format(time.RFC3339)},
+		"SubscriptionId": {strings.TrimSpace(string(subID))},
+	}
+	bare := &url.URL{Scheme: endpoint.Scheme, Host: endpoint.Hostname(), Path: endpoint.Path}
+	sig, err = fps.SignHMAC(fps.HmacSHA256, printed["SecretAccessKey"], fps.StringToSign("POST", bare, v))
+	require.NoError(t, err)
+	v.Set("Signature", sig)
+	resp, err = hc.PostForm(api, v)
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	require.Contains(t, string(body), `<GetSubscriptionDetailsResponse xmlns="http://fps.amazonaws.com/doc/2010-08-28/">`)
+
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	done := make(chan error, 1)
 	go func() { _, _ = io.Copy(io.Discard, stdout); done <- cmd.Wait() }()
