@@ -56,6 +56,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -275,7 +276,7 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.PlainHTTP {
 		scheme = "http"
 	}
-	s.URL = scheme + "://" + net.JoinHostPort(host, port)
+	s.URL = baseURL(scheme, host, port)
 	s.httpc = &http.Client{Transport: &http.Transport{
 		TLSClientConfig:   &tls.Config{RootCAs: s.pki.pool, MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2: false,
@@ -291,6 +292,17 @@ func Start(cfg Config) (*Server, error) {
 	s.faults = newFaultState(cfg.Faults)
 	s.serve(ln)
 	return s, nil
+}
+
+// baseURL is the canonical URL of a server at host and port: the port is
+// left out when it is the scheme's default (80 for http, 443 for https),
+// as a browser and Amazon's own URLs write it.
+func baseURL(scheme, host, port string) string {
+	h := net.JoinHostPort(host, port)
+	if scheme == "http" && port == "80" || scheme == "https" && port == "443" {
+		h = strings.TrimSuffix(h, ":"+port)
+	}
+	return scheme + "://" + h
 }
 
 // serve serves the simulator on ln, and completes the Pending
