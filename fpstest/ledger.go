@@ -2,6 +2,7 @@ package fpstest
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -69,9 +70,17 @@ type token struct {
 	amount                                           decimal.Decimal // per-transaction amount (zero: any)
 	amountType                                       string          // Exact, Maximum, Minimum
 	globalLimit                                      decimal.Decimal // zero: none
-	used                                             decimal.Decimal
-	uses                                             int
+	used                                             decimal.Decimal // paid and held, over the token's life
+	uses                                             int             // payments, over the token's life
 	lastUsed                                         time.Time
+	limits                                           []usageLimit // usageLimitType1/2
+}
+
+// copy returns t with slices of its own, to be read outside the lock.
+func (t *token) copy() token {
+	c := *t
+	c.limits = slices.Clone(t.limits)
+	return c
 }
 
 type histEntry struct {
@@ -86,9 +95,12 @@ type tx struct {
 	id, callerRef, op, status, code, message string
 	method, sender, recipient, parent, owner string
 	callerDesc, senderDesc, instrument       string
+	from                                     string // the instrument a Prepaid or Debt sender token draws on
 	amount, refunded, settled                decimal.Decimal
+	fees                                     fees
 	received, completed, due                 time.Time
 	pendingOp                                string // the last step: PAY, RESERVE, SETTLE, REFUND, FUNDPREPAID, SETTLEDEBT, WRITEOFFDEBT or CANCEL
+	settles                                  int    // Reserve: how many times it was settled
 	history                                  []histEntry
 	refunds                                  []string
 }
@@ -147,7 +159,6 @@ type Ledger struct {
 	pending     map[*tx]struct{} // the Pending transactions
 	idem        map[idemKey]*idemEntry
 	settles     map[string]*idemEntry // by Reserve transaction id
-	settleCount map[string]int
 	instruments map[string]*instrument
 	approved    map[idemKey]approval // approved pipelines by caller and callerReference
 	outbox      []notification
@@ -163,7 +174,6 @@ func newLedger(cfg ledgerConfig) *Ledger {
 		pending:     map[*tx]struct{}{},
 		idem:        map[idemKey]*idemEntry{},
 		settles:     map[string]*idemEntry{},
-		settleCount: map[string]int{},
 		instruments: map[string]*instrument{},
 		approved:    map[idemKey]approval{},
 	}
@@ -245,23 +255,34 @@ func (l *Ledger) finish(t *tx, now time.Time) {
 		l.setStatus(t, "Reserved", codeSuccess, msgReserved, now)
 		return
 	case "PAY":
-		l.credit(t.owner, t.amount)
+		l.receive(t, t.amount)
+	case "SETTLE":
+		l.receive(t, t.settled)
+	case "REFUND":
+		l.receive(t, t.amount.Neg())
 	case "FUNDPREPAID":
-		l.credit(t.owner, t.amount)
+		l.credit(t.owner, t.amount.Sub(t.fees.fps))
 		if in := l.instruments[t.instrument]; in != nil {
 			in.balance = in.balance.Add(t.amount)
 		}
 	case "SETTLEDEBT", "WRITEOFFDEBT":
+		l.credit(t.owner, t.fees.fps.Neg())
 		if in := l.instruments[t.instrument]; in != nil {
 			in.balance = in.balance.Sub(t.amount)
 		}
-	case "SETTLE":
-		l.credit(t.owner, t.settled)
-	case "REFUND":
-		l.credit(t.owner, t.amount.Neg())
 	}
 	t.completed = now
 	l.setStatus(t, "Success", codeSuccess, msgSuccess, now)
+}
+
+// receive credits the caller of t with amount (negative: debits it) less
+// the FPS fee of t. A payment from a prepaid instrument moves nothing:
+// the money came in when the instrument was funded (as in the docs'
+// GetAccountActivity sample).
+func (l *Ledger) receive(t *tx, amount decimal.Decimal) {
+	if t.method != "Prepaid" {
+		l.credit(t.owner, amount.Sub(t.fees.fps))
+	}
 }
 
 func (l *Ledger) credit(owner string, d decimal.Decimal) {
@@ -346,7 +367,7 @@ func (l *Ledger) senderToken(c call, id string) (*token, *apiError) {
 // charge checks amount against the token's limits and funds, and records
 // the use.
 func (l *Ledger) charge(t *token, amount decimal.Decimal, now time.Time) *apiError {
-	if e := t.allows(amount); e != nil {
+	if e := t.allows(amount, now); e != nil {
 		return e
 	}
 	limits := fail("InsufficientBalance", "The transaction exceeds the account/instrument limits.")
@@ -372,12 +393,16 @@ func (l *Ledger) charge(t *token, amount decimal.Decimal, now time.Time) *apiErr
 	t.used = t.used.Add(amount)
 	t.uses++
 	t.lastUsed = now
+	for i := range t.limits {
+		t.limits[i].take(amount, now)
+	}
 	return nil
 }
 
-// allows checks amount against the limits of the token itself: its uses,
-// its amount and amount type, its global limit.
-func (t *token) allows(amount decimal.Decimal) *apiError {
+// allows checks amount against the limits of the token itself at now:
+// its uses, its amount and amount type, its global limit, its usage
+// limits.
+func (t *token) allows(amount decimal.Decimal, now time.Time) *apiError {
 	limits := fail("InsufficientBalance", "The transaction exceeds the account/instrument limits.")
 	if t.typ == TokenSingleUse && t.uses > 0 {
 		return fail("TokenUsageError", "The single-use token was already used.")
@@ -405,25 +430,56 @@ func (t *token) allows(amount decimal.Decimal) *apiError {
 	if !t.globalLimit.IsZero() && t.used.Add(amount).GreaterThan(t.globalLimit) {
 		return limits
 	}
+	for i := range t.limits {
+		u := &t.limits[i]
+		if u.allows(amount, now) {
+			continue
+		}
+		limit := u.amount.StringFixed(2) + " USD"
+		if u.count {
+			limit = strconv.Itoa(u.times) + " payments"
+		}
+		per := "over the token's life"
+		if u.per.n > 0 {
+			per = "per " + u.per.String()
+		}
+		return fail("TokenUsageError", "The token's usage limit of %s %s was reached.", limit, per)
+	}
 	return nil
 }
 
-// release gives back what charge took from the buyer (cancel, refund).
-func (l *Ledger) release(t *token, amount decimal.Decimal) {
-	if t == nil {
-		return
-	}
+// giveBackToBuyer gives amount back to the funds t drew on (a negative
+// amount takes it again): the buyer's ABT balance, or the prepaid or
+// credit instrument of the sender token.
+func (l *Ledger) giveBackToBuyer(t *tx, amount decimal.Decimal) {
 	switch t.method {
 	case "ABT":
 		l.buyerABT = l.buyerABT.Add(amount)
 	case "Prepaid":
-		if in := l.instruments[t.instrument]; in != nil {
+		if in := l.instruments[t.from]; in != nil {
 			in.balance = in.balance.Add(amount)
 		}
 	case "Debt":
-		if in := l.instruments[t.instrument]; in != nil {
+		if in := l.instruments[t.from]; in != nil {
 			in.balance = in.balance.Sub(amount)
 		}
+	}
+}
+
+// giveBackToToken gives amount (and the use, when use is set) of the
+// payment t back to its sender token: to its global limit and to the
+// windows of its usage limits that counted it.
+func (l *Ledger) giveBackToToken(t *tx, amount decimal.Decimal, use bool, now time.Time) {
+	tok := l.tokens[t.sender]
+	if tok == nil {
+		return
+	}
+	tok.used = tok.used.Sub(amount)
+	if use {
+		tok.uses--
+	}
+	for i := range tok.limits {
+		tok.limits[i].give(amount, use, t.received, now)
 	}
 }
 

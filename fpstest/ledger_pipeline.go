@@ -85,6 +85,7 @@ func (l *Ledger) approvePipeline(caller, name string, q url.Values, method strin
 		t.amountType = q.Get("amountType")
 		if name == "MultiUse" {
 			t.globalLimit = dec("globalAmountLimit")
+			t.limits = usageLimits(q, now)
 		}
 		res.Set("tokenID", t.id)
 		res.Set("status", statusOfMethod[method])
@@ -119,6 +120,7 @@ func (l *Ledger) approvePipeline(caller, name string, q url.Values, method strin
 	case "SetupPostpaid":
 		in, cs, st := setup("credit", "Debt", "settlement", "callerReferenceSettlement")
 		in.creditLimit, cs.globalLimit = dec("creditLimit"), dec("globalAmountLimit")
+		cs.limits = usageLimits(q, now)
 		res.Set("creditInstrumentID", in.id)
 		res.Set("creditSenderTokenID", cs.id)
 		res.Set("settlementTokenID", st.id)
@@ -127,6 +129,18 @@ func (l *Ledger) approvePipeline(caller, name string, q url.Values, method strin
 	}
 	l.approved[idemKey{caller, ref}] = approval{params: cloneValues(res)}
 	return res
+}
+
+// usageLimits reads the usage limits 1 and 2 of q (checked before by the
+// rule table), for a token installed at now.
+func usageLimits(q url.Values, now time.Time) []usageLimit {
+	var out []usageLimit
+	for _, n := range []string{"1", "2"} {
+		if u, ok := newUsageLimit(q.Get("usageLimitType"+n), q.Get("usageLimitValue"+n), q.Get("usageLimitPeriod"+n), now); ok {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 func cloneValues(v url.Values) url.Values {

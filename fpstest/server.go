@@ -28,7 +28,47 @@
 //     Cancelled again.
 //   - Tokens: a single-use token pays once (TokenUsageError after); going
 //     over a token's amount or global limit, or over the buyer's ABT,
-//     prepaid or credit balance, is InsufficientBalance.
+//     prepaid or credit balance, is InsufficientBalance; going over a
+//     usage limit (usageLimitType1/2) is TokenUsageError.
+//   - A usage limit counts in windows of its period (its usageLimitPeriod,
+//     the token's whole life without one) on the simulator's clock, the
+//     first window starting when the token is installed. GetTokenUsage
+//     gives one TokenUsageLimits per limit: the global amount limit first
+//     (Amount paid over the token's life, LastResetAmount 0.00, the
+//     install time), then each usage limit (Amount or Count of the
+//     current window, LastResetAmount or LastResetCount of the window just
+//     before it, the current window's start).
+//   - A Pay, Reserve or instrument payment holds its amount and one use
+//     of the sender token (global and usage limits) and the buyer's funds;
+//     Cancel gives both back, Settle gives back what it does not settle.
+//     A refund gives the buyer the money back but not the token its limits
+//     or use: the token did pay.
+//   - Fees: the FPS fee of a payment from ABT, ACH or CC is 5% + 0.05
+//     below 10.00 and 2.9% + 0.30 from 10.00, rounded to the cent (the
+//     schedule that gives the fees of Amazon's documentation samples);
+//     money already held (Prepaid, Debt) pays none. A Reserve is charged
+//     when settled, on the amount settled; a cancelled transaction costs
+//     nothing. A refund gives back the fee in proportion to the amount it
+//     refunds, and all that is left of it when nothing is left to refund;
+//     it never gives back the marketplace fee, whatever
+//     MarketplaceRefundPolicy says. The caller account is the recipient
+//     of its payments, so the marketplace fee moves nothing on its
+//     balance, while the FPS fee is taken from it whoever pays it
+//     (ChargeFeeTo). A recipient token's maxFixedFee and maxVariableFee
+//     are not checked.
+//   - A payment from a prepaid instrument moves no money to the caller:
+//     it came in when the instrument was funded (FundPrepaid). A postpaid
+//     (Debt) payment credits the caller at once; SettleDebt and
+//     WriteOffDebt lower the debt.
+//   - GetAccountActivity gives each transaction two TransactionParts: the
+//     Caller's (Reference: the CallerReference; Description: the
+//     CallerDescription; FeesPaid: the FPS fee when ChargeFeeTo is
+//     Caller), then the Recipient's (FeesPaid: the FPS fee when the
+//     recipient pays it, plus the marketplace fee), or for a refund the
+//     Sender's (the fee given back, negative). Every Name is the caller
+//     account's.
+//   - URLs (the API, the Co-Branded UI, certificateUrl) leave out the
+//     port when it is the scheme's default.
 //   - A pipeline start URL is checked by the rules the client checks
 //     before signing (one table, in internal/rules): every parameter the
 //     pipeline does not take, takes twice, or that breaks its rule is named
