@@ -1,6 +1,7 @@
 package fpstest
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,8 +73,8 @@ type token struct {
 	globalLimit                                      decimal.Decimal // zero: none
 	used                                             decimal.Decimal // paid and held, over the token's life
 	uses                                             int             // payments, over the token's life
-	lastUsed                                         time.Time
-	limits                                           []usageLimit // usageLimitType1/2
+	changed                                          time.Time       // the last change: install, use, give back, cancel, edit
+	limits                                           []usageLimit    // usageLimitType1/2
 }
 
 // copy returns t with slices of its own, to be read outside the lock.
@@ -101,6 +102,7 @@ type tx struct {
 	received, completed, due                 time.Time
 	pendingOp                                string // the last step: PAY, RESERVE, SETTLE, REFUND, FUNDPREPAID, SETTLEDEBT, WRITEOFFDEBT or CANCEL
 	settles                                  int    // Reserve: how many times it was settled
+	seq                                      uint64 // the order made in
 	history                                  []histEntry
 	refunds                                  []string
 }
@@ -144,6 +146,11 @@ type ledgerConfig struct {
 	// notify receives each notification once the change that caused it
 	// is made and the lock released; it must not block.
 	notify func(notification)
+	// retention is how long a completed transaction and a spent token
+	// are kept; zero keeps them for ever.
+	retention time.Duration
+	// store keeps the state across restarts; nil keeps it in memory only.
+	store Store
 }
 
 // Ledger is the simulator's state: accounts, tokens, transactions,
@@ -162,9 +169,17 @@ type Ledger struct {
 	instruments map[string]*instrument
 	approved    map[idemKey]approval // approved pipelines by caller and callerReference
 	outbox      []notification
+	seq         uint64        // numbers the transactions in the order made
+	expiries    []expiry      // what to forget, oldest first, from expHead on
+	expHead     int           //
+	nextRetain  time.Time     // when to apply the retention next
+	clockOffset time.Duration // the simulator clock's offset, kept with the state
+	store       *ledgerStore  // nil: no Store
 }
 
-func newLedger(cfg ledgerConfig) *Ledger {
+// newLedger returns the ledger cfg describes, with the state of
+// cfg.store when there is one.
+func newLedger(cfg ledgerConfig) (*Ledger, error) {
 	l := &Ledger{
 		cfg:         cfg,
 		accounts:    map[string]*account{},
@@ -180,14 +195,27 @@ func newLedger(cfg ledgerConfig) *Ledger {
 	for _, a := range cfg.accounts {
 		l.accounts[a.AccessKeyID] = &account{Account: a, balance: a.Balance}
 	}
-	return l
+	if cfg.store == nil {
+		return l, nil
+	}
+	l.store = &ledgerStore{st: cfg.store, dirty: map[recordRef]bool{}}
+	if err := l.load(cfg.store); err != nil {
+		return nil, err
+	}
+	l.lock()
+	l.unlock()
+	if err := l.unsaved(); err != nil {
+		return nil, fmt.Errorf("fpstest: saving the state: %w", err)
+	}
+	return l, nil
 }
 
 func (l *Ledger) lock() { l.mu.Lock() }
 
-// unlock releases the ledger and hands the notifications queued meanwhile
-// to cfg.notify.
+// unlock saves what changed to the Store, releases the ledger and hands
+// the notifications queued meanwhile to cfg.notify.
 func (l *Ledger) unlock() {
+	l.save()
 	out := l.outbox
 	l.outbox = nil
 	l.mu.Unlock()
@@ -205,7 +233,23 @@ func (l *Ledger) setIPNURL(key, url string) error {
 		return errUnknownAccount
 	}
 	a.IPNURL = url
+	l.store.changed(recordAccount, key)
 	return nil
+}
+
+// setClockOffset keeps the simulator clock's offset with the state.
+func (l *Ledger) setClockOffset(d time.Duration) {
+	l.lock()
+	defer l.unlock()
+	l.clockOffset = d
+	l.store.changed(recordClock, "offset")
+}
+
+// savedClockOffset returns the clock offset the state was loaded with.
+func (l *Ledger) savedClockOffset() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.clockOffset
 }
 
 // The primitives below are called with l locked.
@@ -213,16 +257,19 @@ func (l *Ledger) setIPNURL(key, url string) error {
 func (l *Ledger) newToken(owner, typ, role, callerRef string, now time.Time) *token {
 	t := &token{
 		id: newID(64), typ: typ, status: "Active", callerRef: callerRef,
-		owner: owner, role: role, installed: now, method: "ABT",
+		owner: owner, role: role, installed: now, changed: now, method: "ABT",
 	}
 	l.tokens[t.id] = t
+	l.store.changed(recordToken, t.id)
 	return t
 }
 
 func (l *Ledger) newTx(owner, op, callerRef string, amount decimal.Decimal, now time.Time) *tx {
-	t := &tx{id: newID(35), owner: owner, op: op, callerRef: callerRef, amount: amount, received: now}
+	l.seq++
+	t := &tx{id: newID(35), seq: l.seq, owner: owner, op: op, callerRef: callerRef, amount: amount, received: now}
 	l.txs[t.id] = t
 	l.order = append(l.order, t)
+	l.store.changed(recordTx, t.id)
 	return t
 }
 
@@ -262,14 +309,10 @@ func (l *Ledger) finish(t *tx, now time.Time) {
 		l.receive(t, t.amount.Neg())
 	case "FUNDPREPAID":
 		l.credit(t.owner, t.amount.Sub(t.fees.fps))
-		if in := l.instruments[t.instrument]; in != nil {
-			in.balance = in.balance.Add(t.amount)
-		}
+		l.addToInstrument(t.instrument, t.amount)
 	case "SETTLEDEBT", "WRITEOFFDEBT":
 		l.credit(t.owner, t.fees.fps.Neg())
-		if in := l.instruments[t.instrument]; in != nil {
-			in.balance = in.balance.Sub(t.amount)
-		}
+		l.addToInstrument(t.instrument, t.amount.Neg())
 	}
 	t.completed = now
 	l.setStatus(t, "Success", codeSuccess, msgSuccess, now)
@@ -288,7 +331,22 @@ func (l *Ledger) receive(t *tx, amount decimal.Decimal) {
 func (l *Ledger) credit(owner string, d decimal.Decimal) {
 	if a, ok := l.accounts[owner]; ok {
 		a.balance = a.balance.Add(d)
+		l.store.changed(recordAccount, owner)
 	}
+}
+
+// addToInstrument adds d to the balance of instrument id, if it exists.
+func (l *Ledger) addToInstrument(id string, d decimal.Decimal) {
+	if in := l.instruments[id]; in != nil {
+		in.balance = in.balance.Add(d)
+		l.store.changed(recordInstrument, id)
+	}
+}
+
+// addToBuyer adds d to the buyers' ABT balance.
+func (l *Ledger) addToBuyer(d decimal.Decimal) {
+	l.buyerABT = l.buyerABT.Add(d)
+	l.store.changed(recordBuyer, "abt")
 }
 
 // setStatus records a status change and queues its IPN.
@@ -299,6 +357,7 @@ func (l *Ledger) setStatus(t *tx, status, code, message string, now time.Time) {
 		amt = t.settled
 	}
 	t.history = append(t.history, histEntry{at: now, status: status, code: code, amount: amt})
+	l.store.changed(recordTx, t.id)
 	l.queueTxIPN(t, now)
 }
 
@@ -317,6 +376,7 @@ func (l *Ledger) completeDue(now time.Time, all bool) {
 	for _, t := range due {
 		l.finish(t, now)
 	}
+	l.forget(now)
 }
 
 // call is one API request as the ledger sees it: who asks, when, and
@@ -342,6 +402,8 @@ func (l *Ledger) once(c call, do func() ([]byte, *apiError)) ([]byte, *apiError)
 	}
 	body, err := do()
 	l.idem[k] = &idemEntry{fp: c.fp, body: body, err: err, at: c.now}
+	l.store.changedEntry(recordAnswer, k)
+	l.remember(expiresAnswer, k, c.now)
 	return body, err
 }
 
@@ -376,23 +438,24 @@ func (l *Ledger) charge(t *token, amount decimal.Decimal, now time.Time) *apiErr
 		if amount.GreaterThan(l.buyerABT) {
 			return limits
 		}
-		l.buyerABT = l.buyerABT.Sub(amount)
+		l.addToBuyer(amount.Neg())
 	case "Prepaid":
 		in := l.instruments[t.instrument]
 		if in == nil || amount.GreaterThan(in.balance) {
 			return limits
 		}
-		in.balance = in.balance.Sub(amount)
+		l.addToInstrument(in.id, amount.Neg())
 	case "Debt":
 		in := l.instruments[t.instrument]
 		if in == nil || in.balance.Add(amount).GreaterThan(in.creditLimit) {
 			return limits
 		}
-		in.balance = in.balance.Add(amount)
+		l.addToInstrument(in.id, amount)
 	}
+	l.store.changed(recordToken, t.id)
 	t.used = t.used.Add(amount)
 	t.uses++
-	t.lastUsed = now
+	t.changed = now
 	for i := range t.limits {
 		t.limits[i].take(amount, now)
 	}
@@ -454,15 +517,11 @@ func (t *token) allows(amount decimal.Decimal, now time.Time) *apiError {
 func (l *Ledger) giveBackToBuyer(t *tx, amount decimal.Decimal) {
 	switch t.method {
 	case "ABT":
-		l.buyerABT = l.buyerABT.Add(amount)
+		l.addToBuyer(amount)
 	case "Prepaid":
-		if in := l.instruments[t.from]; in != nil {
-			in.balance = in.balance.Add(amount)
-		}
+		l.addToInstrument(t.from, amount)
 	case "Debt":
-		if in := l.instruments[t.from]; in != nil {
-			in.balance = in.balance.Sub(amount)
-		}
+		l.addToInstrument(t.from, amount.Neg())
 	}
 }
 
@@ -481,6 +540,8 @@ func (l *Ledger) giveBackToToken(t *tx, amount decimal.Decimal, use bool, now ti
 	for i := range tok.limits {
 		tok.limits[i].give(amount, use, t.received, now)
 	}
+	tok.changed = now
+	l.store.changed(recordToken, tok.id)
 }
 
 // sortedTokens returns the tokens of owner, oldest first.

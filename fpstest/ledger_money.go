@@ -75,7 +75,7 @@ func (l *Ledger) pay(c call, in payment, answer func(tx) []byte) ([]byte, *apiEr
 func (l *Ledger) settle(c call, reserveID string, amount decimal.Decimal, whole bool, answer func(tx) []byte) ([]byte, *apiError) {
 	l.lock()
 	defer l.unlock()
-	if prev, ok := l.settles[reserveID]; ok {
+	if prev, ok := l.settles[reserveID]; ok && c.now.Sub(prev.at) < IdempotencyWindow {
 		if prev.fp == c.fp {
 			return prev.body, nil
 		}
@@ -111,6 +111,8 @@ func (l *Ledger) settle(c call, reserveID string, amount decimal.Decimal, whole 
 	l.start(t, "SETTLE", c.now)
 	body := answer(t.copy())
 	l.settles[reserveID] = &idemEntry{fp: c.fp, body: body, at: c.now}
+	l.store.changedEntry(recordSettle, idemKey{callerRef: reserveID})
+	l.remember(expiresSettle, idemKey{callerRef: reserveID}, c.now)
 	return body, nil
 }
 
@@ -165,6 +167,7 @@ func (l *Ledger) newRefund(c call, p *tx, base, amount decimal.Decimal) *tx {
 	p.fees.refunded = p.fees.refunded.Sub(r.fees.fps)
 	p.refunded = p.refunded.Add(amount)
 	p.refunds = append(p.refunds, r.id)
+	l.store.changed(recordTx, p.id)
 	l.giveBackToBuyer(r, amount)
 	return r
 }
@@ -194,6 +197,7 @@ func (l *Ledger) cancel(c call, txID string) (tx, *apiError) {
 		if p := l.txs[t.parent]; p != nil {
 			p.refunded = p.refunded.Sub(t.amount)
 			p.fees.refunded = p.fees.refunded.Add(t.fees.fps)
+			l.store.changed(recordTx, p.id)
 		}
 		l.giveBackToBuyer(t, t.amount.Neg())
 	case "SETTLE":
@@ -227,7 +231,8 @@ func (l *Ledger) cancelToken(c call, tokenID string) *apiError {
 // deactivate makes t Inactive, once, and queues its IPN.
 func (l *Ledger) deactivate(t *token, now time.Time) {
 	if t.status == "Active" {
-		t.status = "Inactive"
+		t.status, t.changed = "Inactive", now
+		l.store.changed(recordToken, t.id)
 		l.queueTokenIPN(t, now)
 	}
 }

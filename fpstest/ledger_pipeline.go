@@ -14,7 +14,10 @@ import (
 
 // approval remembers the result of an approved pipeline, so the same
 // callerReference gets the same tokens again.
-type approval struct{ params url.Values }
+type approval struct {
+	params url.Values
+	at     time.Time
+}
 
 var tokenTypeOf = map[string]string{"SingleUse": TokenSingleUse, "MultiUse": TokenMultiUse, "Recurring": TokenRecurring}
 
@@ -26,7 +29,7 @@ func (l *Ledger) approval(caller, ref string) (url.Values, bool) {
 	l.lock()
 	defer l.unlock()
 	a, ok := l.approved[idemKey{caller, ref}]
-	if !ok {
+	if !ok || l.cfg.clock().Sub(a.at) >= IdempotencyWindow {
 		return nil, false
 	}
 	return cloneValues(a.params), true
@@ -68,6 +71,7 @@ func (l *Ledger) approvePipeline(caller, name string, q url.Values, method strin
 	setup := func(kind, method, role, payerRefParam string) (in *instrument, spend, payer *token) {
 		in = &instrument{id: newID(64), owner: caller, kind: kind}
 		l.instruments[in.id] = in
+		l.store.changed(recordInstrument, in.id)
 		spend = sender(TokenUnrestricted, q.Get("callerReferenceSender"))
 		spend.method, spend.instrument = method, in.id
 		payer = sender(TokenMultiUse, q.Get(payerRefParam))
@@ -106,7 +110,8 @@ func (l *Ledger) approvePipeline(caller, name string, q url.Values, method strin
 		if t.method == method {
 			status = "SU"
 		}
-		t.method = method
+		t.method, t.changed = method, now
+		l.store.changed(recordToken, t.id)
 		res.Set("tokenID", t.id)
 		res.Set("status", status)
 		res.Set("callerReference", ref)
@@ -127,7 +132,10 @@ func (l *Ledger) approvePipeline(caller, name string, q url.Values, method strin
 		res.Set("status", statusOfMethod[method])
 		res.Set("expiry", expiry)
 	}
-	l.approved[idemKey{caller, ref}] = approval{params: cloneValues(res)}
+	k := idemKey{caller, ref}
+	l.approved[k] = approval{params: cloneValues(res), at: now}
+	l.store.changedEntry(recordApproval, k)
+	l.remember(expiresApproval, k, now)
 	return res
 }
 

@@ -186,6 +186,17 @@ type Config struct {
 	// Logger receives one record per API call; nil (the default)
 	// discards.
 	Logger *slog.Logger
+	// Retention is how long (simulator time) the ledger keeps a
+	// transaction after it completed (Success, Failure or Cancelled) and
+	// a token after it became unable to pay (cancelled, expired, a
+	// single-use token used): DefaultRetention when zero; a negative
+	// value keeps them for ever.
+	Retention time.Duration
+	// State keeps the ledger across restarts: a simulator started on the
+	// State of an earlier one continues with its tokens, transactions,
+	// balances, kept answers, accounts' IPN URLs and clock offset. Nil
+	// (the default) keeps the ledger in memory only.
+	State Store
 }
 
 // DefaultPendingDelay is how long CC and ACH transactions stay Pending
@@ -271,6 +282,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.IPNClient == nil {
 		cfg.IPNClient = &http.Client{Timeout: cfg.IPNTimeout}
 	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
 	return cfg
 }
 
@@ -307,7 +321,6 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, ln: ln}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.clock = &Clock{base: cfg.Clock}
-	s.clock.onAdvance = s.sweep
 	if s.pki, err = newPKI(host, cfg.SigningKey, s.clock.Now()); err != nil {
 		ln.Close()
 		return nil, err
@@ -323,10 +336,19 @@ func Start(cfg Config) (*Server, error) {
 		MaxIdleConns:      100, MaxIdleConnsPerHost: 100,
 	}, Timeout: fps.DefaultHTTPTimeout}
 	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
-	s.ledger = newLedger(ledgerConfig{
+	s.ledger, err = newLedger(ledgerConfig{
 		accounts: cfg.Accounts, buyerBalance: cfg.BuyerBalance, pendingDelay: cfg.PendingDelay,
-		clock: s.clock.Now, notify: s.ipn.send,
+		clock: s.clock.Now, notify: s.ipn.send, retention: max(cfg.Retention, 0), store: cfg.State,
 	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.clock.offset = s.ledger.savedClockOffset()
+	s.clock.onAdvance = func(offset time.Duration) {
+		s.ledger.setClockOffset(offset)
+		s.sweep()
+	}
 	s.sessions = newSessions(maxOpenPipelines)
 	s.actions = actionTable()
 	s.faults = newFaultState(cfg.Faults)
@@ -512,7 +534,7 @@ type Clock struct {
 	mu        sync.Mutex
 	base      func() time.Time
 	offset    time.Duration
-	onAdvance func()
+	onAdvance func(offset time.Duration)
 }
 
 // Now returns the simulator time.
@@ -528,9 +550,10 @@ func (c *Clock) Now() time.Time {
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.offset += d
+	off := c.offset
 	c.mu.Unlock()
 	if c.onAdvance != nil {
-		c.onAdvance()
+		c.onAdvance(off)
 	}
 }
 
