@@ -21,7 +21,30 @@
 //   - CallerReference idempotency compares every parameter but
 //     AWSAccessKeyId, Signature, SignatureMethod, SignatureVersion and
 //     Timestamp; an identical replay within seven days (simulator time)
-//     answers the stored body byte for byte, errors included.
+//     answers the stored body byte for byte, errors included. After the
+//     seven days the answer is forgotten (removed, not only ignored), as
+//     are the answer of a Settle and the result of a pipeline approved
+//     under a callerReference (the same callerReference then installs
+//     new tokens).
+//   - Retention: a transaction completed (Success, Failure, Cancelled)
+//     and a token that can no longer pay (cancelled, expired, a
+//     single-use token used) are forgotten Config.Retention after their
+//     last change (DefaultRetention, 30 days, simulator time), checked
+//     every thirtieth of the retention; GetTransaction then answers
+//     InvalidTransactionId, as for an unknown id. Pending and Reserved
+//     transactions, tokens that can pay, instruments and accounts are
+//     kept.
+//   - IPN deliveries: Server.Deliveries keeps the latest MaxDeliveries
+//     attempts and DeliveryCounts counts them all; at most
+//     MaxIPNsInFlight IPNs are delivered or wait to be retried at once,
+//     past that the oldest is given up.
+//   - Config.State: each change is handed to the Store, with the records
+//     it touched, before it is answered; a change the Store refuses is
+//     answered InternalError and saved with the next change (the same
+//     request, retried, is then answered from memory). A simulator
+//     started on a Store continues its ledger; a configured account's
+//     non-empty IPNURL wins over the one kept, its Balance is the one
+//     kept; records of accounts no longer configured are kept but unused.
 //   - Settle answers the Reserve's TransactionId; repeating the identical
 //     Settle answers the same body again, a different one is
 //     InvalidTransactionState. Cancel of a Cancelled transaction answers
