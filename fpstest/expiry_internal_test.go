@@ -108,7 +108,7 @@ func TestRetentionForgetsCompletedTransactions(t *testing.T) {
 	_, err = c.GetTransaction(ctx, &fps.GetTransactionInput{TransactionID: paid.TransactionID})
 	var apiErr *fps.APIError
 	require.ErrorAs(t, err, &apiErr)
-	require.Equal(t, "InvalidTransactionId", apiErr.Code)
+	require.Equal(t, "InvalidTransactionId", string(apiErr.Code))
 	_, err = c.Settle(ctx, &fps.SettleInput{ReserveTransactionID: held.TransactionID})
 	require.NoError(t, err)
 }

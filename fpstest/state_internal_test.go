@@ -217,7 +217,7 @@ func TestUnsavedChangeIsInternalError(t *testing.T) {
 	_, err = c.Pay(context.Background(), in)
 	var apiErr *fps.APIError
 	require.ErrorAs(t, err, &apiErr)
-	require.Equal(t, "InternalError", apiErr.Code)
+	require.Equal(t, "InternalError", string(apiErr.Code))
 
 	st.mu.Lock()
 	st.fail = nil

@@ -86,12 +86,12 @@ func (p *sandboxProcess) buy(t *testing.T, pipeline fps.Pipeline, method string)
 	return ret.Query().Get("tokenID")
 }
 
-// apiCode returns the FPS error code of err.
-func apiCode(t *testing.T, err error) string {
+// requireCode checks that err is an FPS error answer with code.
+func requireCode(t *testing.T, err error, code string, msgAndArgs ...any) {
 	t.Helper()
 	var e *fps.APIError
 	require.ErrorAs(t, err, &e)
-	return e.Code
+	require.Equal(t, code, string(e.Code), msgAndArgs...)
 }
 
 // freePort returns a port nothing listens on now.
@@ -157,7 +157,7 @@ func TestSandboxStateSurvivesARestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, paid.TransactionID, again.TransactionID, "a replayed CallerReference answers the first answer")
 	_, err = c.Pay(ctx, &fps.PayInput{SenderTokenID: multi, TransactionAmount: usd("31"), CallerReference: "restart-pay-1"})
-	require.Equal(t, fps.ErrCodeDuplicateRequest, apiCode(t, err))
+	requireCode(t, err, string(fps.ErrCodeDuplicateRequest))
 
 	st, err := c.Settle(ctx, &fps.SettleInput{ReserveTransactionID: reserved.TransactionID, TransactionAmount: usd("25")})
 	require.NoError(t, err)
@@ -165,9 +165,9 @@ func TestSandboxStateSurvivesARestart(t *testing.T) {
 	_, err = c.Pay(ctx, &fps.PayInput{SenderTokenID: multi, TransactionAmount: usd("45"), CallerReference: "restart-pay-2"})
 	require.NoError(t, err, "the token pays what its limit has left: 100 - 30 - 25")
 	_, err = c.Pay(ctx, &fps.PayInput{SenderTokenID: multi, TransactionAmount: usd("1"), CallerReference: "restart-pay-3"})
-	require.Equal(t, fps.ErrCodeInsufficientBalance, apiCode(t, err), "and no more")
+	requireCode(t, err, string(fps.ErrCodeInsufficientBalance), "and no more")
 	_, err = c.Pay(ctx, &fps.PayInput{SenderTokenID: cc, TransactionAmount: usd("1"), CallerReference: "restart-cc-again"})
-	require.Equal(t, fps.ErrCodeTokenUsageError, apiCode(t, err), "the single-use token was used before the restart")
+	requireCode(t, err, string(fps.ErrCodeTokenUsageError), "the single-use token was used before the restart")
 	got, err := c.GetTransaction(ctx, &fps.GetTransactionInput{TransactionID: pending.TransactionID})
 	require.NoError(t, err)
 	require.Equal(t, fps.TransactionStatusPending, got.Transaction.TransactionStatus)
