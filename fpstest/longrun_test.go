@@ -107,7 +107,7 @@ func longRun(tb testing.TB, days, ordersPerDay int) (firstHour uint64, daily []h
 
 func mib(b uint64) string { return fmt.Sprintf("%.2f MiB", float64(b)/(1<<20)) }
 
-// TestLongRunMemoryIsFlat runs 40 simulated days. The live heap grows
+// TestLongRunMemoryIsFlat runs 38 simulated days. The live heap grows
 // while the windows of what the ledger keeps fill (seven days of kept
 // answers, DefaultRetention of completed transactions and spent tokens);
 // once they are full it stays flat.
@@ -115,7 +115,7 @@ func TestLongRunMemoryIsFlat(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("a long run; its heap figures mean nothing under -race")
 	}
-	first, daily, _ := longRun(t, 40, 36)
+	first, daily, _ := longRun(t, 38, 36)
 	t.Logf("live heap after the first simulated hour: %s", mib(first))
 	for _, d := range daily {
 		t.Logf("live heap after day %2d: %s", d.day, mib(d.heap))
