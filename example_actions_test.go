@@ -72,13 +72,14 @@ func ExampleClient_Purchase() {
 	if err != nil {
 		panic(err)
 	}
+	// 19.99 + 45.00 - 5.00, less the simulator's FPS fees (0.88 + 1.61 - 0.22).
 	fmt.Println("balance:", bal.AccountBalance.TotalBalance)
 	// Output:
 	// pipeline: SA buyer-42
 	// purchase: SUCCESS Success
 	// authorize: Reserved capture: Success
 	// credit: SUCCESS Success
-	// balance: USD 59.99
+	// balance: USD 57.72
 }
 
 // The paginator follows StartTimeForNextTransaction from page to page.

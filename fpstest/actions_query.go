@@ -62,8 +62,11 @@ func (s *Server) actGetTransaction(rq *request) ([]byte, *apiError) {
 		x.date("DateReceived", t.received)
 		x.date("DateCompleted", t.completed)
 		x.amount("TransactionAmount", t.amount)
-		x.amount("FPSFees", decimal.Zero)
-		x.elem("FPSFeesPaidBy", "Recipient")
+		x.amount("FPSFees", t.fees.fps)
+		if !t.fees.market.IsZero() {
+			x.amount("MarketplaceFees", t.fees.market)
+		}
+		x.elem("FPSFeesPaidBy", t.feePayer())
 		x.opt("SenderTokenId", t.sender)
 		x.opt("RecipientTokenId", t.recipient)
 		switch instrumentKindOf(t.op) {
@@ -111,7 +114,7 @@ func (s *Server) actGetTransaction(rq *request) ([]byte, *apiError) {
 func writeToken(x *xmlw, t token) {
 	x.open("Token")
 	x.elem("TokenId", t.id)
-	x.elem("FriendlyName", t.friendlyName)
+	x.opt("FriendlyName", t.friendlyName)
 	x.elem("TokenStatus", t.status)
 	x.date("DateInstalled", t.installed)
 	x.elem("CallerReference", t.callerRef)
@@ -174,16 +177,32 @@ func (s *Server) actGetTokenUsage(rq *request) ([]byte, *apiError) {
 	if t.typ == TokenSingleUse {
 		return nil, fail("InvalidTokenType", "GetTokenUsage does not apply to a single-use token.")
 	}
+	// One entry per limit, in the shape of the docs' sample: an amount
+	// limit gives what was paid in its current window and in the window
+	// before, a count limit how many payments; both give the start of the
+	// current window. The global amount limit is an amount limit whose
+	// window is the token's life.
 	return success("GetTokenUsage", func(x *xmlw) {
-		if t.globalLimit.IsZero() {
-			return
+		if !t.globalLimit.IsZero() {
+			x.open("TokenUsageLimits")
+			x.amount("Amount", t.used)
+			x.amount("LastResetAmount", decimal.Zero)
+			x.date("LastResetTimestamp", t.installed)
+			x.close("TokenUsageLimits")
 		}
-		x.open("TokenUsageLimits")
-		x.elem("Count", strconv.Itoa(t.uses))
-		x.amount("Amount", t.globalLimit)
-		x.amount("LastResetAmount", t.globalLimit.Sub(t.used))
-		x.date("LastResetTimestamp", t.installed)
-		x.close("TokenUsageLimits")
+		for _, u := range t.limits {
+			u.roll(rq.now)
+			x.open("TokenUsageLimits")
+			if u.count {
+				x.elem("Count", strconv.Itoa(u.uses))
+				x.elem("LastResetCount", strconv.Itoa(u.lastUses))
+			} else {
+				x.amount("Amount", u.used)
+				x.amount("LastResetAmount", u.lastUsed)
+			}
+			x.date("LastResetTimestamp", u.start)
+			x.close("TokenUsageLimits")
+		}
 	}), nil
 }
 
@@ -247,6 +266,31 @@ func (q *activityQuery) keeps(t *tx) bool {
 		(q.status == "" || q.status == t.status)
 }
 
+// writeParts writes the TransactionPart elements of t, as the docs'
+// GetAccountActivity sample shows them: the Caller's part with its
+// CallerReference and description, then the other party's, the
+// Recipient's (the Sender's for a refund, the recipient of the payment
+// paying back), each with the fees it paid. name names every party: the
+// caller account is the recipient of its payments.
+func writeParts(x *xmlw, t tx, name string) {
+	x.open("TransactionPart")
+	x.elem("Role", "Caller")
+	x.elem("Name", name)
+	x.elem("Reference", t.callerRef)
+	x.opt("Description", t.callerDesc)
+	x.amount("FeesPaid", t.fees.callerPays())
+	x.close("TransactionPart")
+	x.open("TransactionPart")
+	if t.op == "Refund" {
+		x.elem("Role", "Sender")
+	} else {
+		x.elem("Role", "Recipient")
+	}
+	x.elem("Name", name)
+	x.amount("FeesPaid", t.fees.recipientOwes())
+	x.close("TransactionPart")
+}
+
 func (s *Server) actGetAccountActivity(rq *request) ([]byte, *apiError) {
 	q, e := parseActivityQuery(rq)
 	if e != nil {
@@ -277,20 +321,14 @@ func (s *Server) actGetAccountActivity(rq *request) ([]byte, *apiError) {
 			x.opt("StatusMessage", t.message)
 			x.opt("StatusCode", t.code)
 			x.opt("OriginalTransactionId", t.parent)
-			x.open("TransactionPart")
-			x.elem("Role", "Recipient")
-			x.elem("Name", a.Name)
-			x.elem("Reference", t.callerRef)
-			x.opt("Description", t.callerDesc)
-			x.amount("FeesPaid", decimal.Zero)
-			x.close("TransactionPart")
+			writeParts(x, t, a.Name)
 			x.elem("PaymentMethod", t.method)
 			if t.sender != "" {
 				x.elem("SenderName", buyerName)
 			}
 			x.elem("CallerName", a.Name)
 			x.elem("RecipientName", a.Name)
-			x.amount("FPSFees", decimal.Zero)
+			x.amount("FPSFees", t.fees.fps)
 			x.amount("Balance", balance)
 			x.opt("SenderTokenId", t.sender)
 			x.opt("RecipientTokenId", t.recipient)

@@ -131,7 +131,7 @@ func TestTokenExpiryFollowsClock(t *testing.T) {
 
 	status, body = call(t, s, "GetTokenUsage", map[string]string{"TokenId": tok})
 	require.Equal(t, 200, status, body)
-	require.Contains(t, body, "<TokenUsageLimits><Count>1</Count><Amount><CurrencyCode>USD</CurrencyCode><Value>100.000000</Value></Amount><LastResetAmount><CurrencyCode>USD</CurrencyCode><Value>40.000000</Value></LastResetAmount>")
+	require.Contains(t, body, "<TokenUsageLimits><Amount><CurrencyCode>USD</CurrencyCode><Value>60.000000</Value></Amount><LastResetAmount><CurrencyCode>USD</CurrencyCode><Value>0.000000</Value></LastResetAmount><LastResetTimestamp>")
 
 	s.Clock().Advance(49 * time.Hour)
 	status, body = pay(t, s, "Pay", tok, "1", "exp-3")

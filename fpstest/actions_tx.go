@@ -158,13 +158,14 @@ func (s *Server) payOrReserve(rq *request, op string) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	if _, _, e := parseAmount(rq, "MarketplaceFixedFee", false); e != nil {
+	if in.fixedFee, _, e = parseAmount(rq, "MarketplaceFixedFee", false); e != nil {
 		return nil, e
 	}
 	if v := rq.get("MarketplaceVariableFee"); v != "" {
 		if re := rules.CheckPercent("MarketplaceVariableFee", v); re != nil {
 			return nil, refused(re, v)
 		}
+		in.variableFee = decimal.RequireFromString(v)
 	}
 	if e := firstErr(
 		enumParam(rq, "ChargeFeeTo", "Caller", "Recipient"),
@@ -175,6 +176,10 @@ func (s *Server) payOrReserve(rq *request, op string) ([]byte, *apiError) {
 		intParam(rq, "TransactionTimeoutInMins"),
 	); e != nil {
 		return nil, e
+	}
+	in.chargeFeeTo = rq.get("ChargeFeeTo")
+	if in.chargeFeeTo == "" {
+		in.chargeFeeTo = "Recipient"
 	}
 	return s.ledger.pay(rq.call(ref), in, txAnswer(op))
 }

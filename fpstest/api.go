@@ -32,6 +32,11 @@ func fail(code, format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: code, message: fmt.Sprintf(format, args...)}
 }
 
+// errInternal is FPS's answer to a call that failed inside the service.
+func errInternal() *apiError {
+	return &apiError{http.StatusInternalServerError, "InternalError", "There was an internal error in the service. Please try again."}
+}
+
 func missing(name string) *apiError {
 	return fail("InvalidParams", "%s is required but was not given.", name)
 }
@@ -150,7 +155,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	case FaultInternalError:
 		s.log(r, rq, 500, "InternalError")
-		writeError(w, &apiError{http.StatusInternalServerError, "InternalError", "There was an internal error in the service. Please try again."})
+		writeError(w, errInternal())
 		return
 	case FaultLatency:
 		select {
@@ -170,6 +175,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		panic(http.ErrAbortHandler)
+	}
+	if aerr == nil && s.ledger.unsaved() != nil {
+		// Not kept: the caller tries again, and the same request is
+		// answered from memory once the state is saved.
+		aerr = errInternal()
 	}
 	if aerr != nil {
 		s.log(r, rq, aerr.status, aerr.code)

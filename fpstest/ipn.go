@@ -28,14 +28,40 @@ type Delivery struct {
 // ErrDeliveryFailedOnPurpose marks the attempts failed by IPNFailFirst.
 var ErrDeliveryFailedOnPurpose = errors.New("fpstest: IPN delivery failed on purpose")
 
-type ipnSender struct {
-	s          *Server
-	wg         sync.WaitGroup
-	mu         sync.Mutex
-	deliveries []Delivery
-	failLeft   int
-	closed     bool
+// MaxDeliveries is how many IPN delivery attempts a simulator keeps for
+// Server.Deliveries: the latest. DeliveryCounts counts them all.
+const MaxDeliveries = 1000
+
+// MaxIPNsInFlight bounds the IPNs a simulator is delivering or waiting to
+// retry at once. Past it the oldest is given up (counted in
+// DeliveryCounts.GivenUp), so that a receiver that stays down cannot make
+// the simulator's memory grow.
+const MaxIPNsInFlight = 1000
+
+// DeliveryCounts counts a simulator's IPN deliveries since it started.
+type DeliveryCounts struct {
+	Attempts  int // delivery attempts made
+	Delivered int // IPNs the receiver accepted (2xx)
+	Failed    int // attempts that failed
+	// GivenUp counts the IPNs no longer retried though never accepted:
+	// their retry window ended, or MaxIPNsInFlight others came after them.
+	GivenUp int
 }
+
+type ipnSender struct {
+	s        *Server
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	recent   []Delivery // the latest MaxDeliveries attempts, a ring from next
+	next     int
+	counts   DeliveryCounts
+	inFlight []*flight // oldest first
+	failLeft int
+	closed   bool
+}
+
+// flight is one IPN being delivered; cancel gives it up.
+type flight struct{ cancel context.CancelFunc }
 
 // close stops new deliveries and waits for those in flight (they stop at
 // their next back-off, as the server's context is cancelled first).
@@ -46,11 +72,39 @@ func (p *ipnSender) close() {
 	p.wg.Wait()
 }
 
-// Deliveries returns every IPN delivery attempt so far, in order.
+// Deliveries returns the latest IPN delivery attempts (at most
+// MaxDeliveries), oldest first.
 func (s *Server) Deliveries() []Delivery {
 	s.ipn.mu.Lock()
 	defer s.ipn.mu.Unlock()
-	return slices.Clone(s.ipn.deliveries)
+	r := s.ipn.recent
+	if len(r) < MaxDeliveries {
+		return slices.Clone(r)
+	}
+	return append(slices.Clone(r[s.ipn.next:]), r[:s.ipn.next]...)
+}
+
+// DeliveryCounts counts the IPN deliveries since the simulator started.
+func (s *Server) DeliveryCounts() DeliveryCounts {
+	s.ipn.mu.Lock()
+	defer s.ipn.mu.Unlock()
+	return s.ipn.counts
+}
+
+// record keeps attempt d. Called with p.mu locked.
+func (p *ipnSender) record(d Delivery) {
+	p.counts.Attempts++
+	if d.Err != nil {
+		p.counts.Failed++
+	} else {
+		p.counts.Delivered++
+	}
+	if len(p.recent) < MaxDeliveries {
+		p.recent = append(p.recent, d)
+		return
+	}
+	p.recent[p.next] = d
+	p.next = (p.next + 1) % MaxDeliveries
 }
 
 // signOutbound adds the v2 signature fields to params and signs them for
@@ -72,15 +126,24 @@ func (s *Server) signOutbound(method string, endpoint *url.URL, params url.Value
 // send signs n and delivers it in the background, retrying with
 // back-off; it never blocks its caller.
 func (p *ipnSender) send(n notification) {
+	ctx, cancel := context.WithCancel(p.s.ctx)
+	f := &flight{cancel: cancel}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
+		cancel()
 		return
 	}
+	if len(p.inFlight) >= MaxIPNsInFlight {
+		p.inFlight[0].cancel()
+		p.inFlight = slices.Delete(p.inFlight, 0, 1)
+	}
+	p.inFlight = append(p.inFlight, f)
 	p.wg.Add(1)
 	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
+		defer p.land(f)
 		u, err := url.Parse(n.url)
 		if err != nil {
 			return
@@ -91,18 +154,34 @@ func (p *ipnSender) send(n notification) {
 		if err := p.s.signOutbound(http.MethodPost, u, params); err != nil {
 			return
 		}
-		p.deliver(n.url, params.Encode())
+		if !p.deliver(ctx, n.url, params.Encode()) && p.s.ctx.Err() == nil {
+			p.mu.Lock()
+			p.counts.GivenUp++
+			p.mu.Unlock()
+		}
 	}()
 }
 
-func (p *ipnSender) deliver(target, body string) {
+// land ends flight f.
+func (p *ipnSender) land(f *flight) {
+	f.cancel()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i := slices.Index(p.inFlight, f); i >= 0 {
+		p.inFlight = slices.Delete(p.inFlight, i, i+1)
+	}
+}
+
+// deliver posts body to target until it is accepted, the retry window
+// ends or ctx is done; it reports whether it was accepted.
+func (p *ipnSender) deliver(ctx context.Context, target, body string) bool {
 	cfg := p.s.cfg
 	deadline := time.Now().Add(cfg.IPNRetryWindow)
 	delay := cfg.IPNFirstDelay
 	for attempt := 1; ; attempt++ {
 		d := Delivery{URL: target, Body: body, Attempt: attempt, Time: p.s.clock.Now()}
-		ctx, cancel := context.WithTimeout(p.s.ctx, cfg.IPNTimeout)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
+		actx, cancel := context.WithTimeout(ctx, cfg.IPNTimeout)
+		req, err := http.NewRequestWithContext(actx, http.MethodPost, target, strings.NewReader(body))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
 			var resp *http.Response
@@ -121,14 +200,17 @@ func (p *ipnSender) deliver(target, body string) {
 			err = ErrDeliveryFailedOnPurpose
 		}
 		d.Err = err
-		p.deliveries = append(p.deliveries, d)
+		p.record(d)
 		p.mu.Unlock()
-		if err == nil || time.Now().Add(delay).After(deadline) {
-			return
+		if err == nil {
+			return true
+		}
+		if time.Now().Add(delay).After(deadline) {
+			return false
 		}
 		select {
-		case <-p.s.ctx.Done():
-			return
+		case <-ctx.Done():
+			return false
 		case <-time.After(delay):
 		}
 		delay *= 2

@@ -1,7 +1,9 @@
 package fpstest
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,9 +72,17 @@ type token struct {
 	amount                                           decimal.Decimal // per-transaction amount (zero: any)
 	amountType                                       string          // Exact, Maximum, Minimum
 	globalLimit                                      decimal.Decimal // zero: none
-	used                                             decimal.Decimal
-	uses                                             int
-	lastUsed                                         time.Time
+	used                                             decimal.Decimal // paid and held, over the token's life
+	uses                                             int             // payments, over the token's life
+	changed                                          time.Time       // the last change: install, use, give back, cancel, edit
+	limits                                           []usageLimit    // usageLimitType1/2
+}
+
+// copy returns t with slices of its own, to be read outside the lock.
+func (t *token) copy() token {
+	c := *t
+	c.limits = slices.Clone(t.limits)
+	return c
 }
 
 type histEntry struct {
@@ -88,9 +98,13 @@ type tx struct {
 	method, sender, recipient, parent, owner string
 	callerDesc, senderDesc, instrument       string
 	ipnURL                                   string // the last OverrideIPNURL given for it, "" for none
+	from                                     string // the instrument a Prepaid or Debt sender token draws on
 	amount, refunded, settled                decimal.Decimal
+	fees                                     fees
 	received, completed, due                 time.Time
 	pendingOp                                string // the last step: PAY, RESERVE, SETTLE, REFUND, FUNDPREPAID, SETTLEDEBT, WRITEOFFDEBT or CANCEL
+	settles                                  int    // Reserve: how many times it was settled
+	seq                                      uint64 // the order made in
 	history                                  []histEntry
 	refunds                                  []string
 }
@@ -134,6 +148,11 @@ type ledgerConfig struct {
 	// notify receives each notification once the change that caused it
 	// is made and the lock released; it must not block.
 	notify func(notification)
+	// retention is how long a completed transaction and a spent token
+	// are kept; zero keeps them for ever.
+	retention time.Duration
+	// store keeps the state across restarts; nil keeps it in memory only.
+	store Store
 }
 
 // Ledger is the simulator's state: accounts, tokens, transactions,
@@ -149,14 +168,21 @@ type Ledger struct {
 	pending       map[*tx]struct{} // the Pending transactions
 	idem          map[idemKey]*idemEntry
 	settles       map[string]*idemEntry // by Reserve transaction id
-	settleCount   map[string]int
 	instruments   map[string]*instrument
 	approved      map[idemKey]approval     // approved pipelines by caller and callerReference
 	subscriptions map[string]*subscription // by id; nil until the first
 	outbox        []notification
+	seq           uint64        // numbers the transactions in the order made
+	expiries      []expiry      // what to forget, oldest first, from expHead on
+	expHead       int           //
+	nextRetain    time.Time     // when to apply the retention next
+	clockOffset   time.Duration // the simulator clock's offset, kept with the state
+	store         *ledgerStore  // nil: no Store
 }
 
-func newLedger(cfg ledgerConfig) *Ledger {
+// newLedger returns the ledger cfg describes, with the state of
+// cfg.store when there is one.
+func newLedger(cfg ledgerConfig) (*Ledger, error) {
 	l := &Ledger{
 		cfg:         cfg,
 		accounts:    map[string]*account{},
@@ -166,21 +192,33 @@ func newLedger(cfg ledgerConfig) *Ledger {
 		pending:     map[*tx]struct{}{},
 		idem:        map[idemKey]*idemEntry{},
 		settles:     map[string]*idemEntry{},
-		settleCount: map[string]int{},
 		instruments: map[string]*instrument{},
 		approved:    map[idemKey]approval{},
 	}
 	for _, a := range cfg.accounts {
 		l.accounts[a.AccessKeyID] = &account{Account: a, balance: a.Balance}
 	}
-	return l
+	if cfg.store == nil {
+		return l, nil
+	}
+	l.store = &ledgerStore{st: cfg.store, dirty: map[recordRef]bool{}}
+	if err := l.load(cfg.store); err != nil {
+		return nil, err
+	}
+	l.lock()
+	l.unlock()
+	if err := l.unsaved(); err != nil {
+		return nil, fmt.Errorf("fpstest: saving the state: %w", err)
+	}
+	return l, nil
 }
 
 func (l *Ledger) lock() { l.mu.Lock() }
 
-// unlock releases the ledger and hands the notifications queued meanwhile
-// to cfg.notify.
+// unlock saves what changed to the Store, releases the ledger and hands
+// the notifications queued meanwhile to cfg.notify.
 func (l *Ledger) unlock() {
+	l.save()
 	out := l.outbox
 	l.outbox = nil
 	l.mu.Unlock()
@@ -198,7 +236,23 @@ func (l *Ledger) setIPNURL(key, url string) error {
 		return errUnknownAccount
 	}
 	a.IPNURL = url
+	l.store.changed(recordAccount, key)
 	return nil
+}
+
+// setClockOffset keeps the simulator clock's offset with the state.
+func (l *Ledger) setClockOffset(d time.Duration) {
+	l.lock()
+	defer l.unlock()
+	l.clockOffset = d
+	l.store.changed(recordClock, "offset")
+}
+
+// savedClockOffset returns the clock offset the state was loaded with.
+func (l *Ledger) savedClockOffset() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.clockOffset
 }
 
 // The primitives below are called with l locked.
@@ -206,16 +260,19 @@ func (l *Ledger) setIPNURL(key, url string) error {
 func (l *Ledger) newToken(owner, typ, role, callerRef string, now time.Time) *token {
 	t := &token{
 		id: newID(64), typ: typ, status: "Active", callerRef: callerRef,
-		owner: owner, role: role, installed: now, method: "ABT",
+		owner: owner, role: role, installed: now, changed: now, method: "ABT",
 	}
 	l.tokens[t.id] = t
+	l.store.changed(recordToken, t.id)
 	return t
 }
 
 func (l *Ledger) newTx(owner, op, callerRef string, amount decimal.Decimal, now time.Time) *tx {
-	t := &tx{id: newID(35), owner: owner, op: op, callerRef: callerRef, amount: amount, received: now}
+	l.seq++
+	t := &tx{id: newID(35), seq: l.seq, owner: owner, op: op, callerRef: callerRef, amount: amount, received: now}
 	l.txs[t.id] = t
 	l.order = append(l.order, t)
+	l.store.changed(recordTx, t.id)
 	return t
 }
 
@@ -248,29 +305,51 @@ func (l *Ledger) finish(t *tx, now time.Time) {
 		l.setStatus(t, "Reserved", codeSuccess, msgReserved, now)
 		return
 	case "PAY":
-		l.credit(t.owner, t.amount)
-	case "FUNDPREPAID":
-		l.credit(t.owner, t.amount)
-		if in := l.instruments[t.instrument]; in != nil {
-			in.balance = in.balance.Add(t.amount)
-		}
-	case "SETTLEDEBT", "WRITEOFFDEBT":
-		if in := l.instruments[t.instrument]; in != nil {
-			in.balance = in.balance.Sub(t.amount)
-		}
+		l.receive(t, t.amount)
 	case "SETTLE":
-		l.credit(t.owner, t.settled)
+		l.receive(t, t.settled)
 	case "REFUND":
-		l.credit(t.owner, t.amount.Neg())
+		l.receive(t, t.amount.Neg())
+	case "FUNDPREPAID":
+		l.credit(t.owner, t.amount.Sub(t.fees.fps))
+		l.addToInstrument(t.instrument, t.amount)
+	case "SETTLEDEBT", "WRITEOFFDEBT":
+		l.credit(t.owner, t.fees.fps.Neg())
+		l.addToInstrument(t.instrument, t.amount.Neg())
 	}
 	t.completed = now
 	l.setStatus(t, "Success", codeSuccess, msgSuccess, now)
 }
 
+// receive credits the caller of t with amount (negative: debits it) less
+// the FPS fee of t. A payment from a prepaid instrument moves nothing:
+// the money came in when the instrument was funded (as in the docs'
+// GetAccountActivity sample).
+func (l *Ledger) receive(t *tx, amount decimal.Decimal) {
+	if t.method != "Prepaid" {
+		l.credit(t.owner, amount.Sub(t.fees.fps))
+	}
+}
+
 func (l *Ledger) credit(owner string, d decimal.Decimal) {
 	if a, ok := l.accounts[owner]; ok {
 		a.balance = a.balance.Add(d)
+		l.store.changed(recordAccount, owner)
 	}
+}
+
+// addToInstrument adds d to the balance of instrument id, if it exists.
+func (l *Ledger) addToInstrument(id string, d decimal.Decimal) {
+	if in := l.instruments[id]; in != nil {
+		in.balance = in.balance.Add(d)
+		l.store.changed(recordInstrument, id)
+	}
+}
+
+// addToBuyer adds d to the buyers' ABT balance.
+func (l *Ledger) addToBuyer(d decimal.Decimal) {
+	l.buyerABT = l.buyerABT.Add(d)
+	l.store.changed(recordBuyer, "abt")
 }
 
 // setStatus records a status change and queues its IPN.
@@ -281,6 +360,7 @@ func (l *Ledger) setStatus(t *tx, status, code, message string, now time.Time) {
 		amt = t.settled
 	}
 	t.history = append(t.history, histEntry{at: now, status: status, code: code, amount: amt})
+	l.store.changed(recordTx, t.id)
 	l.queueTxIPN(t, now)
 }
 
@@ -299,6 +379,7 @@ func (l *Ledger) completeDue(now time.Time, all bool) {
 	for _, t := range due {
 		l.finish(t, now)
 	}
+	l.forget(now)
 }
 
 // call is one API request as the ledger sees it: who asks, when, and
@@ -333,6 +414,8 @@ func (l *Ledger) once(c call, do func() ([]byte, *apiError)) ([]byte, *apiError)
 	}
 	body, err := do()
 	l.idem[k] = &idemEntry{fp: c.fp, body: body, err: err, at: c.now}
+	l.store.changedEntry(recordAnswer, k)
+	l.remember(expiresAnswer, k, c.now)
 	return body, err
 }
 
@@ -358,7 +441,7 @@ func (l *Ledger) senderToken(c call, id string) (*token, *apiError) {
 // charge checks amount against the token's limits and funds, and records
 // the use.
 func (l *Ledger) charge(t *token, amount decimal.Decimal, now time.Time) *apiError {
-	if e := t.allows(amount); e != nil {
+	if e := t.allows(amount, now); e != nil {
 		return e
 	}
 	limits := fail("InsufficientBalance", "The transaction exceeds the account/instrument limits.")
@@ -367,29 +450,34 @@ func (l *Ledger) charge(t *token, amount decimal.Decimal, now time.Time) *apiErr
 		if amount.GreaterThan(l.buyerABT) {
 			return limits
 		}
-		l.buyerABT = l.buyerABT.Sub(amount)
+		l.addToBuyer(amount.Neg())
 	case "Prepaid":
 		in := l.instruments[t.instrument]
 		if in == nil || amount.GreaterThan(in.balance) {
 			return limits
 		}
-		in.balance = in.balance.Sub(amount)
+		l.addToInstrument(in.id, amount.Neg())
 	case "Debt":
 		in := l.instruments[t.instrument]
 		if in == nil || in.balance.Add(amount).GreaterThan(in.creditLimit) {
 			return limits
 		}
-		in.balance = in.balance.Add(amount)
+		l.addToInstrument(in.id, amount)
 	}
+	l.store.changed(recordToken, t.id)
 	t.used = t.used.Add(amount)
 	t.uses++
-	t.lastUsed = now
+	t.changed = now
+	for i := range t.limits {
+		t.limits[i].take(amount, now)
+	}
 	return nil
 }
 
-// allows checks amount against the limits of the token itself: its uses,
-// its amount and amount type, its global limit.
-func (t *token) allows(amount decimal.Decimal) *apiError {
+// allows checks amount against the limits of the token itself at now:
+// its uses, its amount and amount type, its global limit, its usage
+// limits.
+func (t *token) allows(amount decimal.Decimal, now time.Time) *apiError {
 	limits := fail("InsufficientBalance", "The transaction exceeds the account/instrument limits.")
 	if t.typ == TokenSingleUse && t.uses > 0 {
 		return fail("TokenUsageError", "The single-use token was already used.")
@@ -417,26 +505,55 @@ func (t *token) allows(amount decimal.Decimal) *apiError {
 	if !t.globalLimit.IsZero() && t.used.Add(amount).GreaterThan(t.globalLimit) {
 		return limits
 	}
+	for i := range t.limits {
+		u := &t.limits[i]
+		if u.allows(amount, now) {
+			continue
+		}
+		limit := u.amount.StringFixed(2) + " USD"
+		if u.count {
+			limit = strconv.Itoa(u.times) + " payments"
+		}
+		per := "over the token's life"
+		if u.per.n > 0 {
+			per = "per " + u.per.String()
+		}
+		return fail("TokenUsageError", "The token's usage limit of %s %s was reached.", limit, per)
+	}
 	return nil
 }
 
-// release gives back what charge took from the buyer (cancel, refund).
-func (l *Ledger) release(t *token, amount decimal.Decimal) {
-	if t == nil {
-		return
-	}
+// giveBackToBuyer gives amount back to the funds t drew on (a negative
+// amount takes it again): the buyer's ABT balance, or the prepaid or
+// credit instrument of the sender token.
+func (l *Ledger) giveBackToBuyer(t *tx, amount decimal.Decimal) {
 	switch t.method {
 	case "ABT":
-		l.buyerABT = l.buyerABT.Add(amount)
+		l.addToBuyer(amount)
 	case "Prepaid":
-		if in := l.instruments[t.instrument]; in != nil {
-			in.balance = in.balance.Add(amount)
-		}
+		l.addToInstrument(t.from, amount)
 	case "Debt":
-		if in := l.instruments[t.instrument]; in != nil {
-			in.balance = in.balance.Sub(amount)
-		}
+		l.addToInstrument(t.from, amount.Neg())
 	}
+}
+
+// giveBackToToken gives amount (and the use, when use is set) of the
+// payment t back to its sender token: to its global limit and to the
+// windows of its usage limits that counted it.
+func (l *Ledger) giveBackToToken(t *tx, amount decimal.Decimal, use bool, now time.Time) {
+	tok := l.tokens[t.sender]
+	if tok == nil {
+		return
+	}
+	tok.used = tok.used.Sub(amount)
+	if use {
+		tok.uses--
+	}
+	for i := range tok.limits {
+		tok.limits[i].give(amount, use, t.received, now)
+	}
+	tok.changed = now
+	l.store.changed(recordToken, tok.id)
 }
 
 // sortedTokens returns the tokens of owner, oldest first.

@@ -30,8 +30,11 @@ type Transaction struct {
 	Amount           decimal.Decimal
 	RefundedAmount   decimal.Decimal
 	SettledAmount    decimal.Decimal
-	Received         time.Time
-	Completed        time.Time
+	// FPSFees is the FPS fee of the transaction (negative on a refund:
+	// the share given back).
+	FPSFees   decimal.Decimal
+	Received  time.Time
+	Completed time.Time
 }
 
 func (t *tx) export() Transaction {
@@ -40,7 +43,7 @@ func (t *tx) export() Transaction {
 		Status: fps.TransactionStatus(t.status), StatusCode: t.code,
 		PaymentMethod: t.method, SenderTokenID: t.sender, RecipientTokenID: t.recipient,
 		ParentID: t.parent, AccessKeyID: t.owner, Amount: t.amount,
-		RefundedAmount: t.refunded, SettledAmount: t.settled,
+		RefundedAmount: t.refunded, SettledAmount: t.settled, FPSFees: t.fees.fps,
 		Received: t.received, Completed: t.completed,
 	}
 }
@@ -85,7 +88,10 @@ func (l *Ledger) ChargeCount(callerReference string) int {
 func (l *Ledger) SettleCount(reserveTxID string) int {
 	l.lock()
 	defer l.unlock()
-	return l.settleCount[reserveTxID]
+	if t, ok := l.txs[reserveTxID]; ok {
+		return t.settles
+	}
+	return 0
 }
 
 // Balance returns the caller account's total balance.

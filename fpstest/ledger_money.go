@@ -20,6 +20,14 @@ type payment struct {
 	senderToken, recipient string // recipient: "" for none
 	amount                 decimal.Decimal
 	callerDesc, senderDesc string
+	chargeFeeTo            string          // Caller or Recipient
+	fixedFee, variableFee  decimal.Decimal // the marketplace fee
+}
+
+// errFeeLiability refuses a payment that would not pay the recipient's
+// fees.
+func errFeeLiability() *apiError {
+	return fail("InvalidParams", "Transaction amount must be greater than Recipient Fee liability.")
 }
 
 // pay charges the sender token and records the Pay or Reserve.
@@ -40,13 +48,22 @@ func (l *Ledger) pay(c call, in payment, answer func(tx) []byte) ([]byte, *apiEr
 				return nil, fail("TokenNotActive_Recipient", "The recipient token is not active.")
 			}
 		}
+		f := fees{payer: in.chargeFeeTo, fixed: in.fixedFee, variable: in.variableFee}
+		f.charge(tok.method, in.amount)
+		if !in.amount.GreaterThan(f.recipientOwes()) {
+			return nil, errFeeLiability()
+		}
 		if e := l.charge(tok, in.amount, c.now); e != nil {
 			return nil, e
 		}
 		t := l.newTx(c.caller, in.op, c.ref, in.amount, c.now)
 		c.route(t)
-		t.method, t.sender, t.recipient = tok.method, tok.id, in.recipient
+		t.method, t.sender, t.recipient, t.from = tok.method, tok.id, in.recipient, tok.instrument
 		t.callerDesc, t.senderDesc = in.callerDesc, in.senderDesc
+		t.fees = f
+		if in.op == "Reserve" {
+			t.fees.fps, t.fees.market = decimal.Zero, decimal.Zero // charged at Settle
+		}
 		l.start(t, strings.ToUpper(in.op), c.now)
 		return answer(t.copy()), nil
 	})
@@ -59,7 +76,7 @@ func (l *Ledger) pay(c call, in payment, answer func(tx) []byte) ([]byte, *apiEr
 func (l *Ledger) settle(c call, reserveID string, amount decimal.Decimal, whole bool, answer func(tx) []byte) ([]byte, *apiError) {
 	l.lock()
 	defer l.unlock()
-	if prev, ok := l.settles[reserveID]; ok {
+	if prev, ok := l.settles[reserveID]; ok && c.now.Sub(prev.at) < IdempotencyWindow {
 		if prev.fp == c.fp {
 			return prev.body, nil
 		}
@@ -81,16 +98,23 @@ func (l *Ledger) settle(c call, reserveID string, amount decimal.Decimal, whole 
 	if amount.GreaterThan(t.amount) {
 		return nil, fail("SettleAmountGreaterThanReserveAmount", "The settle amount %s is greater than the reserved amount %s.", amount.StringFixed(2), t.amount.StringFixed(2))
 	}
-	t.settled = amount
-	l.settleCount[reserveID]++
-	if tok := l.tokens[t.sender]; tok != nil && amount.LessThan(t.amount) {
-		l.release(tok, t.amount.Sub(amount))
-		tok.used = tok.used.Sub(t.amount.Sub(amount))
+	f := t.fees
+	f.charge(t.method, amount)
+	if !amount.GreaterThan(f.recipientOwes()) {
+		return nil, errFeeLiability()
+	}
+	t.settled, t.fees = amount, f
+	t.settles++
+	if rest := t.amount.Sub(amount); rest.IsPositive() {
+		l.giveBackToBuyer(t, rest)
+		l.giveBackToToken(t, rest, false, c.now)
 	}
 	c.route(t)
 	l.start(t, "SETTLE", c.now)
 	body := answer(t.copy())
 	l.settles[reserveID] = &idemEntry{fp: c.fp, body: body, at: c.now}
+	l.store.changedEntry(recordSettle, idemKey{callerRef: reserveID})
+	l.remember(expiresSettle, idemKey{callerRef: reserveID}, c.now)
 	return body, nil
 }
 
@@ -126,21 +150,28 @@ func (l *Ledger) refund(c call, txID string, amount decimal.Decimal, whole bool,
 		if amount.GreaterThan(remaining) {
 			return nil, fail("RefundAmountExceeded", "The refund amount %s exceeds the refundable amount %s.", amount.StringFixed(2), remaining.StringFixed(2))
 		}
-		r := l.newRefund(c, p, amount)
+		r := l.newRefund(c, p, base, amount)
 		r.recipient, r.callerDesc = p.recipient, callerDesc
-		l.release(l.tokens[p.sender], amount)
 		l.start(r, "REFUND", c.now)
 		return answer(r.copy()), nil
 	})
 }
 
-// newRefund records a refund of amount of p under c's CallerReference.
-func (l *Ledger) newRefund(c call, p *tx, amount decimal.Decimal) *tx {
+// newRefund records a refund of amount of p (of which base can be
+// refunded) under c's CallerReference: the buyer gets the amount back at
+// once, and the caller the share of the FPS fee it refunds. The token
+// that paid keeps its use and limits (the simulator's choice: the token
+// did pay).
+func (l *Ledger) newRefund(c call, p *tx, base, amount decimal.Decimal) *tx {
 	r := l.newTx(c.caller, "Refund", c.ref, amount, c.now)
 	c.route(r)
-	r.parent, r.method, r.sender = p.id, p.method, p.sender
+	r.parent, r.method, r.sender, r.from = p.id, p.method, p.sender, p.from
+	r.fees = fees{payer: p.fees.payer, fps: p.fees.refundShare(amount, base, p.refunded).Neg()}
+	p.fees.refunded = p.fees.refunded.Sub(r.fees.fps)
 	p.refunded = p.refunded.Add(amount)
 	p.refunds = append(p.refunds, r.id)
+	l.store.changed(recordTx, p.id)
+	l.giveBackToBuyer(r, amount)
 	return r
 }
 
@@ -160,17 +191,26 @@ func (l *Ledger) cancel(c call, txID string) (tx, *apiError) {
 	default:
 		return tx{}, fail("InvalidTransactionState", "The transaction is %s; only a Pending or Reserved transaction can be cancelled.", t.status)
 	}
+	// Give back what the step in flight held: a Pay, Reserve or
+	// instrument payment its amount and the token's use; a Settle what it
+	// settled (the rest went back at Settle); a refund is taken back from
+	// the buyer.
 	switch t.pendingOp {
 	case "REFUND":
 		if p := l.txs[t.parent]; p != nil {
 			p.refunded = p.refunded.Sub(t.amount)
+			p.fees.refunded = p.fees.refunded.Add(t.fees.fps)
+			l.store.changed(recordTx, p.id)
 		}
-		l.release(l.tokens[t.sender], t.amount.Neg()) // the buyer does not get it back
-	case "PAY", "RESERVE":
-		l.release(l.tokens[t.sender], t.amount)
+		l.giveBackToBuyer(t, t.amount.Neg())
 	case "SETTLE":
-		l.release(l.tokens[t.sender], t.settled) // the rest went back at Settle
+		l.giveBackToBuyer(t, t.settled)
+		l.giveBackToToken(t, t.settled, true, c.now)
+	default: // PAY, RESERVE, FUNDPREPAID, SETTLEDEBT
+		l.giveBackToBuyer(t, t.amount)
+		l.giveBackToToken(t, t.amount, true, c.now)
 	}
+	t.fees.fps, t.fees.market = decimal.Zero, decimal.Zero
 	t.due = time.Time{}
 	delete(l.pending, t)
 	t.pendingOp = "CANCEL"
@@ -198,7 +238,8 @@ func (l *Ledger) cancelToken(c call, tokenID string) *apiError {
 // deactivate makes t Inactive, once, and queues its IPN.
 func (l *Ledger) deactivate(t *token, now time.Time) {
 	if t.status == "Active" {
-		t.status = "Inactive"
+		t.status, t.changed = "Inactive", now
+		l.store.changed(recordToken, t.id)
 		l.queueTokenIPN(t, now)
 	}
 }
@@ -257,7 +298,7 @@ func (l *Ledger) moveInstrument(c call, a instrumentAction, in instrumentPayment
 		if a.boundedByBalance && in.amount.GreaterThan(inst.balance) {
 			return nil, fail("SettleAmountGreaterThanDebt", "The amount %s is greater than the debt %s.", in.amount.StringFixed(2), inst.balance.StringFixed(2))
 		}
-		method, sender := "Debt", ""
+		method, sender, from := "Debt", "", ""
 		if a.sender {
 			tok, e := l.senderToken(c, in.senderToken)
 			if e != nil {
@@ -269,11 +310,12 @@ func (l *Ledger) moveInstrument(c call, a instrumentAction, in instrumentPayment
 			if e := l.charge(tok, in.amount, c.now); e != nil {
 				return nil, e
 			}
-			method, sender = tok.method, tok.id
+			method, sender, from = tok.method, tok.id, tok.instrument
 		}
 		t := l.newTx(c.caller, a.action, c.ref, in.amount, c.now)
 		c.route(t)
-		t.method, t.sender, t.instrument = method, sender, inst.id
+		t.method, t.sender, t.instrument, t.from = method, sender, inst.id, from
+		t.fees = fees{payer: "Recipient", fps: fpsFee(method, in.amount)}
 		t.callerDesc = in.callerDesc
 		if a.sender {
 			t.senderDesc = in.senderDesc
@@ -305,7 +347,7 @@ func (l *Ledger) cancelSubscription(c call, subscriptionID string, amount decima
 			if last == nil || amount.GreaterThan(last.amount.Sub(last.refunded)) {
 				return nil, fail("RefundAmountExceeded", "The refund amount exceeds the refundable amount of the subscription.")
 			}
-			r := l.newRefund(c, last, amount)
+			r := l.newRefund(c, last, last.amount, amount)
 			l.start(r, "REFUND", c.now)
 			refundID = r.id
 		}

@@ -14,7 +14,10 @@ import (
 
 // approval remembers the result of an approved pipeline, so the same
 // callerReference gets the same tokens again.
-type approval struct{ params url.Values }
+type approval struct {
+	params url.Values
+	at     time.Time
+}
 
 var tokenTypeOf = map[string]string{"SingleUse": TokenSingleUse, "MultiUse": TokenMultiUse, "Recurring": TokenRecurring}
 
@@ -26,7 +29,7 @@ func (l *Ledger) approval(caller, ref string) (url.Values, bool) {
 	l.lock()
 	defer l.unlock()
 	a, ok := l.approved[idemKey{caller, ref}]
-	if !ok {
+	if !ok || l.cfg.clock().Sub(a.at) >= IdempotencyWindow {
 		return nil, false
 	}
 	return cloneValues(a.params), true
@@ -68,6 +71,7 @@ func (l *Ledger) approvePipeline(caller, name string, q url.Values, method strin
 	setup := func(kind, method, role, payerRefParam string) (in *instrument, spend, payer *token) {
 		in = &instrument{id: newID(64), owner: caller, kind: kind}
 		l.instruments[in.id] = in
+		l.store.changed(recordInstrument, in.id)
 		spend = sender(TokenUnrestricted, q.Get("callerReferenceSender"))
 		spend.method, spend.instrument = method, in.id
 		payer = sender(TokenMultiUse, q.Get(payerRefParam))
@@ -85,6 +89,7 @@ func (l *Ledger) approvePipeline(caller, name string, q url.Values, method strin
 		t.amountType = q.Get("amountType")
 		if name == "MultiUse" {
 			t.globalLimit = dec("globalAmountLimit")
+			t.limits = usageLimits(q, now)
 		}
 		res.Set("tokenID", t.id)
 		res.Set("status", statusOfMethod[method])
@@ -105,7 +110,8 @@ func (l *Ledger) approvePipeline(caller, name string, q url.Values, method strin
 		if t.method == method {
 			status = "SU"
 		}
-		t.method = method
+		t.method, t.changed = method, now
+		l.store.changed(recordToken, t.id)
 		res.Set("tokenID", t.id)
 		res.Set("status", status)
 		res.Set("callerReference", ref)
@@ -119,14 +125,30 @@ func (l *Ledger) approvePipeline(caller, name string, q url.Values, method strin
 	case "SetupPostpaid":
 		in, cs, st := setup("credit", "Debt", "settlement", "callerReferenceSettlement")
 		in.creditLimit, cs.globalLimit = dec("creditLimit"), dec("globalAmountLimit")
+		cs.limits = usageLimits(q, now)
 		res.Set("creditInstrumentID", in.id)
 		res.Set("creditSenderTokenID", cs.id)
 		res.Set("settlementTokenID", st.id)
 		res.Set("status", statusOfMethod[method])
 		res.Set("expiry", expiry)
 	}
-	l.approved[idemKey{caller, ref}] = approval{params: cloneValues(res)}
+	k := idemKey{caller, ref}
+	l.approved[k] = approval{params: cloneValues(res), at: now}
+	l.store.changedEntry(recordApproval, k)
+	l.remember(expiresApproval, k, now)
 	return res
+}
+
+// usageLimits reads the usage limits 1 and 2 of q (checked before by the
+// rule table), for a token installed at now.
+func usageLimits(q url.Values, now time.Time) []usageLimit {
+	var out []usageLimit
+	for _, n := range []string{"1", "2"} {
+		if u, ok := newUsageLimit(q.Get("usageLimitType"+n), q.Get("usageLimitValue"+n), q.Get("usageLimitPeriod"+n), now); ok {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -37,7 +37,7 @@ func (l *Ledger) token(caller, id string) (token, *apiError) {
 	if !ok || t.owner != caller {
 		return token{}, fail("InvalidTokenId", "The token %s was not found.", id)
 	}
-	return *t, nil
+	return t.copy(), nil
 }
 
 // tokensOf returns the caller's tokens, oldest first.

@@ -49,7 +49,7 @@ func TestABTPaySucceedsAtOnceAndMovesBalance(t *testing.T) {
 	require.Equal(t, "Success", d.Status)
 	require.Equal(t, "Success", txStatus(t, s, d.TransactionID))
 	b := balance(t, s)
-	require.Equal(t, "12.500000", b.Total)
+	require.Equal(t, "11.840000", b.Total, "12.50 less the FPS fee of 2.9% + 0.30")
 	require.Equal(t, "0.000000", b.PendingIn)
 }
 
@@ -63,7 +63,7 @@ func TestCCPayIsPendingUntilDelayOrCompletePending(t *testing.T) {
 	require.Equal(t, "Pending", txStatus(t, s, d.TransactionID))
 	s.Clock().Advance(2 * time.Minute)
 	require.Equal(t, "Success", txStatus(t, s, d.TransactionID))
-	require.Equal(t, "3.000000", balance(t, s).Total)
+	require.Equal(t, "2.800000", balance(t, s).Total, "3.00 less the FPS fee of 5% + 0.05")
 
 	d2 := okTxFn(t)(pay(t, s, "Pay", tok, "4", "cc-2"))
 	require.Equal(t, "Pending", d2.Status)
@@ -88,7 +88,7 @@ func TestReserveSettle(t *testing.T) {
 	require.Equal(t, r.TransactionID, st.TransactionID, "Settle answers the Reserve's TransactionId")
 	require.Equal(t, "Success", st.Status)
 	require.Equal(t, 1, s.Ledger().SettleCount(r.TransactionID))
-	require.Equal(t, "7.000000", balance(t, s).Total)
+	require.Equal(t, "6.600000", balance(t, s).Total, "7.00 settled less the FPS fee of 0.40")
 
 	// The same Settle again is answered as before; a different one is refused.
 	again := okTxFn(t)(call(t, s, "Settle", map[string]string{"ReserveTransactionId": r.TransactionID, "TransactionAmount.Value": "7"}))
@@ -176,7 +176,7 @@ func TestCancel(t *testing.T) {
 	done := okTxFn(t)(pay(t, s, "Pay", abt, "5", "c-3"))
 	status, body = call(t, s, "Cancel", map[string]string{"TransactionId": done.TransactionID})
 	requireError(t, status, body, 400, "InvalidTransactionState")
-	require.Equal(t, "5.000000", balance(t, s).Total)
+	require.Equal(t, "4.700000", balance(t, s).Total, "5.00 paid less the FPS fee of 0.30")
 }
 
 func TestCancelledTokenCannotPay(t *testing.T) {
@@ -226,7 +226,7 @@ func TestIdempotentReplayAndDuplicateRequest(t *testing.T) {
 	require.Equal(t, first.TransactionID, second.TransactionID)
 	require.Equal(t, body1, body2)
 	require.Equal(t, 1, s.Ledger().ChargeCount("idem-1"))
-	require.Equal(t, "2.000000", balance(t, s).Total)
+	require.Equal(t, "1.850000", balance(t, s).Total, "2.00 less the FPS fee of 0.15")
 	// GET instead of POST is still the same request.
 	status3, body3 := send(t, s, http.MethodGet, signed(t, s, http.MethodGet, "Pay", map[string]string{
 		"SenderTokenId": tok, "TransactionAmount.Value": "2", "TransactionAmount.CurrencyCode": "USD", "CallerReference": "idem-1"}))

@@ -28,14 +28,77 @@
 //   - CallerReference idempotency compares every parameter but
 //     AWSAccessKeyId, Signature, SignatureMethod, SignatureVersion and
 //     Timestamp; an identical replay within seven days (simulator time)
-//     answers the stored body byte for byte, errors included.
+//     answers the stored body byte for byte, errors included. After the
+//     seven days the answer is forgotten (removed, not only ignored), as
+//     are the answer of a Settle and the result of a pipeline approved
+//     under a callerReference (the same callerReference then installs
+//     new tokens).
+//   - Retention: a transaction completed (Success, Failure, Cancelled)
+//     and a token that can no longer pay (cancelled, expired, a
+//     single-use token used) are forgotten Config.Retention after their
+//     last change (DefaultRetention, 30 days, simulator time), checked
+//     every thirtieth of the retention; GetTransaction then answers
+//     InvalidTransactionId, as for an unknown id. Pending and Reserved
+//     transactions, tokens that can pay, instruments and accounts are
+//     kept.
+//   - IPN deliveries: Server.Deliveries keeps the latest MaxDeliveries
+//     attempts and DeliveryCounts counts them all; at most
+//     MaxIPNsInFlight IPNs are delivered or wait to be retried at once,
+//     past that the oldest is given up.
+//   - Config.State: each change is handed to the Store, with the records
+//     it touched, before it is answered; a change the Store refuses is
+//     answered InternalError and saved with the next change (the same
+//     request, retried, is then answered from memory). A simulator
+//     started on a Store continues its ledger; a configured account's
+//     non-empty IPNURL wins over the one kept, its Balance is the one
+//     kept; records of accounts no longer configured are kept but unused.
 //   - Settle answers the Reserve's TransactionId; repeating the identical
 //     Settle answers the same body again, a different one is
 //     InvalidTransactionState. Cancel of a Cancelled transaction answers
 //     Cancelled again.
 //   - Tokens: a single-use token pays once (TokenUsageError after); going
 //     over a token's amount or global limit, or over the buyer's ABT,
-//     prepaid or credit balance, is InsufficientBalance.
+//     prepaid or credit balance, is InsufficientBalance; going over a
+//     usage limit (usageLimitType1/2) is TokenUsageError.
+//   - A usage limit counts in windows of its period (its usageLimitPeriod,
+//     the token's whole life without one) on the simulator's clock, the
+//     first window starting when the token is installed. GetTokenUsage
+//     gives one TokenUsageLimits per limit: the global amount limit first
+//     (Amount paid over the token's life, LastResetAmount 0.00, the
+//     install time), then each usage limit (Amount or Count of the
+//     current window, LastResetAmount or LastResetCount of the window just
+//     before it, the current window's start).
+//   - A Pay, Reserve or instrument payment holds its amount and one use
+//     of the sender token (global and usage limits) and the buyer's funds;
+//     Cancel gives both back, Settle gives back what it does not settle.
+//     A refund gives the buyer the money back but not the token its limits
+//     or use: the token did pay.
+//   - Fees: the FPS fee of a payment from ABT, ACH or CC is 5% + 0.05
+//     below 10.00 and 2.9% + 0.30 from 10.00, rounded to the cent (the
+//     schedule that gives the fees of Amazon's documentation samples);
+//     money already held (Prepaid, Debt) pays none. A Reserve is charged
+//     when settled, on the amount settled; a cancelled transaction costs
+//     nothing. A refund gives back the fee in proportion to the amount it
+//     refunds, and all that is left of it when nothing is left to refund;
+//     it never gives back the marketplace fee, whatever
+//     MarketplaceRefundPolicy says. The caller account is the recipient
+//     of its payments, so the marketplace fee moves nothing on its
+//     balance, while the FPS fee is taken from it whoever pays it
+//     (ChargeFeeTo). A recipient token's maxFixedFee and maxVariableFee
+//     are not checked.
+//   - A payment from a prepaid instrument moves no money to the caller:
+//     it came in when the instrument was funded (FundPrepaid). A postpaid
+//     (Debt) payment credits the caller at once; SettleDebt and
+//     WriteOffDebt lower the debt.
+//   - GetAccountActivity gives each transaction two TransactionParts: the
+//     Caller's (Reference: the CallerReference; Description: the
+//     CallerDescription; FeesPaid: the FPS fee when ChargeFeeTo is
+//     Caller), then the Recipient's (FeesPaid: the FPS fee when the
+//     recipient pays it, plus the marketplace fee), or for a refund the
+//     Sender's (the fee given back, negative). Every Name is the caller
+//     account's.
+//   - URLs (the API, the Co-Branded UI, certificateUrl) leave out the
+//     port when it is the scheme's default.
 //   - A pipeline start URL is checked by the rules the client checks
 //     before signing (one table, in internal/rules): every parameter the
 //     pipeline does not take, takes twice, or that breaks its rule is named
@@ -108,6 +171,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -197,6 +261,17 @@ type Config struct {
 	// Logger receives one record per API call; nil (the default)
 	// discards.
 	Logger *slog.Logger
+	// Retention is how long (simulator time) the ledger keeps a
+	// transaction after it completed (Success, Failure or Cancelled) and
+	// a token after it became unable to pay (cancelled, expired, a
+	// single-use token used): DefaultRetention when zero; a negative
+	// value keeps them for ever.
+	Retention time.Duration
+	// State keeps the ledger across restarts: a simulator started on the
+	// State of an earlier one continues with its tokens, transactions,
+	// balances, kept answers, accounts' IPN URLs and clock offset. Nil
+	// (the default) keeps the ledger in memory only.
+	State Store
 }
 
 // DefaultPendingDelay is how long CC and ACH transactions stay Pending
@@ -282,6 +357,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.IPNClient == nil {
 		cfg.IPNClient = &http.Client{Timeout: cfg.IPNTimeout}
 	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
 	return cfg
 }
 
@@ -318,7 +396,6 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, ln: ln}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.clock = &Clock{base: cfg.Clock}
-	s.clock.onAdvance = s.sweep
 	if s.pki, err = newPKI(host, cfg.SigningKey, s.clock.Now()); err != nil {
 		ln.Close()
 		return nil, err
@@ -327,22 +404,42 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.PlainHTTP {
 		scheme = "http"
 	}
-	s.URL = scheme + "://" + net.JoinHostPort(host, port)
+	s.URL = baseURL(scheme, host, port)
 	s.httpc = &http.Client{Transport: &http.Transport{
 		TLSClientConfig:   &tls.Config{RootCAs: s.pki.pool, MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2: false,
 		MaxIdleConns:      100, MaxIdleConnsPerHost: 100,
 	}, Timeout: fps.DefaultHTTPTimeout}
 	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
-	s.ledger = newLedger(ledgerConfig{
+	s.ledger, err = newLedger(ledgerConfig{
 		accounts: cfg.Accounts, buyerBalance: cfg.BuyerBalance, pendingDelay: cfg.PendingDelay,
-		clock: s.clock.Now, notify: s.ipn.send,
+		clock: s.clock.Now, notify: s.ipn.send, retention: max(cfg.Retention, 0), store: cfg.State,
 	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.clock.offset = s.ledger.savedClockOffset()
+	s.clock.onAdvance = func(offset time.Duration) {
+		s.ledger.setClockOffset(offset)
+		s.sweep()
+	}
 	s.sessions = newSessions(maxOpenPipelines)
 	s.actions = actionTable()
 	s.faults = newFaultState(cfg.Faults)
 	s.serve(ln)
 	return s, nil
+}
+
+// baseURL is the canonical URL of a server at host and port: the port is
+// left out when it is the scheme's default (80 for http, 443 for https),
+// as a browser and Amazon's own URLs write it.
+func baseURL(scheme, host, port string) string {
+	h := net.JoinHostPort(host, port)
+	if scheme == "http" && port == "80" || scheme == "https" && port == "443" {
+		h = strings.TrimSuffix(h, ":"+port)
+	}
+	return scheme + "://" + h
 }
 
 // serve serves the simulator on ln, and completes the Pending
@@ -513,7 +610,7 @@ type Clock struct {
 	mu        sync.Mutex
 	base      func() time.Time
 	offset    time.Duration
-	onAdvance func()
+	onAdvance func(offset time.Duration)
 }
 
 // Now returns the simulator time.
@@ -529,9 +626,10 @@ func (c *Clock) Now() time.Time {
 func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.offset += d
+	off := c.offset
 	c.mu.Unlock()
 	if c.onAdvance != nil {
-		c.onAdvance()
+		c.onAdvance(off)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fpskit/fps/fpstest"
+	"github.com/fpskit/fps/fpstest/statefile"
 )
 
 const sandboxUsage = `
@@ -18,6 +19,8 @@ Usage: fps sandbox [flags]
 Runs the FPS simulator: the API at /, the Co-Branded UI at /cobranded-ui/actions/start,
 a headless buyer form at POST /cobranded-ui/actions/buy (url, action, paymentMethod),
 and the signing certificate under /certs/. It stops on SIGINT or SIGTERM.
+With -state FILE the ledger (tokens, transactions, balances, kept answers, the
+clock) is kept in FILE as it changes, and a sandbox started on FILE continues it.
 `
 
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -31,6 +34,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	secret := fs.String("secret-key", fpstest.DefaultSecretAccessKey, "caller secret access key the simulator accepts")
 	caFile := fs.String("ca-file", "", "`path` to write the simulator's CA certificate (PEM) to; default a file in the temp folder")
 	verbose := fs.Bool("v", false, "log every API call")
+	statePath := fs.String("state", "", "SQLite `file` that keeps the ledger across restarts (created when missing); none by default")
 	if ok, code := parseNoArgs(fs, args, stderr); !ok {
 		return code
 	}
@@ -42,6 +46,15 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	}
+	if *statePath != "" {
+		state, err := statefile.Open(*statePath)
+		if err != nil {
+			fmt.Fprintf(stderr, "fps sandbox: %v\n", err)
+			return 1
+		}
+		defer state.Close()
+		cfg.State = state
 	}
 	s, err := fpstest.Start(cfg)
 	if err != nil {
@@ -75,6 +88,9 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintf(stdout, "SecretAccessKey:   %s\n", acct.SecretAccessKey)
 	if acct.IPNURL != "" {
 		fmt.Fprintf(stdout, "IPN URL:           %s\n", acct.IPNURL)
+	}
+	if *statePath != "" {
+		fmt.Fprintf(stdout, "State file:        %s\n", *statePath)
 	}
 	fmt.Fprintln(stdout, "Test credentials only. Stop with Ctrl-C.")
 	<-ctx.Done()

@@ -534,7 +534,7 @@ func (r *run) waitForIPNs(ctx context.Context) {
 	last, quiet := -1, 0
 	for quiet < 10 && ctx.Err() == nil {
 		time.Sleep(100 * time.Millisecond)
-		n := len(r.sim.Deliveries())
+		n := r.sim.DeliveryCounts().Attempts
 		if n == last {
 			quiet++
 		} else {
@@ -607,7 +607,7 @@ func (r *run) check(ctx context.Context, mem *store.Memory) {
 		return
 	}
 	r.sum.IPNsStored = len(stored)
-	r.sum.IPNDeliveries = len(r.sim.Deliveries())
+	r.sum.IPNDeliveries = r.sim.DeliveryCounts().Attempts
 	r.sum.FaultsInjected = r.sim.FaultsInjected()
 	for _, s := range stored {
 		n := s.Notification

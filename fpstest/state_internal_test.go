@@ -1,0 +1,239 @@
+package fpstest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fpskit/fps"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
+)
+
+// memStore is a Store in memory, that can be made to fail.
+type memStore struct {
+	mu      sync.Mutex
+	records map[recordRef][]byte
+	fail    error
+}
+
+func newMemStore() *memStore { return &memStore{records: map[recordRef][]byte{}} }
+
+func (m *memStore) Load(fn func(Record) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for ref, data := range m.records {
+		if err := fn(Record{Kind: ref.kind, Key: ref.key, Data: slices.Clone(data)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *memStore) Save(records []Record) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	for _, r := range records {
+		if r.Data == nil {
+			delete(m.records, recordRef{kind: r.Kind, key: r.Key})
+		} else {
+			m.records[recordRef{kind: r.Kind, key: r.Key}] = slices.Clone(r.Data)
+		}
+	}
+	return nil
+}
+
+// snapshot encodes the whole state of the ledger, from memory: every
+// record it would hand a Store, the order of its transactions and the
+// Pending ones.
+func (l *Ledger) snapshot() map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]string{}
+	add := func(ref recordRef) { out[ref.kind+"/"+ref.key] = string(l.encode(ref)) }
+	add(recordRef{kind: recordBuyer, key: "abt"})
+	add(recordRef{kind: recordClock, key: "offset"})
+	for k := range l.accounts {
+		add(recordRef{kind: recordAccount, key: k})
+	}
+	for k := range l.tokens {
+		add(recordRef{kind: recordToken, key: k})
+	}
+	var order, pending []string
+	for _, t := range l.order {
+		add(recordRef{kind: recordTx, key: t.id})
+		order = append(order, t.id)
+		if _, ok := l.pending[t]; ok {
+			pending = append(pending, t.id)
+		}
+	}
+	out["order"], out["pending"] = strings.Join(order, " "), strings.Join(pending, " ")
+	for k := range l.instruments {
+		add(recordRef{kind: recordInstrument, key: k})
+	}
+	for k := range l.idem {
+		add(recordRef{kind: recordAnswer, key: entryKey(recordAnswer, k), ik: k})
+	}
+	for k := range l.settles {
+		add(recordRef{kind: recordSettle, key: k, ik: idemKey{callerRef: k}})
+	}
+	for k := range l.approved {
+		add(recordRef{kind: recordApproval, key: entryKey(recordApproval, k), ik: k})
+	}
+	return out
+}
+
+// exercise changes every part of the ledger through the client: tokens
+// of every pipeline, payments of every kind in every state, refunds,
+// cancels, instruments, kept answers, the clock, the IPN URL.
+func exercise(t *testing.T, s *Server, ipnURL string) {
+	ctx := context.Background()
+	c := s.Client(t)
+	usd := func(v string) fps.Amount { return fps.USD(decimal.RequireFromString(v)) }
+	buy := func(p fps.Pipeline, method string) *fps.PipelineReturn {
+		link, err := c.PipelineURL(ctx, p)
+		require.NoError(t, err)
+		u, err := s.Buy(ctx, link, BuyerChoice{Action: Approve, PaymentMethod: method})
+		require.NoError(t, err)
+		ret, err := fps.ParsePipelineReturn(u.Query())
+		require.NoError(t, err)
+		return ret
+	}
+	common := func(ref string) fps.PipelineCommon {
+		return fps.PipelineCommon{ReturnURL: "https://shop.example/return", CallerReference: ref}
+	}
+	require.NoError(t, s.SetIPNURL(DefaultAccessKeyID, ipnURL))
+	multi := buy(&fps.MultiUsePipeline{PipelineCommon: common("st-multi"), GlobalAmountLimit: decimal.NewFromInt(500),
+		UsageLimit1: fps.UsageLimit{Type: fps.UsageLimitCount, Value: decimal.NewFromInt(20), Period: "1 Week"}}, "ABT").TokenID
+	cc := buy(&fps.MultiUsePipeline{PipelineCommon: common("st-cc"), GlobalAmountLimit: decimal.NewFromInt(500)}, "CC").TokenID
+	single := buy(&fps.SingleUsePipeline{PipelineCommon: common("st-single"), TransactionAmount: decimal.NewFromInt(9)}, "ABT").TokenID
+
+	pay := func(token, amount, ref string) string {
+		out, err := c.Pay(ctx, &fps.PayInput{SenderTokenID: token, TransactionAmount: usd(amount), CallerReference: ref, CallerDescription: "d " + ref})
+		require.NoError(t, err)
+		return out.TransactionID
+	}
+	paid := pay(multi, "20", "st-pay-1")
+	pay(single, "9", "st-pay-single")
+	_, err := c.Refund(ctx, &fps.RefundInput{TransactionID: paid, RefundAmount: usd("5"), CallerReference: "st-refund-1"})
+	require.NoError(t, err)
+	pendingPay := pay(cc, "7", "st-pay-cc") // stays Pending
+	_ = pendingPay
+	cancelled := pay(cc, "8", "st-pay-cc-cancel")
+	_, err = c.Cancel(ctx, &fps.CancelInput{TransactionID: cancelled})
+	require.NoError(t, err)
+	res, err := c.Reserve(ctx, &fps.ReserveInput{SenderTokenID: multi, TransactionAmount: usd("30"), CallerReference: "st-reserve"})
+	require.NoError(t, err)
+	_, err = c.Settle(ctx, &fps.SettleInput{ReserveTransactionID: res.TransactionID, TransactionAmount: usd("25")})
+	require.NoError(t, err)
+	_, err = c.Reserve(ctx, &fps.ReserveInput{SenderTokenID: multi, TransactionAmount: usd("3"), CallerReference: "st-reserve-open"})
+	require.NoError(t, err)
+	_, err = c.Pay(ctx, &fps.PayInput{SenderTokenID: "NOSUCHTOKEN", TransactionAmount: usd("1"), CallerReference: "st-error"})
+	require.Error(t, err) // an error answer is kept too
+
+	_, err = c.InstallPaymentInstruction(ctx, &fps.InstallPaymentInstructionInput{PaymentInstruction: "MyRole == 'Caller';",
+		CallerReference: "st-ipi", TokenType: fps.TokenTypeUnrestricted, TokenFriendlyName: "friend"})
+	require.NoError(t, err)
+	_, err = c.CancelToken(ctx, &fps.CancelTokenInput{TokenID: cc})
+	require.NoError(t, err)
+
+	pre := buy(&fps.SetupPrepaidPipeline{PipelineCommon: common("st-pre"), CallerReferenceSender: "st-pre-s",
+		CallerReferenceFunding: "st-pre-f", FundingAmount: decimal.NewFromInt(40)}, "ABT")
+	_, err = c.FundPrepaid(ctx, &fps.FundPrepaidInput{SenderTokenID: pre.FundingTokenID, PrepaidInstrumentID: pre.PrepaidInstrumentID,
+		FundingAmount: usd("40"), CallerReference: "st-fund"})
+	require.NoError(t, err)
+	pay(pre.PrepaidSenderTokenID, "10", "st-prepaid-pay")
+	post := buy(&fps.SetupPostpaidPipeline{PipelineCommon: common("st-post"), CallerReferenceSender: "st-post-s",
+		CallerReferenceSettlement: "st-post-st", CreditLimit: decimal.NewFromInt(100), GlobalAmountLimit: decimal.NewFromInt(100)}, "ABT")
+	pay(post.CreditSenderTokenID, "30", "st-debt-pay")
+	_, err = c.SettleDebt(ctx, &fps.SettleDebtInput{SenderTokenID: post.SettlementTokenID, CreditInstrumentID: post.CreditInstrumentID,
+		SettlementAmount: usd("10"), CallerReference: "st-settle-debt"})
+	require.NoError(t, err)
+	_, err = c.WriteOffDebt(ctx, &fps.WriteOffDebtInput{CreditInstrumentID: post.CreditInstrumentID, AdjustmentAmount: usd("5"),
+		CallerReference: "st-write-off"})
+	require.NoError(t, err)
+	s.Clock().Advance(3 * time.Hour)
+}
+
+// TestStateSurvivesARestart: a simulator started on the Store of another
+// has the same ledger, in every record, and continues it.
+func TestStateSurvivesARestart(t *testing.T) {
+	ipn := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer ipn.Close()
+	st := newMemStore()
+	cfg := func(c *Config) { c.State, c.PendingDelay, c.PlainHTTP = st, -1, true }
+	s1 := NewServer(t, cfg)
+	exercise(t, s1, ipn.URL)
+	before := s1.ledger.snapshot()
+	balance := s1.Ledger().Balance(DefaultAccessKeyID)
+	s1.Close()
+
+	s2 := NewServer(t, cfg)
+	require.Equal(t, before, s2.ledger.snapshot())
+	require.WithinDuration(t, time.Now().Add(3*time.Hour), s2.Clock().Now(), time.Minute, "the clock's offset is kept")
+	require.Contains(t, before["account/"+DefaultAccessKeyID], ipn.URL, "the IPN URL is kept")
+
+	// It continues: the same request answers as before, the token pays,
+	// the Pending payment completes.
+	ctx := context.Background()
+	c := s2.Client(t)
+	tok, err := c.GetTokenByCaller(ctx, &fps.GetTokenByCallerInput{CallerReference: "st-multi"})
+	require.NoError(t, err)
+	again, err := c.Pay(ctx, &fps.PayInput{SenderTokenID: tok.Token.TokenID, TransactionAmount: fps.USD(decimal.NewFromInt(20)),
+		CallerReference: "st-pay-1", CallerDescription: "d st-pay-1"})
+	require.NoError(t, err)
+	require.Equal(t, 1, s2.Ledger().ChargeCount("st-pay-1"))
+	tx, ok := s2.Ledger().Transaction(again.TransactionID)
+	require.True(t, ok)
+	require.Equal(t, "st-pay-1", tx.CallerReference)
+	_, err = c.Pay(ctx, &fps.PayInput{SenderTokenID: tok.Token.TokenID, TransactionAmount: fps.USD(decimal.NewFromInt(2)), CallerReference: "st-after"})
+	require.NoError(t, err)
+	require.NoError(t, s2.CompletePending(ctx))
+	require.True(t, s2.Ledger().Balance(DefaultAccessKeyID).GreaterThan(balance))
+}
+
+// A change the Store could not keep is answered InternalError; the same
+// request, once the Store works again, is answered from the ledger.
+func TestUnsavedChangeIsInternalError(t *testing.T) {
+	st := newMemStore()
+	s := NewServer(t, func(c *Config) { c.State, c.PlainHTTP = st, true })
+	tok, err := s.Ledger().InstallToken(DefaultAccessKeyID, TokenMultiUse, "ABT", "unsaved", decimal.Zero)
+	require.NoError(t, err)
+	c := s.Client(t, func(o *fps.Options) { o.MaxAttempts = 1 })
+	in := &fps.PayInput{SenderTokenID: tok, TransactionAmount: fps.USD(decimal.NewFromInt(3)), CallerReference: "unsaved-1"}
+
+	st.mu.Lock()
+	st.fail = errors.New("disk full")
+	st.mu.Unlock()
+	_, err = c.Pay(context.Background(), in)
+	var apiErr *fps.APIError
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, "InternalError", string(apiErr.Code))
+
+	st.mu.Lock()
+	st.fail = nil
+	st.mu.Unlock()
+	out, err := c.Pay(context.Background(), in)
+	require.NoError(t, err)
+	require.Equal(t, 1, s.Ledger().ChargeCount("unsaved-1"))
+	st.mu.Lock()
+	_, kept := st.records[recordRef{kind: recordTx, key: out.TransactionID}]
+	st.mu.Unlock()
+	require.True(t, kept)
+}
+
+func TestStateOfAnotherFormatIsRefused(t *testing.T) {
+	st := newMemStore()
+	st.records[recordRef{kind: recordMeta, key: "format"}] = []byte("999")
+	_, err := Start(Config{State: st, PlainHTTP: true})
+	require.ErrorIs(t, err, errStateFormat)
+}
