@@ -146,7 +146,7 @@ type Ledger struct {
 	order       []*tx
 	pending     map[*tx]struct{} // the Pending transactions
 	idem        map[idemKey]*idemEntry
-	settles     map[string]*idemEntry // by Reserve transaction id
+	settles     map[idemKey]*idemEntry // by caller and Reserve transaction id
 	settleCount map[string]int
 	instruments map[string]*instrument
 	approved    map[idemKey]approval // approved pipelines by caller and callerReference
@@ -162,7 +162,7 @@ func newLedger(cfg ledgerConfig) *Ledger {
 		txs:         map[string]*tx{},
 		pending:     map[*tx]struct{}{},
 		idem:        map[idemKey]*idemEntry{},
-		settles:     map[string]*idemEntry{},
+		settles:     map[idemKey]*idemEntry{},
 		settleCount: map[string]int{},
 		instruments: map[string]*instrument{},
 		approved:    map[idemKey]approval{},
@@ -327,8 +327,8 @@ func (l *Ledger) once(c call, do func() ([]byte, *apiError)) ([]byte, *apiError)
 // senderToken returns the caller's sender token id, if it is Active and
 // can pay now.
 func (l *Ledger) senderToken(c call, id string) (*token, *apiError) {
-	t, ok := l.tokens[id]
-	if !ok || t.owner != c.caller || t.role == "recipient" || t.role == "refund" {
+	t, ok := l.ownToken(c.caller, id)
+	if !ok || t.role == "recipient" || t.role == "refund" {
 		return nil, fail("InvalidTokenId_Sender", "The sender token %s is not valid.", id)
 	}
 	if t.status != "Active" {

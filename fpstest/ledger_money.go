@@ -32,7 +32,7 @@ func (l *Ledger) pay(c call, in payment, answer func(tx) []byte) ([]byte, *apiEr
 			return nil, e
 		}
 		if in.recipient != "" {
-			rt, ok := l.tokens[in.recipient]
+			rt, ok := l.ownToken(c.caller, in.recipient)
 			if !ok || rt.role == "sender" || rt.role == "refund" {
 				return nil, fail("InvalidTokenId_Recipient", "The recipient token %s is not valid.", in.recipient)
 			}
@@ -58,15 +58,16 @@ func (l *Ledger) pay(c call, in payment, answer func(tx) []byte) ([]byte, *apiEr
 func (l *Ledger) settle(c call, reserveID string, amount decimal.Decimal, whole bool, answer func(tx) []byte) ([]byte, *apiError) {
 	l.lock()
 	defer l.unlock()
-	if prev, ok := l.settles[reserveID]; ok {
+	t, e := l.txOf(c.caller, reserveID)
+	if e != nil {
+		return nil, e
+	}
+	k := idemKey{c.caller, reserveID}
+	if prev, ok := l.settles[k]; ok {
 		if prev.fp == c.fp {
 			return prev.body, nil
 		}
 		return nil, fail("InvalidTransactionState", "The reserve transaction %s was already settled.", reserveID)
-	}
-	t, ok := l.txs[reserveID]
-	if !ok || t.owner != c.caller {
-		return nil, fail("InvalidTransactionId", "The transaction %s was not found.", reserveID)
 	}
 	if t.op != "Reserve" {
 		return nil, fail("InvalidTransactionId", "The transaction %s is not a Reserve transaction.", reserveID)
@@ -88,7 +89,7 @@ func (l *Ledger) settle(c call, reserveID string, amount decimal.Decimal, whole 
 	}
 	l.start(t, "SETTLE", c.now)
 	body := answer(t.copy())
-	l.settles[reserveID] = &idemEntry{fp: c.fp, body: body, at: c.now}
+	l.settles[k] = &idemEntry{fp: c.fp, body: body, at: c.now}
 	return body, nil
 }
 
@@ -98,9 +99,9 @@ func (l *Ledger) refund(c call, txID string, amount decimal.Decimal, whole bool,
 	l.lock()
 	defer l.unlock()
 	return l.once(c, func() ([]byte, *apiError) {
-		p, ok := l.txs[txID]
-		if !ok || p.owner != c.caller {
-			return nil, fail("InvalidTransactionId", "The transaction %s was not found.", txID)
+		p, e := l.txOf(c.caller, txID)
+		if e != nil {
+			return nil, e
 		}
 		var base decimal.Decimal
 		switch p.op {
@@ -180,8 +181,8 @@ func (l *Ledger) cancel(c call, txID string) (tx, *apiError) {
 func (l *Ledger) cancelToken(c call, tokenID string) *apiError {
 	l.lock()
 	defer l.unlock()
-	t, ok := l.tokens[tokenID]
-	if !ok || t.owner != c.caller {
+	t, ok := l.ownToken(c.caller, tokenID)
+	if !ok {
 		return fail("InvalidTokenId", "You did not install the token you tried to cancel.")
 	}
 	l.deactivate(t, c.now)
@@ -282,8 +283,8 @@ func (l *Ledger) cancelSubscription(c call, subscriptionID string, amount decima
 	l.lock()
 	defer l.unlock()
 	do := func() ([]byte, *apiError) {
-		tok, ok := l.tokens[subscriptionID]
-		if !ok || tok.owner != c.caller || tok.typ != TokenRecurring {
+		tok, ok := l.ownToken(c.caller, subscriptionID)
+		if !ok || tok.typ != TokenRecurring {
 			return nil, fail("InvalidParams", "SubscriptionId %s is not a valid subscription.", subscriptionID)
 		}
 		var refundID string

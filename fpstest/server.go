@@ -22,10 +22,15 @@
 //     AWSAccessKeyId, Signature, SignatureMethod, SignatureVersion and
 //     Timestamp; an identical replay within seven days (simulator time)
 //     answers the stored body byte for byte, errors included.
-//   - Settle answers the Reserve's TransactionId; repeating the identical
-//     Settle answers the same body again, a different one is
-//     InvalidTransactionState. Cancel of a Cancelled transaction answers
-//     Cancelled again.
+//   - Settle answers the Reserve's TransactionId; the identical Settle
+//     repeated by the same account answers the same body again, a
+//     different one is InvalidTransactionState. Cancel of a Cancelled
+//     transaction answers Cancelled again.
+//   - An account sees its own transactions and tokens only: an action
+//     naming another account's (by id or by CallerReference) is answered
+//     as one naming none that exists (InvalidTransactionId,
+//     InvalidTokenId..., InvalidCallerReference), and lists hold the
+//     caller's own.
 //   - Tokens: a single-use token pays once (TokenUsageError after); going
 //     over a token's amount or global limit, or over the buyer's ABT,
 //     prepaid or credit balance, is InsufficientBalance.
