@@ -19,7 +19,7 @@ import (
 
 // notificationStore is what every store of the package offers.
 type notificationStore interface {
-	integration.NotificationStore
+	Save(ctx context.Context, n *integration.StoredNotification) (inserted bool, err error)
 	Get(ctx context.Context, key string) (*integration.StoredNotification, error)
 	List(ctx context.Context) ([]*integration.StoredNotification, error)
 }
