@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -124,7 +123,7 @@ func TestFlows(t *testing.T) {
 			sh.hold.Store(true) // the IPNs are delivered below, to both at once
 
 			// The buyer's return reaches both app servers at once.
-			race(t, func(a *app) *httptest.ResponseRecorder {
+			race(func(a *app) *httptest.ResponseRecorder {
 				w := httptest.NewRecorder()
 				a.a.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, back.String(), nil))
 				require.Equal(t, http.StatusOK, w.Code, w.Body.String())
@@ -138,7 +137,7 @@ func TestFlows(t *testing.T) {
 			sh.mu.Lock()
 			body := sh.held[0]
 			sh.mu.Unlock()
-			race(t, func(a *app) *httptest.ResponseRecorder {
+			race(func(a *app) *httptest.ResponseRecorder {
 				w := httptest.NewRecorder()
 				r := httptest.NewRequest(http.MethodPost, sh.notifyURL(), strings.NewReader(body))
 				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -161,20 +160,8 @@ func TestFlows(t *testing.T) {
 }
 
 // race runs f on each app server at once.
-func race(t *testing.T, f func(*app) *httptest.ResponseRecorder, apps ...*app) {
-	t.Helper()
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for _, a := range apps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			f(a)
-		}()
-	}
-	close(start)
-	wg.Wait()
+func race(f func(*app) *httptest.ResponseRecorder, apps ...*app) {
+	atOnce(len(apps), func(i int) { f(apps[i]) })
 }
 
 // requireChanges checks the callback ran once for each change the IPNs

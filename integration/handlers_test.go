@@ -203,6 +203,23 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// atOnce runs f(0) to f(n-1) in n goroutines released together, and
+// waits for them all.
+func atOnce(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			f(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
+
 func postIPN(h http.Handler, body string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(http.MethodPost, "http://10.0.0.7:8080/internal/ipn", strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -304,18 +321,7 @@ func TestIPNHandlerRacingDeliveriesProcessedOnce(t *testing.T) {
 	body := payIPN(t, "order-1", "USD 12.50", "SUCCESS")
 	const racers = 8
 	codes := make(chan int, racers)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			codes <- postIPN(h, body).Code
-		}()
-	}
-	close(start)
-	wg.Wait()
+	atOnce(racers, func(int) { codes <- postIPN(h, body).Code })
 	close(codes)
 	for c := range codes {
 		// 503 for a delivery that found the callback running: it comes
@@ -545,20 +551,11 @@ func TestReturnHandlerRunsTheHookOnce(t *testing.T) {
 
 	const racers = 6
 	bodies := make(chan string, racers)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			w := getReturn(h, q)
-			require.Equal(t, http.StatusOK, w.Code)
-			bodies <- w.Body.String()
-		}()
-	}
-	close(start)
-	wg.Wait()
+	atOnce(racers, func(int) {
+		w := getReturn(h, q)
+		require.Equal(t, http.StatusOK, w.Code)
+		bodies <- w.Body.String()
+	})
 	close(bodies)
 	var thanks, shown int
 	for b := range bodies {

@@ -16,24 +16,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// orderStore is what every store of the package offers for orders.
+// orderStore is what every store of the package offers: the
+// integration's Store, the latest orders and the notifications.
 type orderStore interface {
 	integration.Store
+	notificationStore
 	Orders(ctx context.Context, limit int) ([]integration.Order, error)
-	List(ctx context.Context) ([]*integration.StoredNotification, error)
 }
 
-func TestOrdersMemory(t *testing.T) {
-	orderSuite(t, func(t *testing.T) orderStore { return store.NewMemory() })
-}
-
-func TestOrdersSQLite(t *testing.T) {
-	orderSuite(t, func(t *testing.T) orderStore { return openSQL(t, testdb.SQLite(t), store.SQLite) })
-}
-
-func TestOrdersPostgreSQL(t *testing.T) {
-	testdb.RequirePostgres(t)
-	orderSuite(t, func(t *testing.T) orderStore { return openSQL(t, testdb.Postgres(t), store.PostgreSQL) })
+func TestOrders(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { orderSuite(t, b.open) })
+	}
 }
 
 func usd(s string) fps.Amount { return fps.USD(decimal.RequireFromString(s)) }

@@ -312,23 +312,43 @@ func TestFlags(t *testing.T) {
 // TestSimulatorApartAndSQLite runs the shop against a simulator it did
 // not start, over https with -ca-file (the signatures checked locally),
 // and keeps the orders and IPNs in -db.
-func TestSimulatorApartAndSQLite(t *testing.T) {
+// apart is a simulator running apart from the shop (over https, its CA
+// in a file) and the database the shop keeps its orders in.
+type apart struct {
+	sim    *fpstest.Server
+	ca, db string
+}
+
+func newApart(t *testing.T) *apart {
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	sim := fpstest.NewServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
 	dir := t.TempDir()
-	ca, db := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "fps.db")
-	require.NoError(t, os.WriteFile(ca, sim.CAPEM(), 0o600))
+	p := &apart{sim: fpstest.NewServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 }),
+		ca: filepath.Join(dir, "ca.pem"), db: filepath.Join(dir, "shop.db")}
+	require.NoError(t, os.WriteFile(p.ca, p.sim.CAPEM(), 0o600))
+	return p
+}
+
+// start runs the shop on addr against the simulator, with -db and
+// -ca-file, and sends the simulator's IPNs to it.
+func (p *apart) start(t *testing.T, addr string) *app {
 	st, err := parseFlags([]string{
-		"-addr", "127.0.0.1:0", "-db", db, "-ca-file", ca,
-		"-api-endpoint", sim.APIEndpoint(), "-cbui-endpoint", sim.CBUIEndpoint(),
+		"-addr", addr, "-db", p.db, "-ca-file", p.ca,
+		"-api-endpoint", p.sim.APIEndpoint(), "-cbui-endpoint", p.sim.CBUIEndpoint(),
 	}, io.Discard)
 	require.NoError(t, err)
 	a, err := start(context.Background(), st, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	defer a.Close()
+	t.Cleanup(a.Close)
+	require.NoError(t, p.sim.SetIPNURL(fpstest.DefaultAccessKeyID, a.URL+"amazon_fps/fps-notify-handler/"))
+	return a
+}
+
+func TestSimulatorApartAndSQLite(t *testing.T) {
+	p := newApart(t)
+	sim, db := p.sim, p.db
+	a := p.start(t, "127.0.0.1:0")
 	require.Nil(t, a.sim, "no simulator started in-process")
-	require.NoError(t, sim.SetIPNURL(fpstest.DefaultAccessKeyID, a.URL+"amazon_fps/fps-notify-handler/"))
 
 	c := sim.HTTPClient() // the buyer's browser trusts the simulator's CA
 	_, page := get(t, c, a.URL)
@@ -388,25 +408,9 @@ func TestSameOrigin(t *testing.T) {
 // and database: the buyer's return finds the order, pays it, and its IPNs
 // move it, as if nothing had happened.
 func TestRestartBetweenCheckoutAndReturn(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	sim := fpstest.NewServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
-	dir := t.TempDir()
-	ca, db := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "shop.db")
-	require.NoError(t, os.WriteFile(ca, sim.CAPEM(), 0o600))
-	start1 := func(addr string) *app {
-		st, err := parseFlags([]string{
-			"-addr", addr, "-db", db, "-ca-file", ca,
-			"-api-endpoint", sim.APIEndpoint(), "-cbui-endpoint", sim.CBUIEndpoint(),
-		}, io.Discard)
-		require.NoError(t, err)
-		a, err := start(context.Background(), st, slog.New(slog.DiscardHandler))
-		require.NoError(t, err)
-		t.Cleanup(a.Close)
-		return a
-	}
-	a := start1("127.0.0.1:0")
-	require.NoError(t, sim.SetIPNURL(fpstest.DefaultAccessKeyID, a.URL+"amazon_fps/fps-notify-handler/"))
+	p := newApart(t)
+	sim := p.sim
+	a := p.start(t, "127.0.0.1:0")
 	c := sim.HTTPClient()
 	_, page := get(t, c, a.URL)
 	link := buttonLink(t, page, "plush")
@@ -417,7 +421,7 @@ func TestRestartBetweenCheckoutAndReturn(t *testing.T) {
 	a.Close() // the shop restarts while the buyer is away
 	u, err := url.Parse(a.URL)
 	require.NoError(t, err)
-	a = start1(u.Host)
+	a = p.start(t, u.Host)
 
 	resp, page := get(t, c, back.String())
 	require.Equal(t, http.StatusOK, resp.StatusCode, page)
