@@ -61,23 +61,24 @@ func confirmReturn(ctx context.Context, api FPSAPI, ret *fps.PipelineReturn) err
 }
 
 // confirmNotification confirms n with FPS: its transaction is the shop's
-// and went through what n says, or its token is the shop's.
-func confirmNotification(ctx context.Context, api FPSAPI, n *fps.Notification) error {
+// and went through what n says (the transaction as FPS holds it is
+// returned), or its token is the shop's (nil is returned).
+func confirmNotification(ctx context.Context, api FPSAPI, n *fps.Notification) (*fps.TransactionDetail, error) {
 	if n.Type == fps.NotificationTypeTokenCancellation {
 		out, err := api.GetTokenByCaller(ctx, &fps.GetTokenByCallerInput{TokenID: n.TokenID})
 		if err != nil {
-			return asked("GetTokenByCaller", err)
+			return nil, asked("GetTokenByCaller", err)
 		}
 		if out.Token == nil || out.Token.TokenID != n.TokenID || out.Token.CallerReference != n.CallerReference {
-			return notConfirmed("token %s is not the shop's of callerReference %q", n.TokenID, n.CallerReference)
+			return nil, notConfirmed("token %s is not the shop's of callerReference %q", n.TokenID, n.CallerReference)
 		}
-		return nil
+		return nil, nil
 	}
 	out, err := api.GetTransaction(ctx, &fps.GetTransactionInput{TransactionID: n.TransactionID})
 	if err != nil {
-		return asked("GetTransaction", err)
+		return nil, asked("GetTransaction", err)
 	}
-	return matches(&out.Transaction, n)
+	return &out.Transaction, matches(&out.Transaction, n)
 }
 
 // fpsOperations are the FPSOperation values a transaction may have for

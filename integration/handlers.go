@@ -328,7 +328,8 @@ func (h *IPNHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.settle(ctx, w, order, e, n, "duplicate notification, already stored")
 		return
 	}
-	if err := confirmNotification(ctx, h.FPS, n); err != nil {
+	confirmed, err := confirmNotification(ctx, h.FPS, n)
+	if err != nil {
 		refuse(ctx, w, h.Logger, "IPN", err)
 		return
 	}
@@ -339,7 +340,7 @@ func (h *IPNHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.failed(ctx, w, key, "reading the order's transactions", err)
 			return
 		}
-		c := notified(order, txs, sn, h.Callback != nil)
+		c := notified(order, txs, sn, confirmed, h.Callback != nil)
 		switch err := h.Store.Commit(ctx, c); {
 		case err == nil:
 			c.Order.Version++

@@ -53,7 +53,8 @@ func (f *fakeFPS) pay(id, ref, amount string, statuses ...fps.TransactionStatus)
 	if err != nil {
 		panic(err)
 	}
-	d := fps.TransactionDetail{TransactionID: id, CallerReference: ref, TransactionAmount: a, FPSOperation: fps.FPSOperationPay}
+	d := fps.TransactionDetail{TransactionID: id, CallerReference: ref, TransactionAmount: a, FPSOperation: fps.FPSOperationPay,
+		RecipientEmail: "shop@example.com"}
 	for _, st := range statuses {
 		d.StatusHistory = append(d.StatusHistory, fps.StatusHistory{TransactionStatus: st, Amount: a})
 		d.TransactionStatus = st
@@ -262,6 +263,7 @@ func TestIPNHandlerConfirmsStoresMovesThenCallsBack(t *testing.T) {
 	o, hist := m.order(t, "order-1")
 	require.Equal(t, integration.OrderPaid, o.Status)
 	require.Equal(t, "12.5", o.Paid.String())
+	require.Equal(t, "shop@example.com", o.RecipientEmail, "as FPS named it")
 	require.Len(t, hist, 1)
 	require.Equal(t, integration.HistoryEntry{At: hist[0].At, Key: "TransactionStatus/" + payTx + "/PAY/SUCCESS", Event: integration.EventPaid,
 		From: integration.OrderCreated, To: integration.OrderPaid, Moved: true, Note: "PAY SUCCESS USD 12.50, transaction " + payTx}, hist[0])

@@ -414,7 +414,7 @@ func (a *AmazonFPS) Button(ctx context.Context, optFns ...func(*ButtonOptions)) 
 // amount and description when there is none. An order recorded already
 // must be ref's own, and of amount unless it has none.
 func (a *AmazonFPS) order(ctx context.Context, ref string, amount fps.Amount, description string) (Order, error) {
-	for {
+	for range 2 { // a second time when another app server recorded it meanwhile
 		o, err := a.store.Order(ctx, ref)
 		switch {
 		case err == nil:
@@ -437,6 +437,7 @@ func (a *AmazonFPS) order(ctx context.Context, ref string, amount fps.Amount, de
 			return Order{}, fmt.Errorf("integration: recording order %s: %w", ref, err)
 		}
 	}
+	return Order{}, fmt.Errorf("%w: callerReference %q is taken, and names no order", ErrOrderExists, ref)
 }
 
 // payment records the Pay or Reserve op of amount under callerReference

@@ -164,6 +164,9 @@ type Order struct {
 	// Description is the pipeline's paymentReason, or the caller
 	// description of the call that created the order.
 	Description string
+	// RecipientEmail is the email of the account the order is paid to,
+	// as FPS named it when it confirmed the order's payment; empty before.
+	RecipientEmail string
 	// TokenID is the sender token of the buyer's confirmed return.
 	TokenID string
 	// Status is where the order stands.
@@ -318,9 +321,10 @@ func returned(o Order, ret *fps.PipelineReturn, at time.Time) (Change, bool) {
 }
 
 // notified is the change the confirmed notification sn makes to o, whose
-// transactions are txs. callback tells whether a change will have its
+// transactions are txs; d is its transaction as FPS holds it (nil for a
+// TokenCancellation). callback tells whether a change will have its
 // callback run.
-func notified(o Order, txs []Transaction, sn *StoredNotification, callback bool) Change {
+func notified(o Order, txs []Transaction, sn *StoredNotification, d *fps.TransactionDetail, callback bool) Change {
 	n := &sn.Notification
 	at := sn.ReceivedAt
 	e := HistoryEntry{At: at, Key: sn.Key, From: o.Status, To: o.Status, Note: describe(n)}
@@ -352,6 +356,9 @@ func notified(o Order, txs []Transaction, sn *StoredNotification, callback bool)
 		ev = ""
 	}
 	c.Entry.Event = ev
+	if ev != "" && o.RecipientEmail == "" && d != nil && t.Operation != fps.FPSOperationRefund {
+		o.RecipientEmail = d.RecipientEmail
+	}
 	switch ev {
 	case EventPaid, EventCaptured:
 		o.Paid = n.TransactionAmount.Value

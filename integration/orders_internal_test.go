@@ -162,7 +162,7 @@ func TestNotificationsInAnyOrder(t *testing.T) {
 				}
 				var path []string
 				for i, s := range order {
-					c := notified(o, txs, s.notification(time.Unix(int64(i), 0)), true)
+					c := notified(o, txs, s.notification(time.Unix(int64(i), 0)), nil, true)
 					path = append(path, fmt.Sprintf("%s %s: %s", s.op, s.status, c.Order.Status))
 					require.GreaterOrEqual(t, rankOf(rank, c.Order.Status), rankOf(rank, o.Status), "back: %v", path)
 					require.Equal(t, c.Entry.From != c.Entry.To || c.Entry.Event == EventRefundedInPart && c.Entry.Moved, c.Entry.Moved, "%v", path)
@@ -215,10 +215,11 @@ func TestNotificationsThatMoveNothing(t *testing.T) {
 		{"order-1", "PAY", "PAY", "RESERVED", "30"},         // no such status of a Pay
 		{"order-1", "PAY", "FUND_PREPAID", "SUCCESS", "30"}, // not an order's step
 	} {
-		c := notified(o, txs, s.notification(time.Unix(1, 0)), true)
+		c := notified(o, txs, s.notification(time.Unix(1, 0)), &fps.TransactionDetail{RecipientEmail: "shop@example.com"}, true)
 		require.False(t, c.Entry.Moved, "%+v", s)
 		require.False(t, c.Entry.CallbackDue, "%+v", s)
 		require.Equal(t, OrderApproved, c.Order.Status, "%+v", s)
 		require.True(t, c.Order.Paid.IsZero(), "%+v", s)
+		require.Empty(t, c.Order.RecipientEmail, "%+v", s)
 	}
 }

@@ -350,6 +350,7 @@ func TestStory7TheStoreAnswers(t *testing.T) {
 				require.Equal(t, integration.OrderRefunded, o.Status)
 				require.Equal(t, "30", o.Paid.String())
 				require.Equal(t, "30", o.Refunded.String())
+				require.Equal(t, shopAccount.Email, o.RecipientEmail)
 			}
 			for _, id := range []string{pay.TransactionID, refunds[0].TransactionID, refunds[1].TransactionID} {
 				o, err := st.OrderByTransaction(ctx, id)

@@ -39,6 +39,7 @@ var orders = table[order]{name: OrdersTable, columns: []column[order]{
 	amountValue("amount_value", func(o *order) *fps.Amount { return &o.Amount }),
 	text("amount_currency", func(o *order) *string { return &o.Amount.CurrencyCode }),
 	text("description", func(o *order) *string { return &o.Description }),
+	text("recipient_email", func(o *order) *string { return &o.RecipientEmail }),
 	text("token_id", func(o *order) *string { return &o.TokenID }),
 	text("status", func(o *order) *integration.OrderStatus { return &o.Status }),
 	decimalText("paid", func(o *order) *decimal.Decimal { return &o.Paid }),

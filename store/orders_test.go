@@ -154,6 +154,7 @@ func orderSuite(t *testing.T, open func(t *testing.T) orderStore) {
 		// A change with a transaction and a notification.
 		c = change(got, integration.OrderPaid, "TransactionStatus/TX1/PAY/SUCCESS", t0.Add(2*time.Second))
 		c.Order.Paid = decimal.RequireFromString("30")
+		c.Order.RecipientEmail = "shop@example.com"
 		c.Entry.CallbackDue = true
 		c.Transaction = &integration.Transaction{CallerReference: "order-1", ID: "TX1", Operation: fps.FPSOperationPay, Amount: usd("30"), Step: "PAY", Status: fps.TransactionStatusSuccess}
 		c.Notification = note(t, "TX1", "order-1", t0.Add(2*time.Second))
@@ -162,6 +163,7 @@ func orderSuite(t *testing.T, open func(t *testing.T) orderStore) {
 		require.NoError(t, err)
 		require.Equal(t, integration.OrderPaid, got.Status)
 		require.Equal(t, "30", got.Paid.String())
+		require.Equal(t, "shop@example.com", got.RecipientEmail)
 		require.Equal(t, int64(2), got.Version)
 		byTx, err := s.OrderByTransaction(ctx, "TX1")
 		require.NoError(t, err)
