@@ -422,8 +422,8 @@ func (l *Ledger) once(c call, do func() ([]byte, *apiError)) ([]byte, *apiError)
 // senderToken returns the caller's sender token id, if it is Active and
 // can pay now.
 func (l *Ledger) senderToken(c call, id string) (*token, *apiError) {
-	t, ok := l.tokens[id]
-	if !ok || t.owner != c.caller || t.role == "recipient" || t.role == "refund" {
+	t, ok := l.ownToken(c.caller, id)
+	if !ok || t.role == "recipient" || t.role == "refund" {
 		return nil, fail("InvalidTokenId_Sender", "The sender token %s is not valid.", id)
 	}
 	if t.status != "Active" {

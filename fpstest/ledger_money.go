@@ -40,7 +40,7 @@ func (l *Ledger) pay(c call, in payment, answer func(tx) []byte) ([]byte, *apiEr
 			return nil, e
 		}
 		if in.recipient != "" {
-			rt, ok := l.tokens[in.recipient]
+			rt, ok := l.ownToken(c.caller, in.recipient)
 			if !ok || rt.role == "sender" || rt.role == "refund" {
 				return nil, fail("InvalidTokenId_Recipient", "The recipient token %s is not valid.", in.recipient)
 			}
@@ -76,15 +76,16 @@ func (l *Ledger) pay(c call, in payment, answer func(tx) []byte) ([]byte, *apiEr
 func (l *Ledger) settle(c call, reserveID string, amount decimal.Decimal, whole bool, answer func(tx) []byte) ([]byte, *apiError) {
 	l.lock()
 	defer l.unlock()
+	t, e := l.txOf(c.caller, reserveID)
+	if e != nil {
+		return nil, e
+	}
+	// The reserve is the caller's: its id alone keys the replay.
 	if prev, ok := l.settles[reserveID]; ok && c.now.Sub(prev.at) < IdempotencyWindow {
 		if prev.fp == c.fp {
 			return prev.body, nil
 		}
 		return nil, fail("InvalidTransactionState", "The reserve transaction %s was already settled.", reserveID)
-	}
-	t, ok := l.txs[reserveID]
-	if !ok || t.owner != c.caller {
-		return nil, fail("InvalidTransactionId", "The transaction %s was not found.", reserveID)
 	}
 	if t.op != "Reserve" {
 		return nil, fail("InvalidTransactionId", "The transaction %s is not a Reserve transaction.", reserveID)
@@ -124,9 +125,9 @@ func (l *Ledger) refund(c call, txID string, amount decimal.Decimal, whole bool,
 	l.lock()
 	defer l.unlock()
 	return l.once(c, func() ([]byte, *apiError) {
-		p, ok := l.txs[txID]
-		if !ok || p.owner != c.caller {
-			return nil, fail("InvalidTransactionId", "The transaction %s was not found.", txID)
+		p, e := l.txOf(c.caller, txID)
+		if e != nil {
+			return nil, e
 		}
 		var base decimal.Decimal
 		switch p.op {
@@ -224,8 +225,8 @@ func (l *Ledger) cancel(c call, txID string) (tx, *apiError) {
 func (l *Ledger) cancelToken(c call, tokenID string) *apiError {
 	l.lock()
 	defer l.unlock()
-	t, ok := l.tokens[tokenID]
-	if !ok || t.owner != c.caller {
+	t, ok := l.ownToken(c.caller, tokenID)
+	if !ok {
 		return fail("InvalidTokenId", "You did not install the token you tried to cancel.")
 	}
 	if c.ipnURL != "" {

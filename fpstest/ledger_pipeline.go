@@ -40,8 +40,8 @@ func (l *Ledger) approval(caller, ref string) (url.Values, bool) {
 func (l *Ledger) isSenderToken(caller, id string) bool {
 	l.lock()
 	defer l.unlock()
-	t, ok := l.tokens[id]
-	return ok && t.owner == caller && t.role == "sender"
+	t, ok := l.ownToken(caller, id)
+	return ok && t.role == "sender"
 }
 
 // approvePipeline installs what the pipeline called name, with the

@@ -9,10 +9,37 @@ import (
 // The ledger's answers to the actions that only read: copies of its
 // state, the caller's own only, to be rendered outside the lock.
 
-// txOf returns the caller's transaction id. Called with l locked.
-func (l *Ledger) txOf(caller, id string) (*tx, *apiError) {
+// An account sees its own transactions and tokens only. Every action that
+// names a transaction or a token, by id or by CallerReference, finds it
+// through ownTx, ownToken or the caller's own list (sortedTokens), which
+// answer for another account's exactly as for one that does not exist
+// (spec §4.3: InvalidTransactionId "not found, not yours",
+// InvalidTokenId, InvalidCallerReference). Called with l locked.
+
+// ownTx returns the caller's transaction id, or false when there is none
+// of the caller's with that id.
+func (l *Ledger) ownTx(caller, id string) (*tx, bool) {
 	t, ok := l.txs[id]
 	if !ok || t.owner != caller {
+		return nil, false
+	}
+	return t, true
+}
+
+// ownToken returns the caller's token id, or false when there is none of
+// the caller's with that id.
+func (l *Ledger) ownToken(caller, id string) (*token, bool) {
+	t, ok := l.tokens[id]
+	if !ok || t.owner != caller {
+		return nil, false
+	}
+	return t, true
+}
+
+// txOf returns the caller's transaction id, or InvalidTransactionId.
+func (l *Ledger) txOf(caller, id string) (*tx, *apiError) {
+	t, ok := l.ownTx(caller, id)
+	if !ok {
 		return nil, fail("InvalidTransactionId", "The transaction %s was not found.", id)
 	}
 	return t, nil
@@ -33,8 +60,8 @@ func (l *Ledger) transaction(caller, id string) (tx, *apiError) {
 func (l *Ledger) token(caller, id string) (token, *apiError) {
 	l.lock()
 	defer l.unlock()
-	t, ok := l.tokens[id]
-	if !ok || t.owner != caller {
+	t, ok := l.ownToken(caller, id)
+	if !ok {
 		return token{}, fail("InvalidTokenId", "The token %s was not found.", id)
 	}
 	return t.copy(), nil
@@ -72,8 +99,8 @@ func (l *Ledger) tokenByCallerReference(caller, ref string) (token, *apiError) {
 func (l *Ledger) recipientToken(caller, id string) (token, *apiError) {
 	l.lock()
 	defer l.unlock()
-	t, ok := l.tokens[id]
-	if !ok || t.owner != caller || (t.role != "recipient" && t.role != "caller") {
+	t, ok := l.ownToken(caller, id)
+	if !ok || (t.role != "recipient" && t.role != "caller") {
 		return token{}, fail("InvalidTokenId_Recipient", "The recipient token %s is not valid.", id)
 	}
 	return *t, nil

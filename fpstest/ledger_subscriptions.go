@@ -216,7 +216,7 @@ func (l *Ledger) subscriptionToken(caller, id string, refund bool) (tok *token, 
 		}
 		return s.token, s, nil
 	}
-	if t, ok := l.tokens[id]; ok && t.owner == caller && t.typ == TokenRecurring {
+	if t, ok := l.ownToken(caller, id); ok && t.typ == TokenRecurring {
 		return t, nil, nil
 	}
 	return nil, nil, unknownSubscription(id)

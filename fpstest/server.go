@@ -52,10 +52,15 @@
 //     started on a Store continues its ledger; a configured account's
 //     non-empty IPNURL wins over the one kept, its Balance is the one
 //     kept; records of accounts no longer configured are kept but unused.
-//   - Settle answers the Reserve's TransactionId; repeating the identical
-//     Settle answers the same body again, a different one is
-//     InvalidTransactionState. Cancel of a Cancelled transaction answers
-//     Cancelled again.
+//   - Settle answers the Reserve's TransactionId; the identical Settle
+//     repeated by the same account answers the same body again, a
+//     different one is InvalidTransactionState. Cancel of a Cancelled
+//     transaction answers Cancelled again.
+//   - An account sees its own transactions and tokens only: an action
+//     naming another account's (by id or by CallerReference) is answered
+//     as one naming none that exists (InvalidTransactionId,
+//     InvalidTokenId..., InvalidCallerReference), and lists hold the
+//     caller's own.
 //   - Tokens: a single-use token pays once (TokenUsageError after); going
 //     over a token's amount or global limit, or over the buyer's ABT,
 //     prepaid or credit balance, is InsufficientBalance; going over a

@@ -25,7 +25,6 @@ import (
 	"github.com/fpskit/fps/integration"
 	"github.com/fpskit/fps/internal/msgtest"
 	"github.com/fpskit/fps/store"
-	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 )
 
@@ -85,8 +84,7 @@ func TestCertificateAttacksStoreNothing(t *testing.T) {
 
 	var hooks, callbacks atomic.Int32
 	logs := &certLog{}
-	notes := store.NewMemory()
-	orders := integration.NewMemoryOrderBook()
+	st := store.NewMemory()
 	var handler http.Handler = http.NotFoundHandler()
 	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(shop.Close)
@@ -102,13 +100,12 @@ func TestCertificateAttacksStoreNothing(t *testing.T) {
 			o.AllowedHosts = append(o.AllowedHosts, simURL.Host, evil.Listener.Addr().String())
 			o.RootCAs = roots
 		}),
-		Store:  notes,
-		Orders: orders,
+		Store: st,
 		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order integration.Order) {
 			hooks.Add(1)
 			fmt.Fprintln(w, "thank you")
 		},
-		NotificationCallback: func(ctx context.Context, n *fps.Notification) error {
+		NotificationCallback: func(ctx context.Context, ch integration.OrderChange) error {
 			callbacks.Add(1)
 			return nil
 		},
@@ -117,8 +114,12 @@ func TestCertificateAttacksStoreNothing(t *testing.T) {
 	require.NoError(t, err)
 	handler = a.Handler()
 
-	ref := fps.NewCallerReference()
-	require.NoError(t, orders.Record(ctx, integration.Order{CallerReference: ref, Amount: fps.USD(decimal.RequireFromString("12.50"))}))
+	// The order under attack, as the shop's pipeline URL started it.
+	link, err := a.WithFields(map[string]string{"pipelineName": "SingleUse", "transactionAmount": "12.50"}).LinkURL(ctx)
+	require.NoError(t, err)
+	linked, err := url.Parse(link)
+	require.NoError(t, err)
+	ref := linked.Query().Get("callerReference")
 	payment := msgtest.PayParams(ref, "USD 12.50")
 	ret := url.Values{"status": {"SC"}, "tokenID": {"ATTACKERS-OWN-TOKEN"}, "callerReference": {ref}, "expiry": {"10/2030"}}
 
@@ -218,13 +219,14 @@ func TestCertificateAttacksStoreNothing(t *testing.T) {
 
 	require.Zero(t, hooks.Load(), "no return hook ran")
 	require.Zero(t, callbacks.Load(), "no notification callback ran")
-	stored, err := notes.List(ctx)
+	stored, err := st.List(ctx)
 	require.NoError(t, err)
 	require.Empty(t, stored, "nothing stored")
-
-	// A genuine return still goes through: its certificate is cached.
-	link, err := a.WithFields(map[string]string{"pipelineName": "SingleUse", "transactionAmount": "12.50"}).LinkURL(ctx)
+	o, err := st.Order(ctx, ref)
 	require.NoError(t, err)
+	require.Equal(t, integration.OrderCreated, o.Status, "the order did not move")
+
+	// The real buyer still pays for the order: the certificate is cached.
 	back, err := s.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "CC"})
 	require.NoError(t, err)
 	resp, err := http.Get(back.String())

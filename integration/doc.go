@@ -1,15 +1,60 @@
 // Package integration takes Amazon Flexible Payments Service (FPS)
 // payments in a Go web shop: it is the Go form of django-merchant's
-// AmazonFpsIntegration, built over package fps.
+// AmazonFpsIntegration, built over package fps, with the shop's orders
+// kept as a state machine in the shop's database.
 //
 // FPS is part gateway, part off-site processor. The buyer is sent to
 // Amazon's Co-Branded UI to authorize the payment, Amazon sends the buyer
 // back to the shop's return URL with a token, and the shop charges the
 // token (Pay), or reserves on it (Reserve) and settles later. Amazon then
 // reports each step of the transaction to the shop's IPN URL. AmazonFPS
-// bundles the four parts a shop needs: the signed link and its button,
-// the payment calls, the two handlers, and the order book that ties the
-// return and the notifications to the shop's orders.
+// bundles what a shop needs: the signed link and its button, the payment
+// calls, the two handlers, and the order Store that ties the return and
+// the notifications to the shop's orders.
+//
+// # Nothing moves an order on the word of a message alone
+//
+// A return or an IPN is first verified (its RSA signature, checked
+// locally by default), then confirmed with FPS with the shop's own keys:
+// the return's token must be the one FPS holds for the shop under the
+// order's callerReference, and Active (GetTokenByCaller); a notification's
+// transaction must be the shop's and must have gone through what the
+// notification says, for its callerReference, amount and currency
+// (GetTransaction); a TokenCancellation's token must be the shop's. FPS
+// answers for another account's transaction or token as for none, so a
+// genuinely signed message of another merchant's payment under the
+// order's callerReference is refused (403), with nothing stored and no
+// hook run. When FPS cannot be reached, the handler answers 503 and Amazon
+// delivers the message again; it never guesses. No setting turns this
+// off.
+//
+// # Orders
+//
+// An order (its callerReference, amount, description, the token of its
+// return, every transaction with its id, callerReference and amount, its
+// status and its history) lives in the Store, with the notifications that
+// moved it: an SQLite file by default, PostgreSQL for several app servers
+// (package github.com/fpskit/fps/store, store.Open). Its status moves
+// forward only, along Transitions:
+//
+//	created ─returned→ approved ─payment pending→ pending ─reserved→ authorized ─capture pending→ capturing ─captured→ paid
+//	                                                      └─paid→ paid ─refunded in part→ partly-refunded ─refunded in full→ refunded
+//	(failed and cancelled end a payment or a reservation early)
+//
+// Notifications may arrive late, twice, or out of order: an event skips
+// the statuses before its own, and one that would move the order back is
+// kept in its history and moves nothing. The Store finds an order by its
+// callerReference, by any callerReference the integration issued for it
+// (each refund's), by the id of any of its transactions, and gives its
+// transactions and history.
+//
+// Exactly once: the TransactionHook runs once per order, claimed in the
+// database (two app servers receiving the same return at once run it
+// once; a reloaded return shows the order as it stands). The
+// NotificationCallback runs once per change of an order: when it fails,
+// the IPN is answered 500 so that Amazon delivers it again and it runs
+// again; once it succeeded, never again. A refused return takes nothing
+// from the order, so the real buyer can still pay.
 //
 // # Settings
 //
@@ -23,17 +68,19 @@
 //   - BaseURL: the shop's public URL, e.g. "https://shop.example/". The
 //     return URL and the IPN URL are built from it, never from a
 //     request's Host header.
+//   - Database: the name store.Open takes ("fps.db", or a postgres://
+//     DSN).
 //
-// and what a Go shop wires in itself: APIEndpoint, CBUIEndpoint and
-// HTTPClient (to reach a simulator), Verifier (the VerifySignature action
-// by default, as the seed did; fps.NewLocalVerifier checks the RSA
-// signature locally), Store (where verified IPNs are kept; required:
-// store.NewSQL for a database, store.NewMemory in tests), Orders (the
-// order book; in memory by default), TransactionHook and
-// NotificationCallback.
+// and what a Go shop wires in itself: Store (required: store.Open),
+// TransactionHook (required), NotificationCallback, OrderPage, Logger;
+// APIEndpoint, CBUIEndpoint, HTTPClient and RootCAs to reach a simulator;
+// Verifier to check signatures otherwise than locally (fps.NewRemoteVerifier
+// asks the VerifySignature action). New names every required setting that
+// is missing, and where to get it.
 //
-// ConfigFromEnv reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-// FPS_TEST_MODE and FPS_BASE_URL.
+// ConfigFromEnv reads AWS_ACCESS_KEY_ID (or the seed's AWS_ACCESS_KEY),
+// AWS_SECRET_ACCESS_KEY, FPS_BASE_URL, FPS_TEST_MODE and FPS_DATABASE,
+// and names every required variable that is not set.
 //
 // # Methods
 //
@@ -42,68 +89,77 @@
 //   - AddFields, WithFields, LinkURL: the pipeline's fields and its signed
 //     Co-Branded UI link (the seed's add_fields and link_url). returnURL
 //     defaults to BaseURL + "amazon_fps/fps-return-url/"; a callerReference
-//     is generated when none is given; either way it is recorded in the
-//     order book with transactionAmount before the link is handed out.
-//     AddFields changes the integration for every later link, as the seed
-//     did; WithFields derives an integration for one buyer, which a shop
-//     serving concurrent buyers should use.
+//     is generated when none is given; either way the order is recorded in
+//     the Store before the link is handed out. AddFields changes the
+//     integration for every later link, as the seed did; WithFields
+//     derives an integration for one buyer, which a shop serving
+//     concurrent buyers should use.
 //   - Button: the link as the "Amazon Payments" button (what the seed's
 //     render_integration template tag printed), as template.HTML.
 //   - Purchase (Pay), Authorize (Reserve), Capture (Settle), Credit
-//     (Refund), Void (Cancel): the seed's payment methods. Each answers an
+//     (Refund), Void (Cancel): the seed's payment methods, each taking
+//     per-call option functions (func(*fps.Options)). Each answers an
 //     *fps.Result with Status fps.ResultSuccess or fps.ResultFailure, the
 //     TransactionID and the TransactionStatus. Purchase, Authorize and
-//     Credit record their CallerReference with their amount first, so that
-//     their IPNs are matched. Unlike the seed (whose capture, credit and
-//     void fail with current boto), all five send valid requests.
+//     Credit record their CallerReference with the order first, so that
+//     their IPNs are matched even before the answer; the answer's
+//     transaction id is recorded too. The order's status comes from the
+//     confirmed IPNs, not from the answers.
 //   - Handler: one http.Handler serving the seed's routes under
-//     amazon_fps/: fps-return-url/ (GET; the return is verified, matched
-//     to its order, then handed to TransactionHook, the seed's
+//     amazon_fps/: fps-return-url/ (GET; the return is verified,
+//     confirmed, the order claimed, then TransactionHook runs, the seed's
 //     transaction method) and fps-notify-handler/ (POST; the IPN is
-//     verified, matched to its order, stored once, then
-//     NotificationCallback runs). A message that fails a check is
-//     answered 403 with the reason, and no hook runs.
-//   - Client: the fps.Client underneath, for every other FPS action.
+//     verified, confirmed, stored with the change it makes to its order,
+//     then NotificationCallback runs).
+//   - Store: the orders; Client: the fps.Client underneath, for every
+//     other FPS action.
 //
 // # The parts on their own
 //
 // AmazonFPS is built from parts a shop may also use alone: ReturnHandler
 // and IPNHandler, the http.Handlers of the return URL and the IPN URL
-// (each message verified, then matched to its Order through an
-// OrderLookup, and an IPN stored in a NotificationStore before any
-// callback runs); Order, OrderLookup and the order checks they share
-// (ErrUnknownOrder, ErrOrderMismatch); OrderBook, where AmazonFPS records
-// the orders it starts; and Button, the HTML of the "Amazon Payments"
-// button for any signed pipeline URL. Package fps underneath holds the
-// protocol alone: the client, the signatures, VerifyReturn and VerifyIPN.
-// Package github.com/fpskit/fps/store holds the NotificationStores.
+// (each needs a Verifier, the shop's FPSAPI for the confirmations, and a
+// Store); Store, Order, Transaction, HistoryEntry and Change, what the
+// handlers read and commit; Transitions and NextStatus, the life cycle;
+// and Button, the HTML of the "Amazon Payments" button for any signed
+// pipeline URL. Package fps underneath holds the protocol alone: the
+// client, the signatures, VerifyReturn and VerifyIPN.
 //
 // # A shop's handlers
 //
 // The product page gives each buyer a button for the order's fields; the
 // TransactionHook charges the token when the buyer comes back:
 //
-//	shop, err := integration.New(integration.Config{
-//		AccessKey: os.Getenv("AWS_ACCESS_KEY_ID"),
-//		SecretKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
-//		TestMode:  true,
-//		BaseURL:   "https://shop.example/",
-//		Store:     notifications, // store.NewSQL(ctx, db, store.PostgreSQL)
-//		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order integration.Order) {
-//			if !ret.Status.Success() {
-//				http.Redirect(w, r, "/failure/", http.StatusSeeOther)
-//				return
-//			}
-//			res, err := a.Purchase(ctx, order.Amount.Value, fps.PurchaseOptions{
-//				TokenID: ret.TokenID, CallerReference: ret.CallerReference,
-//			})
-//			if err != nil || res.Status != fps.ResultSuccess {
-//				http.Redirect(w, r, "/failure/", http.StatusSeeOther)
-//				return
-//			}
-//			http.Redirect(w, r, "/success/", http.StatusSeeOther)
-//		},
-//	})
+//	cfg, err := integration.ConfigFromEnv()
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	orders, err := store.Open(ctx, cfg.Database)
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	cfg.Store = orders
+//	cfg.TransactionHook = func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order integration.Order) {
+//		if !ret.Status.Success() {
+//			http.Redirect(w, r, "/failure/", http.StatusSeeOther)
+//			return
+//		}
+//		res, err := a.Purchase(ctx, order.Amount.Value, fps.PurchaseOptions{
+//			TokenID: ret.TokenID, CallerReference: order.CallerReference,
+//		})
+//		if err != nil || res.Status != fps.ResultSuccess {
+//			http.Redirect(w, r, "/failure/", http.StatusSeeOther)
+//			return
+//		}
+//		http.Redirect(w, r, "/orders/"+order.CallerReference, http.StatusSeeOther)
+//	}
+//	cfg.NotificationCallback = func(ctx context.Context, ch integration.OrderChange) error {
+//		if ch.Entry.To == integration.OrderPaid {
+//			return ship(ctx, ch.Order) // an error: delivered again later
+//		}
+//		return nil
+//	}
+//	shop, err := integration.New(cfg)
 //	if err != nil {
 //		log.Fatal(err)
 //	}
@@ -140,8 +196,12 @@
 // Settings. The seed: MERCHANT_TEST_MODE and the "amazon_fps" entry of
 // MERCHANT_SETTINGS, with AWS_ACCESS_KEY and AWS_SECRET_ACCESS_KEY, in
 // settings.py. Go: an integration.Config, or ConfigFromEnv with
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, FPS_TEST_MODE and
-// FPS_BASE_URL in the environment.
+// AWS_ACCESS_KEY_ID (or AWS_ACCESS_KEY), AWS_SECRET_ACCESS_KEY,
+// FPS_TEST_MODE, FPS_BASE_URL and FPS_DATABASE in the environment.
+//
+// The models. The seed: AmazonFPSResponse rows, one per IPN, in the
+// Django database. Go: the Store, in the shop's database: the orders,
+// their transactions and history, and every IPN that moved them.
 //
 // get_integration("fps"). The seed: a subclass of AmazonFpsIntegration in
 // <app>/integrations/fps_integration.py, implementing transaction, found
@@ -168,8 +228,8 @@
 //
 // # Testing
 //
-// Package fpstest simulates FPS: point APIEndpoint, CBUIEndpoint and
-// HTTPClient at it, send its IPNs to NotifyURL with SetIPNURL, and play
-// the buyer with its Buy method. The command in examples/checkout walks
-// a whole purchase that way.
+// Package fpstest simulates FPS: point APIEndpoint, CBUIEndpoint,
+// HTTPClient and RootCAs at it, send its IPNs to NotifyURL with
+// SetIPNURL, and play the buyer with its Buy method. The command in
+// examples/checkout walks a whole purchase that way.
 package integration

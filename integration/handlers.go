@@ -12,39 +12,27 @@ import (
 	"github.com/fpskit/fps"
 )
 
-// StoredNotification is a verified notification as a NotificationStore
-// keeps it.
-type StoredNotification struct {
-	// Key is fps.Notification.Key(): the store keeps one record per Key.
-	Key          string
-	Notification fps.Notification
-	// RawBody is the form body exactly as received.
-	RawBody    string
-	ReceivedAt time.Time
-}
-
-// NotificationStore keeps every verified notification once. Package
-// github.com/fpskit/fps/store has an in-memory store and one on
-// database/sql.
-type NotificationStore interface {
-	// Save stores n unless a notification with the same Key is stored
-	// already; inserted reports which. Two concurrent Saves of one Key
-	// insert once. An error means n may not be stored.
-	Save(ctx context.Context, n *StoredNotification) (inserted bool, err error)
-}
-
 // DefaultMaxIPNBodySize caps the body an IPNHandler reads.
 const DefaultMaxIPNBodySize = 64 << 10
 
-// refusalStatus maps a verification or order-check error to an HTTP
-// status: 403 when the message is refused, 503 when it could not be
-// checked now (certificate download, VerifySignature call, order lookup),
-// so the sender tries again.
+// DefaultCallbackTimeout bounds one run of the notification callback; the
+// change is held for that run as long, so that a delivery racing it does
+// not run it too.
+const DefaultCallbackTimeout = time.Minute
+
+// maxCommitAttempts bounds how often a change is worked out again when the
+// order changed meanwhile.
+const maxCommitAttempts = 8
+
+// refusalStatus maps an error of the checks to an HTTP status: 403 when
+// the message is refused, 500 when the handler is misconfigured, 503 when
+// it could not be checked now (certificate download, FPS unreachable or
+// answering 5xx, the database), so that the sender tries again.
 func refusalStatus(err error) int {
 	for _, refused := range []error{
 		fps.ErrNoSignature, fps.ErrUnsupportedSignatureVersion, fps.ErrUnsupportedSignatureMethod,
 		fps.ErrCertificateURLNotAllowed, fps.ErrSignatureMismatch, fps.ErrVerificationFailed,
-		fps.ErrMalformed, ErrUnknownOrder, ErrOrderMismatch,
+		fps.ErrMalformed, ErrUnknownOrder, ErrOrderMismatch, ErrNotConfirmed,
 	} {
 		if errors.Is(err, refused) {
 			return http.StatusForbidden
@@ -81,28 +69,61 @@ func admit(w http.ResponseWriter, r *http.Request, method string, configured boo
 	return true
 }
 
+// loggerOr returns l, or slog.Default() when l is nil.
+func loggerOr(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.Default()
+	}
+	return l
+}
+
+func clockOr(c func() time.Time) time.Time {
+	if c == nil {
+		return time.Now().UTC()
+	}
+	return c().UTC()
+}
+
 // refuse answers an error of the checks: the reason in plain words for a
 // refusal, a generic text otherwise.
 func refuse(ctx context.Context, w http.ResponseWriter, logger *slog.Logger, what string, err error) {
 	status := refusalStatus(err)
-	if logger != nil {
-		logger.WarnContext(ctx, "fps: "+what+" not accepted", "status", status, "error", err.Error())
-	}
+	loggerOr(logger).WarnContext(ctx, "fps: "+what+" not accepted", "status", status, "error", err.Error())
 	switch status {
 	case http.StatusForbidden:
 		answer(w, status, err.Error())
 	case http.StatusInternalServerError:
 		answer(w, status, misconfigured)
 	default:
-		answer(w, status, "could not verify now; try again")
+		answer(w, status, "could not check it now; try again")
 	}
 }
 
-// ReturnHandler serves the return URL of a pipeline: it verifies the
-// query as received, parses it, checks it belongs to an order, and hands
-// over to Transaction. Any failed check is answered 403 (503 when the
-// check could not be made) with a plain reason, and Transaction is not
-// called.
+// orderOf returns the order of callerReference ref.
+func orderOf(ctx context.Context, s Store, ref string) (Order, error) {
+	if ref == "" {
+		return Order{}, fmt.Errorf("%w: callerReference is missing", ErrUnknownOrder)
+	}
+	return s.Order(ctx, ref)
+}
+
+// ReturnHandler serves the return URL of a pipeline. It verifies the
+// query as received, finds the order of its callerReference, confirms
+// with FPS (GetTokenByCaller, with the shop's credentials) that the token
+// is the one FPS holds for the shop under that callerReference and is
+// Active, moves the order from created to approved in the Store, and only
+// then hands over to Transaction: once per order, also when the return is
+// loaded again or two app servers receive it at once. A return that comes
+// again later is shown the order as it stands (OrderPage). Any failed
+// check is answered 403 (503 when it could not be made now: FPS or the
+// database unreachable) with a plain reason, and nothing is stored and
+// Transaction does not run: a refused return takes nothing from the real
+// buyer's order.
+//
+// A return that is not a success (the buyer declined or left) confirms
+// nothing, as FPS holds no token for it: Transaction runs with the order
+// as it stands (the zero Order when the return names no callerReference),
+// which it does not move, to show the buyer a way to try again.
 type ReturnHandler struct {
 	// Verifier checks the signature. Required.
 	Verifier fps.Verifier
@@ -110,19 +131,26 @@ type ReturnHandler struct {
 	// "https://shop.example/fps/return". Required; never taken from the
 	// request.
 	Endpoint string
-	// Orders looks up the order of the callerReference. Required.
-	Orders OrderLookup
-	// Transaction handles the verified return: it writes the buyer's page.
-	// order is the zero Order for a failed or abandoned pipeline that
-	// names no caller reference. Required.
+	// FPS confirms the token, with the shop's credentials. Required.
+	FPS FPSAPI
+	// Store holds the orders. Required.
+	Store Store
+	// Transaction handles the confirmed return: it usually charges the
+	// token for the order and writes the buyer's page. It runs once per
+	// order, with the order in status OrderApproved. Required.
 	Transaction func(ctx context.Context, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order Order)
-	// Logger receives refusals; nil discards.
+	// OrderPage shows the buyer the order as it stands when the return
+	// comes again after Transaction ran. Nil writes a short text page.
+	OrderPage func(ctx context.Context, w http.ResponseWriter, r *http.Request, order Order)
+	// Clock stamps the history; time.Now when nil.
+	Clock func() time.Time
+	// Logger receives refusals; slog.Default() when nil.
 	Logger *slog.Logger
 }
 
 // ServeHTTP implements http.Handler.
 func (h *ReturnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !admit(w, r, http.MethodGet, h.Verifier != nil && h.Orders != nil && h.Transaction != nil) {
+	if !admit(w, r, http.MethodGet, h.Verifier != nil && h.FPS != nil && h.Store != nil && h.Transaction != nil) {
 		return
 	}
 	ctx := r.Context()
@@ -131,47 +159,140 @@ func (h *ReturnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(ctx, w, h.Logger, "return URL", err)
 		return
 	}
-	order, err := checkReturnOrder(ctx, h.Orders, ret)
+	if !ret.Status.Success() {
+		var order Order
+		if ret.CallerReference != "" {
+			if order, err = h.Store.Order(ctx, ret.CallerReference); err != nil {
+				refuse(ctx, w, h.Logger, "return URL", err)
+				return
+			}
+		}
+		h.Transaction(ctx, w, r, ret, order)
+		return
+	}
+	order, err := h.returnedOrder(ctx, ret)
 	if err != nil {
 		refuse(ctx, w, h.Logger, "return URL", err)
 		return
 	}
-	h.Transaction(ctx, w, r, ret, order)
+	if order.Status != OrderCreated && order.TokenID == ret.TokenID {
+		h.show(ctx, w, r, order) // confirmed when it was approved
+		return
+	}
+	if err := confirmReturn(ctx, h.FPS, ret); err != nil {
+		refuse(ctx, w, h.Logger, "return URL", err)
+		return
+	}
+	for range maxCommitAttempts {
+		c, ok := returned(order, ret, clockOr(h.Clock))
+		if !ok {
+			h.show(ctx, w, r, order)
+			return
+		}
+		switch err := h.Store.Commit(ctx, c); {
+		case err == nil:
+			c.Order.Version++
+			h.Transaction(ctx, w, r, ret, c.Order)
+			return
+		case errors.Is(err, ErrConflict), errors.Is(err, ErrDuplicate):
+			if order, err = h.Store.Order(ctx, order.CallerReference); err != nil {
+				refuse(ctx, w, h.Logger, "return URL", err)
+				return
+			}
+		default:
+			refuse(ctx, w, h.Logger, "return URL", err)
+			return
+		}
+	}
+	refuse(ctx, w, h.Logger, "return URL", fmt.Errorf("integration: order %s kept changing", order.CallerReference))
 }
 
-// IPNHandler receives IPNs: it reads the body as received (at most
-// MaxBodySize bytes, 413 beyond), verifies it, checks it belongs to an
-// order, stores it, and then calls Callback. It answers 200 only once the
-// notification is stored (or was stored before), 5xx when it could not be
-// verified now or stored, so the sender tries again, and 403 when it is
-// refused; a refused notification is not stored. A notification delivered
-// again (same Key) is stored once and Callback runs once, also when
-// deliveries race: the store decides.
+// returnedOrder finds the order of a successful return and checks the
+// return against it.
+func (h *ReturnHandler) returnedOrder(ctx context.Context, ret *fps.PipelineReturn) (Order, error) {
+	o, err := orderOf(ctx, h.Store, ret.CallerReference)
+	if err != nil {
+		return Order{}, err
+	}
+	if o.CallerReference != ret.CallerReference {
+		return Order{}, fmt.Errorf("%w: callerReference %q is a transaction of order %q", ErrOrderMismatch, ret.CallerReference, o.CallerReference)
+	}
+	if s := ret.Params.Get("transactionAmount"); s != "" {
+		got, err := fps.ParseAmount(s)
+		if err != nil {
+			return Order{}, fmt.Errorf("%w: %w", fps.ErrMalformed, &fps.ValidationError{Field: "transactionAmount", Rule: fmt.Sprintf("must be a currency code, a space and a decimal, got %q", s)})
+		}
+		if got.Currency() != o.Amount.Currency() || !got.Value.Equal(o.Amount.Value) {
+			return Order{}, fmt.Errorf("%w: amount %s, order is %s", ErrOrderMismatch, got, o.Amount)
+		}
+	}
+	return o, nil
+}
+
+func (h *ReturnHandler) show(ctx context.Context, w http.ResponseWriter, r *http.Request, o Order) {
+	if h.OrderPage != nil {
+		h.OrderPage(ctx, w, r, o)
+		return
+	}
+	answer(w, http.StatusOK, fmt.Sprintf("order %s is %s", o.CallerReference, o.Status))
+}
+
+// OrderChange is one change of an order's state, as the notification
+// callback sees it.
+type OrderChange struct {
+	// Order is the order after the change.
+	Order Order
+	// Entry is the change: its event, the status before and after.
+	Entry HistoryEntry
+	// Notification is the confirmed notification that made it.
+	Notification *fps.Notification
+}
+
+// IPNHandler receives IPNs. It reads the body as received (at most
+// MaxBodySize bytes, 413 beyond), verifies it, finds the order of its
+// callerReference, confirms it with FPS with the shop's credentials (the
+// transaction is the shop's and went through what the notification says:
+// GetTransaction; for a TokenCancellation, the token is the shop's:
+// GetTokenByCaller), and stores it with the change it makes to the order
+// along Transitions, in one commit. A late or reordered notification is
+// kept in the order's history and moves nothing back.
+//
+// Callback runs once for each change of an order's state. It answers 200
+// once the notification is stored and the callback of its change has
+// succeeded; 5xx when FPS or the database could not be reached, or the
+// callback failed, so that the sender delivers it again (and the callback
+// runs again, until it succeeds once); 403 when it is refused, with
+// nothing stored. A notification delivered again is stored once, also
+// when deliveries race: the Store decides.
 type IPNHandler struct {
 	// Verifier checks the signature. Required.
 	Verifier fps.Verifier
 	// Endpoint is the public IPN URL registered with Amazon. Required;
 	// never taken from the request.
 	Endpoint string
-	// Store keeps the notifications. Required.
-	Store NotificationStore
-	// Orders looks up the order of the callerReference. Required.
-	Orders OrderLookup
-	// Callback runs once per stored notification, after it was stored.
-	// Its error is logged; the answer stays 200, since the notification is
-	// stored and a new delivery would be a duplicate. Optional.
-	Callback func(ctx context.Context, n *fps.Notification) error
+	// FPS confirms the notification, with the shop's credentials.
+	// Required.
+	FPS FPSAPI
+	// Store keeps the orders and the notifications. Required.
+	Store Store
+	// Callback runs once per change of an order's state, after the change
+	// was stored. An error is logged and answered 500, so that the
+	// notification is delivered again and Callback runs again. Optional.
+	Callback func(ctx context.Context, ch OrderChange) error
+	// CallbackTimeout bounds one run of Callback; DefaultCallbackTimeout
+	// when 0.
+	CallbackTimeout time.Duration
 	// MaxBodySize caps the body; DefaultMaxIPNBodySize when 0.
 	MaxBodySize int64
 	// Clock stamps ReceivedAt; time.Now when nil.
 	Clock func() time.Time
-	// Logger receives refusals and failures; nil discards.
+	// Logger receives refusals and failures; slog.Default() when nil.
 	Logger *slog.Logger
 }
 
 // ServeHTTP implements http.Handler.
 func (h *IPNHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !admit(w, r, http.MethodPost, h.Verifier != nil && h.Store != nil && h.Orders != nil) {
+	if !admit(w, r, http.MethodPost, h.Verifier != nil && h.FPS != nil && h.Store != nil) {
 		return
 	}
 	ctx := r.Context()
@@ -190,33 +311,117 @@ func (h *IPNHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n, err := fps.VerifyIPN(ctx, h.Verifier, h.Endpoint, body)
-	if err == nil {
-		err = checkNotificationOrder(ctx, h.Orders, n)
-	}
 	if err != nil {
 		refuse(ctx, w, h.Logger, "IPN", err)
 		return
 	}
-	now := time.Now
-	if h.Clock != nil {
-		now = h.Clock
-	}
-	inserted, err := h.Store.Save(ctx, &StoredNotification{Key: n.Key(), Notification: *n, RawBody: string(body), ReceivedAt: now().UTC()})
+	order, err := orderOf(ctx, h.Store, n.CallerReference)
 	if err != nil {
-		if h.Logger != nil {
-			h.Logger.ErrorContext(ctx, "fps: storing the IPN failed", "key", n.Key(), "error", err.Error())
-		}
-		answer(w, http.StatusInternalServerError, "could not store the notification; try again")
+		refuse(ctx, w, h.Logger, "IPN", err)
 		return
 	}
-	if !inserted {
-		answer(w, http.StatusOK, "duplicate notification, already stored")
+	key := n.Key()
+	if e, ok, err := h.entry(ctx, order.CallerReference, key); err != nil {
+		refuse(ctx, w, h.Logger, "IPN", err)
+		return
+	} else if ok {
+		h.settle(ctx, w, order, e, n, "duplicate notification, already stored")
 		return
 	}
-	if h.Callback != nil {
-		if err := h.Callback(ctx, n); err != nil && h.Logger != nil {
-			h.Logger.ErrorContext(ctx, "fps: IPN callback failed", "key", n.Key(), "error", err.Error())
+	confirmed, err := confirmNotification(ctx, h.FPS, n)
+	if err != nil {
+		refuse(ctx, w, h.Logger, "IPN", err)
+		return
+	}
+	sn := &StoredNotification{Key: key, Notification: *n, RawBody: string(body), ReceivedAt: clockOr(h.Clock)}
+	for range maxCommitAttempts {
+		txs, err := h.Store.Transactions(ctx, order.CallerReference)
+		if err != nil {
+			h.failed(ctx, w, key, "reading the order's transactions", err)
+			return
+		}
+		c := notified(order, txs, sn, confirmed, h.Callback != nil)
+		switch err := h.Store.Commit(ctx, c); {
+		case err == nil:
+			c.Order.Version++
+			h.settle(ctx, w, c.Order, c.Entry, n, "stored")
+			return
+		case errors.Is(err, ErrDuplicate):
+			e, ok, err := h.entry(ctx, order.CallerReference, key)
+			if err != nil || !ok {
+				h.failed(ctx, w, key, "reading the order's history", err)
+				return
+			}
+			h.settle(ctx, w, order, e, n, "duplicate notification, already stored")
+			return
+		case errors.Is(err, ErrConflict):
+			if order, err = h.Store.Order(ctx, order.CallerReference); err != nil {
+				h.failed(ctx, w, key, "reading the order", err)
+				return
+			}
+		default:
+			h.failed(ctx, w, key, "storing the notification", err)
+			return
 		}
 	}
-	answer(w, http.StatusOK, "stored")
+	h.failed(ctx, w, key, "storing the notification", fmt.Errorf("order %s kept changing", order.CallerReference))
+}
+
+// entry returns the history entry key of the order ref, if there is one.
+func (h *IPNHandler) entry(ctx context.Context, ref, key string) (HistoryEntry, bool, error) {
+	hist, err := h.Store.History(ctx, ref)
+	if err != nil {
+		return HistoryEntry{}, false, err
+	}
+	for _, e := range hist {
+		if e.Key == key {
+			return e, true, nil
+		}
+	}
+	return HistoryEntry{}, false, nil
+}
+
+func (h *IPNHandler) failed(ctx context.Context, w http.ResponseWriter, key, what string, err error) {
+	loggerOr(h.Logger).ErrorContext(ctx, "fps: "+what+" failed", "key", key, "error", fmt.Sprint(err))
+	answer(w, http.StatusServiceUnavailable, "could not store the notification; try again")
+}
+
+// settle runs the callback of the change e of order o, when it is due,
+// and answers: stored when it has nothing left to do.
+func (h *IPNHandler) settle(ctx context.Context, w http.ResponseWriter, o Order, e HistoryEntry, n *fps.Notification, stored string) {
+	if !e.CallbackDue || h.Callback == nil {
+		answer(w, http.StatusOK, stored)
+		return
+	}
+	timeout := h.CallbackTimeout
+	if timeout <= 0 {
+		timeout = DefaultCallbackTimeout
+	}
+	now := clockOr(h.Clock)
+	claimed, err := h.Store.ClaimCallback(ctx, o.CallerReference, e.Key, now, now.Add(timeout))
+	if err != nil {
+		h.failed(ctx, w, e.Key, "claiming the callback", err)
+		return
+	}
+	if !claimed {
+		if e, ok, err := h.entry(ctx, o.CallerReference, e.Key); err == nil && ok && !e.CallbackDue {
+			answer(w, http.StatusOK, stored)
+			return
+		}
+		answer(w, http.StatusServiceUnavailable, "the notification's callback is running; try again")
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	err = h.Callback(cctx, OrderChange{Order: o, Entry: e, Notification: n})
+	cancel()
+	logger := loggerOr(h.Logger)
+	if endErr := h.Store.EndCallback(context.WithoutCancel(ctx), o.CallerReference, e.Key, err == nil); endErr != nil {
+		logger.ErrorContext(ctx, "fps: recording the end of the IPN callback failed", "key", e.Key, "order", o.CallerReference, "error", endErr.Error())
+	}
+	if err != nil {
+		logger.ErrorContext(ctx, "fps: IPN callback failed; the notification will be delivered again", "key", e.Key, "order", o.CallerReference, "error", err.Error())
+		answer(w, http.StatusInternalServerError, "the notification callback failed; deliver it again")
+		return
+	}
+	answer(w, http.StatusOK, stored)
 }

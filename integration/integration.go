@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"html/template"
@@ -11,7 +12,9 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/fpskit/fps"
@@ -31,6 +34,9 @@ const (
 const (
 	// EnvAccessKeyID holds Config.AccessKey.
 	EnvAccessKeyID = "AWS_ACCESS_KEY_ID"
+	// EnvAccessKey holds Config.AccessKey under the seed's name, when
+	// AWS_ACCESS_KEY_ID is not set.
+	EnvAccessKey = "AWS_ACCESS_KEY"
 	// EnvSecretAccessKey holds Config.SecretKey.
 	EnvSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
 	// EnvTestMode holds Config.TestMode ("true" or "false"); true when
@@ -38,14 +44,24 @@ const (
 	EnvTestMode = "FPS_TEST_MODE"
 	// EnvBaseURL holds Config.BaseURL.
 	EnvBaseURL = "FPS_BASE_URL"
+	// EnvDatabase holds Config.Database; DefaultDatabase when unset.
+	EnvDatabase = "FPS_DATABASE"
 )
+
+// DefaultDatabase is the database ConfigFromEnv names when FPS_DATABASE
+// is not set: an SQLite file in the working directory.
+const DefaultDatabase = "fps.db"
 
 // Config holds the settings of an AmazonFPS: the seed's
 // MERCHANT_SETTINGS["amazon_fps"] and MERCHANT_TEST_MODE, plus what a Go
-// shop wires in itself.
+// shop wires in itself. No setting turns the checks off: every return
+// and notification is verified, then confirmed with FPS with the shop's
+// credentials, before it moves an order.
 type Config struct {
 	// AccessKey and SecretKey are the caller's AWS keys (AWS_ACCESS_KEY,
-	// AWS_SECRET_ACCESS_KEY in the seed). Required.
+	// AWS_SECRET_ACCESS_KEY in the seed). Required. They also confirm
+	// each return and notification with FPS: they must be the keys of
+	// the account the shop is paid to.
 	AccessKey string
 	SecretKey string
 
@@ -58,56 +74,100 @@ type Config struct {
 	// BaseURL + NotifyPath), never from a request's Host. Required.
 	BaseURL string
 
+	// Database names the shop's database for store.Open: a file path or
+	// "file:" URI for SQLite, a "postgres://" DSN for PostgreSQL.
+	// ConfigFromEnv reads it from FPS_DATABASE (DefaultDatabase when
+	// unset). New does not open it (open it with store.Open and set
+	// Store).
+	Database string
+
 	// APIEndpoint and CBUIEndpoint, when set, replace the Amazon endpoints
 	// of the environment, e.g. to reach a simulator.
 	APIEndpoint  string
 	CBUIEndpoint string
-	// HTTPClient sends the API calls; fps.Options' default when nil.
+	// HTTPClient sends the API calls; fps.Options' default when nil. An
+	// *http.Client is used through a copy that refuses redirects (a
+	// signed call is never sent on to another host) and has
+	// fps.DefaultHTTPTimeout when it has no timeout.
 	HTTPClient aws.HTTPClient
 	// ClientOptions run last on the fps.Options of the client.
 	ClientOptions []func(*fps.Options)
 
-	// Verifier checks return URLs and IPNs. Nil means the VerifySignature
-	// action through the integration's client, as the seed did; an
-	// fps.NewLocalVerifier checks the RSA signature locally instead.
+	// Verifier checks the signatures of return URLs and IPNs. Nil means
+	// fps.NewLocalVerifierForClient on the integration's client: the RSA
+	// signature checked locally, with certificates fetched over https from
+	// Amazon's API hosts (and the host of APIEndpoint), checked against
+	// RootCAs. fps.NewRemoteVerifier asks the VerifySignature action
+	// instead.
 	Verifier fps.Verifier
+	// RootCAs checks the certificates the default verifier fetches; the
+	// system roots when nil. Give the simulator's CA to run against
+	// fpstest or `fps sandbox` over https.
+	RootCAs *x509.CertPool
 
-	// Store keeps every verified IPN. Required: package
-	// github.com/fpskit/fps/store has one on database/sql (store.NewSQL)
-	// and one in memory for tests (store.NewMemory).
-	Store NotificationStore
+	// Store keeps the orders and the notifications. Required: open it with
+	// store.Open(ctx, cfg.Database) (package
+	// github.com/fpskit/fps/store).
+	Store Store
 
-	// Orders records the callerReference of every pipeline and call the
-	// integration issues, with its amount, and answers the handlers'
-	// lookups. Nil means NewMemoryOrderBook().
-	Orders OrderBook
-
-	// TransactionHook handles a verified return (the seed's transaction
-	// method): it usually calls a.Purchase or a.Authorize with
-	// ret.TokenID, and writes the buyer's page. order is what Orders
-	// holds for ret.CallerReference (the zero Order for a failed or
-	// abandoned pipeline that names none). Required.
+	// TransactionHook handles the buyer's return (the seed's transaction
+	// method). For a successful return it runs once per order, after the
+	// return was verified and its token confirmed with FPS, with the
+	// order in status OrderApproved: it usually calls a.Purchase or
+	// a.Authorize with ret.TokenID and order.Amount, and writes the
+	// buyer's page. A return that is not a success moves nothing: the
+	// hook gets the order as it stands (the zero Order when the return
+	// names none) to show the buyer a way to try again. Required.
 	TransactionHook func(ctx context.Context, a *AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order Order)
 
-	// NotificationCallback runs once for each IPN stored (the seed's
-	// transaction_was_successful / _unsuccessful signals). Optional.
-	NotificationCallback func(ctx context.Context, n *fps.Notification) error
+	// OrderPage shows a buyer whose return comes again, after the hook
+	// ran, the order as it stands. Nil writes a short text page.
+	OrderPage func(ctx context.Context, w http.ResponseWriter, r *http.Request, order Order)
 
-	// Logger receives the client's records and the handlers' refusals;
-	// nil discards.
+	// NotificationCallback runs once for each change of an order's state
+	// that a confirmed IPN makes (the seed's transaction_was_successful /
+	// _unsuccessful signals). When it fails, the IPN is answered 500 and
+	// it runs again at the next delivery; once it succeeded, never again
+	// for that change. Optional.
+	NotificationCallback func(ctx context.Context, ch OrderChange) error
+
+	// Logger receives the client's records, the handlers' refusals and
+	// failures; slog.Default() when nil.
 	Logger *slog.Logger
 }
 
-// ConfigFromEnv returns a Config read from AWS_ACCESS_KEY_ID,
-// AWS_SECRET_ACCESS_KEY, FPS_TEST_MODE (a boolean, true when unset) and
-// FPS_BASE_URL. TransactionHook and the optional fields are left for the
-// caller to set.
+// ConfigFromEnv returns a Config read from the environment:
+// AWS_ACCESS_KEY_ID (or the seed's AWS_ACCESS_KEY),
+// AWS_SECRET_ACCESS_KEY, FPS_BASE_URL, FPS_TEST_MODE (a boolean, true
+// when unset) and FPS_DATABASE (DefaultDatabase when unset). It fails
+// naming every required variable that is not set. Store, TransactionHook
+// and the optional fields are left for the caller to set.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
 		AccessKey: os.Getenv(EnvAccessKeyID),
 		SecretKey: os.Getenv(EnvSecretAccessKey),
 		TestMode:  true,
 		BaseURL:   os.Getenv(EnvBaseURL),
+		Database:  os.Getenv(EnvDatabase),
+	}
+	if seed := os.Getenv(EnvAccessKey); seed != "" {
+		if cfg.AccessKey != "" && cfg.AccessKey != seed {
+			return Config{}, fmt.Errorf("integration: %s and %s hold different keys; set one of them", EnvAccessKeyID, EnvAccessKey)
+		}
+		cfg.AccessKey = seed
+	}
+	var missing []string
+	if cfg.AccessKey == "" {
+		missing = append(missing, EnvAccessKeyID+" (or "+EnvAccessKey+")")
+	}
+	if cfg.SecretKey == "" {
+		missing = append(missing, EnvSecretAccessKey)
+	}
+	if cfg.BaseURL == "" {
+		missing = append(missing, EnvBaseURL+" (the shop's public URL, e.g. https://shop.example/)")
+	}
+	if len(missing) > 0 {
+		return Config{}, fmt.Errorf("integration: environment variables not set: %s", strings.Join(missing, ", "))
 	}
 	if s := os.Getenv(EnvTestMode); s != "" {
 		b, err := strconv.ParseBool(s)
@@ -116,79 +176,115 @@ func ConfigFromEnv() (Config, error) {
 		}
 		cfg.TestMode = b
 	}
+	if cfg.Database == "" {
+		cfg.Database = DefaultDatabase
+	}
 	return cfg, nil
 }
 
 // AmazonFPS is the Go form of django-merchant's AmazonFpsIntegration: the
 // signed pipeline link and its button, the payment calls, and the return
-// and IPN handlers, over one fps.Client. It is safe for concurrent use.
+// and IPN handlers, over one fps.Client and the shop's order Store. It is
+// safe for concurrent use, and several AmazonFPS (app servers) may share
+// one Store.
 type AmazonFPS struct {
 	client  *fps.Client
 	base    string // Config.BaseURL, ending in "/"
-	orders  OrderBook
+	store   Store
 	handler http.Handler
+	logger  *slog.Logger
 
 	mu     sync.Mutex
 	fields fps.PipelineFields
 }
 
-// New returns an AmazonFPS configured by cfg. It fails when a required
-// field is missing or BaseURL is not an absolute http(s) URL.
-func New(cfg Config) (*AmazonFPS, error) {
-	switch {
-	case cfg.AccessKey == "":
-		return nil, errors.New("integration: Config.AccessKey is required")
-	case cfg.SecretKey == "":
-		return nil, errors.New("integration: Config.SecretKey is required")
-	case cfg.TransactionHook == nil:
-		return nil, errors.New("integration: Config.TransactionHook is required (it handles the verified return)")
-	case cfg.Store == nil:
-		return nil, errors.New("integration: Config.Store is required (it keeps the verified IPNs; store.NewSQL keeps them in a database)")
+// check names what cfg lacks and how to get it.
+func (cfg *Config) check() error {
+	var errs []error
+	if cfg.AccessKey == "" {
+		errs = append(errs, errors.New("integration: Config.AccessKey is required (the caller's AWS access key id; ConfigFromEnv reads AWS_ACCESS_KEY_ID)"))
 	}
-	base, err := baseURL(cfg.BaseURL)
-	if err != nil {
+	if cfg.SecretKey == "" {
+		errs = append(errs, errors.New("integration: Config.SecretKey is required (the caller's AWS secret access key; ConfigFromEnv reads AWS_SECRET_ACCESS_KEY)"))
+	}
+	if cfg.TransactionHook == nil {
+		errs = append(errs, errors.New("integration: Config.TransactionHook is required (it handles the confirmed return)"))
+	}
+	if cfg.Store == nil {
+		db := cfg.Database
+		if db == "" {
+			db = DefaultDatabase
+		}
+		errs = append(errs, fmt.Errorf("integration: Config.Store is required (it keeps the orders and notifications): open it with store.Open(ctx, %q) from package github.com/fpskit/fps/store", db))
+	}
+	if _, err := baseURL(cfg.BaseURL); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// New returns an AmazonFPS configured by cfg. It fails naming each
+// required field that is missing, and when BaseURL is not an absolute
+// http(s) URL.
+func New(cfg Config) (*AmazonFPS, error) {
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	base, _ := baseURL(cfg.BaseURL)
 	client, err := fps.New(fps.Options{
 		Environment:  fps.EnvironmentForTestMode(cfg.TestMode),
 		Credentials:  fps.StaticCredentials(cfg.AccessKey, cfg.SecretKey),
 		APIEndpoint:  cfg.APIEndpoint,
 		CBUIEndpoint: cfg.CBUIEndpoint,
-		HTTPClient:   cfg.HTTPClient,
+		HTTPClient:   noRedirects(cfg.HTTPClient),
 		Logger:       cfg.Logger,
 	}, cfg.ClientOptions...)
 	if err != nil {
 		return nil, err
 	}
-	a := &AmazonFPS{client: client, base: base, orders: cfg.Orders, fields: fps.PipelineFields{}}
-	if a.orders == nil {
-		a.orders = NewMemoryOrderBook()
-	}
+	a := &AmazonFPS{client: client, base: base, store: cfg.Store, logger: loggerOr(cfg.Logger), fields: fps.PipelineFields{}}
 	verifier := cfg.Verifier
 	if verifier == nil {
-		verifier = fps.NewRemoteVerifier(client)
+		verifier = fps.NewLocalVerifierForClient(client, func(o *fps.LocalVerifierOptions) { o.RootCAs = cfg.RootCAs })
 	}
 	hook := cfg.TransactionHook
 	mux := http.NewServeMux()
 	mux.Handle(routePath(base, ReturnPath), &ReturnHandler{
 		Verifier: verifier,
 		Endpoint: a.ReturnURL(),
-		Orders:   a.orders.Lookup,
+		FPS:      client,
+		Store:    cfg.Store,
 		Transaction: func(ctx context.Context, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order Order) {
 			hook(ctx, a, w, r, ret, order)
 		},
-		Logger: cfg.Logger,
+		OrderPage: cfg.OrderPage,
+		Logger:    cfg.Logger,
 	})
 	mux.Handle(routePath(base, NotifyPath), &IPNHandler{
 		Verifier: verifier,
 		Endpoint: a.NotifyURL(),
+		FPS:      client,
 		Store:    cfg.Store,
-		Orders:   a.orders.Lookup,
 		Callback: cfg.NotificationCallback,
 		Logger:   cfg.Logger,
 	})
 	a.handler = mux
 	return a, nil
+}
+
+// noRedirects returns the client API calls are sent with: a copy of an
+// *http.Client that refuses redirects and has a timeout.
+func noRedirects(c aws.HTTPClient) aws.HTTPClient {
+	hc, ok := c.(*http.Client)
+	if !ok || hc == nil {
+		return c
+	}
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if cp.Timeout == 0 {
+		cp.Timeout = fps.DefaultHTTPTimeout
+	}
+	return &cp
 }
 
 func baseURL(raw string) (string, error) {
@@ -216,8 +312,10 @@ func routePath(base, rel string) string {
 // not wrap.
 func (a *AmazonFPS) Client() *fps.Client { return a.client }
 
-// Orders returns the order book the integration records in.
-func (a *AmazonFPS) Orders() OrderBook { return a.orders }
+// Store returns the Store the integration keeps its orders in: ask it
+// for an order by callerReference or transaction id, its transactions and
+// its history.
+func (a *AmazonFPS) Store() Store { return a.store }
 
 // ServiceURL returns the FPS API endpoint: the sandbox in test mode,
 // production otherwise, or the override.
@@ -249,10 +347,10 @@ func (a *AmazonFPS) AddFields(fields map[string]string) {
 }
 
 // WithFields returns an AmazonFPS for one order: it shares a's client,
-// handlers, store and order book, and holds a's fields plus fields. a is
+// handlers and store, and holds a's fields plus fields. a is
 // not changed, so one shared integration can serve concurrent buyers.
 func (a *AmazonFPS) WithFields(fields map[string]string) *AmazonFPS {
-	b := &AmazonFPS{client: a.client, base: a.base, orders: a.orders, handler: a.handler, fields: a.pipelineFields()}
+	b := &AmazonFPS{client: a.client, base: a.base, store: a.store, handler: a.handler, logger: a.logger, fields: a.pipelineFields()}
 	b.fields.AddFields(fields)
 	return b
 }
@@ -265,12 +363,13 @@ func (a *AmazonFPS) pipelineFields() fps.PipelineFields {
 
 // LinkURL returns the signed Co-Branded UI URL of the fields: the seed's
 // link_url. returnURL defaults to ReturnURL(); a callerReference is
-// generated (fps.NewCallerReference) when the fields have none. The
-// callerReference is recorded in the order book with transactionAmount
-// (USD; no amount when the pipeline has none) before the link is
-// returned, so that the return and the IPNs can be matched. The seed's
-// aws_access_key, aws_secret_access_key and paymentPage fields are
-// dropped; any other name the pipeline does not take is an error.
+// generated (fps.NewCallerReference) when the fields have none. The order
+// is recorded in the Store (status created, amount transactionAmount in
+// USD or none, description paymentReason) before the link is returned,
+// so that the return and the IPNs are matched to it; a link for an order
+// recorded already must ask for its amount. The seed's aws_access_key,
+// aws_secret_access_key and paymentPage fields are dropped; any other
+// name the pipeline does not take is an error.
 func (a *AmazonFPS) LinkURL(ctx context.Context) (string, error) {
 	f := a.pipelineFields()
 	delete(f, "aws_access_key")
@@ -286,16 +385,16 @@ func (a *AmazonFPS) LinkURL(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	order := Order{CallerReference: f["callerReference"]}
+	var amount fps.Amount
 	if s := f["transactionAmount"]; s != "" {
 		v, err := decimal.NewFromString(s)
 		if err != nil { // the pipeline rules accepted it, so this does not happen
 			return "", &fps.ValidationError{Field: "transactionAmount", Rule: "must be a decimal"}
 		}
-		order.Amount = fps.USD(v)
+		amount = fps.USD(v)
 	}
-	if err := a.orders.Record(ctx, order); err != nil {
-		return "", fmt.Errorf("integration: record order: %w", err)
+	if _, err := a.order(ctx, f["callerReference"], amount, f["paymentReason"]); err != nil {
+		return "", err
 	}
 	return link, nil
 }
@@ -311,62 +410,133 @@ func (a *AmazonFPS) Button(ctx context.Context, optFns ...func(*ButtonOptions)) 
 	return Button(link, optFns...), nil
 }
 
-// record keeps the order of a call's callerReference before the call, so
-// that its IPN is matched even when it arrives before the answer.
-func (a *AmazonFPS) record(ctx context.Context, ref, field string, amount decimal.Decimal) error {
+// order returns the order of callerReference ref, recording it with
+// amount and description when there is none. An order recorded already
+// must be ref's own, and of amount unless it has none.
+func (a *AmazonFPS) order(ctx context.Context, ref string, amount fps.Amount, description string) (Order, error) {
+	for range 2 { // a second time when another app server recorded it meanwhile
+		o, err := a.store.Order(ctx, ref)
+		switch {
+		case err == nil:
+			if o.CallerReference != ref {
+				return Order{}, fmt.Errorf("%w: callerReference %q is a transaction of order %q", ErrOrderMismatch, ref, o.CallerReference)
+			}
+			if !o.Amount.IsZero() && (o.Amount.Currency() != amount.Currency() || !o.Amount.Value.Equal(amount.Value)) {
+				return Order{}, fmt.Errorf("%w: amount %s, order %s is %s", ErrOrderMismatch, amount, ref, o.Amount)
+			}
+			return o, nil
+		case !errors.Is(err, ErrUnknownOrder):
+			return Order{}, fmt.Errorf("integration: reading order %s: %w", ref, err)
+		}
+		now := time.Now().UTC()
+		o = Order{CallerReference: ref, Amount: amount, Description: description, Status: OrderCreated, Created: now, Updated: now}
+		switch err := a.store.CreateOrder(ctx, o); {
+		case err == nil:
+			return o, nil
+		case !errors.Is(err, ErrOrderExists): // else recorded meanwhile: read it
+			return Order{}, fmt.Errorf("integration: recording order %s: %w", ref, err)
+		}
+	}
+	return Order{}, fmt.Errorf("%w: callerReference %q is taken, and names no order", ErrOrderExists, ref)
+}
+
+// payment records the Pay or Reserve op of amount under callerReference
+// ref, and its order, before the call, so that its IPN is matched even
+// when it arrives before the answer.
+func (a *AmazonFPS) payment(ctx context.Context, op fps.FPSOperation, amount decimal.Decimal, opts fps.PurchaseOptions) error {
+	ref := opts.CallerReference
 	if ref == "" {
 		return nil // the client refuses the call, naming the field
 	}
-	if err := fps.CheckAmount(field, amount); err != nil {
+	if err := fps.CheckAmount("TransactionAmount.Value", amount); err != nil {
 		return err // nothing recorded for an amount FPS would refuse
 	}
-	if err := a.orders.Record(ctx, Order{CallerReference: ref, Amount: fps.USD(amount)}); err != nil {
-		return fmt.Errorf("integration: record order: %w", err)
+	if _, err := a.order(ctx, ref, fps.USD(amount), opts.CallerDescription); err != nil {
+		return err
+	}
+	return a.addTransaction(ctx, ref, Transaction{CallerReference: ref, Operation: op, Amount: fps.USD(amount)})
+}
+
+func (a *AmazonFPS) addTransaction(ctx context.Context, orderRef string, t Transaction) error {
+	if err := a.store.AddTransaction(ctx, orderRef, t); err != nil {
+		return fmt.Errorf("integration: recording transaction %s of order %s: %w", t.CallerReference, orderRef, err)
 	}
 	return nil
 }
 
+// answered records the transaction id of a call's answer, so that the
+// order is found by it; a failure to record it is logged, as the call
+// has happened.
+func (a *AmazonFPS) answered(ctx context.Context, orderRef string, t Transaction, res *fps.Result, err error) (*fps.Result, error) {
+	if err == nil && res.TransactionID != "" {
+		t.ID = res.TransactionID
+		if err := a.store.AddTransaction(ctx, orderRef, t); err != nil {
+			a.logger.ErrorContext(ctx, "fps: recording the transaction id failed", "order", orderRef, "transactionId", t.ID, "error", err.Error())
+		}
+	}
+	return res, err
+}
+
 // Purchase charges amount to opts.TokenID (the Pay action), after
-// recording opts.CallerReference with amount.
-func (a *AmazonFPS) Purchase(ctx context.Context, amount decimal.Decimal, opts fps.PurchaseOptions) (*fps.Result, error) {
-	if err := a.record(ctx, opts.CallerReference, "TransactionAmount.Value", amount); err != nil {
+// recording the Pay under opts.CallerReference, and its order when there
+// is none of that callerReference. optFns change the client's options for
+// this call.
+func (a *AmazonFPS) Purchase(ctx context.Context, amount decimal.Decimal, opts fps.PurchaseOptions, optFns ...func(*fps.Options)) (*fps.Result, error) {
+	if err := a.payment(ctx, fps.FPSOperationPay, amount, opts); err != nil {
 		return nil, err
 	}
-	return a.client.Purchase(ctx, amount, opts)
+	res, err := a.client.Purchase(ctx, amount, opts, optFns...)
+	return a.answered(ctx, opts.CallerReference, Transaction{CallerReference: opts.CallerReference, Operation: fps.FPSOperationPay, Amount: fps.USD(amount)}, res, err)
 }
 
 // Authorize reserves amount on opts.TokenID (the Reserve action), after
-// recording opts.CallerReference with amount. Capture settles it, Void
-// releases it.
-func (a *AmazonFPS) Authorize(ctx context.Context, amount decimal.Decimal, opts fps.PurchaseOptions) (*fps.Result, error) {
-	if err := a.record(ctx, opts.CallerReference, "TransactionAmount.Value", amount); err != nil {
+// recording it as Purchase does. Capture settles it, Void releases it.
+func (a *AmazonFPS) Authorize(ctx context.Context, amount decimal.Decimal, opts fps.PurchaseOptions, optFns ...func(*fps.Options)) (*fps.Result, error) {
+	if err := a.payment(ctx, fps.FPSOperationReserve, amount, opts); err != nil {
 		return nil, err
 	}
-	return a.client.Authorize(ctx, amount, opts)
+	res, err := a.client.Authorize(ctx, amount, opts, optFns...)
+	return a.answered(ctx, opts.CallerReference, Transaction{CallerReference: opts.CallerReference, Operation: fps.FPSOperationReserve, Amount: fps.USD(amount)}, res, err)
 }
 
 // Capture settles amount of the authorization opts.TransactionID (the
 // Settle action); zero settles all of it. Its IPN carries the
 // authorization's callerReference.
-func (a *AmazonFPS) Capture(ctx context.Context, amount decimal.Decimal, opts fps.CaptureOptions) (*fps.Result, error) {
-	return a.client.Capture(ctx, amount, opts)
+func (a *AmazonFPS) Capture(ctx context.Context, amount decimal.Decimal, opts fps.CaptureOptions, optFns ...func(*fps.Options)) (*fps.Result, error) {
+	return a.client.Capture(ctx, amount, opts, optFns...)
 }
 
 // Credit refunds amount of opts.TransactionID (the Refund action), after
-// recording opts.CallerReference with amount. amount is required, as in
-// the seed: the refund's IPN is matched against it.
-func (a *AmazonFPS) Credit(ctx context.Context, amount decimal.Decimal, opts fps.CreditOptions) (*fps.Result, error) {
+// recording the refund under opts.CallerReference as a transaction of
+// the order of opts.TransactionID, so that its IPN moves that order.
+// amount is required, as in the seed. The order must be known by that
+// transaction id (Purchase and Authorize record it from FPS's answer, an
+// IPN from FPS's word): else the error wraps ErrUnknownOrder and nothing
+// is sent.
+func (a *AmazonFPS) Credit(ctx context.Context, amount decimal.Decimal, opts fps.CreditOptions, optFns ...func(*fps.Options)) (*fps.Result, error) {
 	if !amount.IsPositive() {
 		return nil, &fps.ValidationError{Field: "amount", Rule: "must be more than 0 (the refund's IPN is matched against it)"}
 	}
-	if err := a.record(ctx, opts.CallerReference, "RefundAmount.Value", amount); err != nil {
+	if err := fps.CheckAmount("RefundAmount.Value", amount); err != nil {
 		return nil, err
 	}
-	return a.client.Credit(ctx, amount, opts)
+	if opts.CallerReference == "" || opts.TransactionID == "" {
+		return a.client.Credit(ctx, amount, opts, optFns...) // refused, naming the field
+	}
+	o, err := a.store.OrderByTransaction(ctx, opts.TransactionID)
+	if err != nil {
+		return nil, fmt.Errorf("integration: the order of transaction %s: %w", opts.TransactionID, err)
+	}
+	t := Transaction{CallerReference: opts.CallerReference, Operation: fps.FPSOperationRefund, Amount: fps.USD(amount), ParentID: opts.TransactionID}
+	if err := a.addTransaction(ctx, o.CallerReference, t); err != nil {
+		return nil, err
+	}
+	res, err := a.client.Credit(ctx, amount, opts, optFns...)
+	return a.answered(ctx, o.CallerReference, t, res, err)
 }
 
 // Void cancels the transaction identification, usually an authorization
 // (the Cancel action).
-func (a *AmazonFPS) Void(ctx context.Context, identification string, opts fps.VoidOptions) (*fps.Result, error) {
-	return a.client.Void(ctx, identification, opts)
+func (a *AmazonFPS) Void(ctx context.Context, identification string, opts fps.VoidOptions, optFns ...func(*fps.Options)) (*fps.Result, error) {
+	return a.client.Void(ctx, identification, opts, optFns...)
 }

@@ -1,168 +1,387 @@
 package integration
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"sync"
+	"time"
 
 	"github.com/fpskit/fps"
+	"github.com/shopspring/decimal"
 )
 
-// Order is what the merchant expects to be paid: the CallerReference it
-// put in the pipeline or the API call, and the amount.
-type Order struct {
-	CallerReference string
-	Amount          fps.Amount
-	// RecipientEmail, when set, is the email of the Amazon Payments
-	// account the order is paid to: the merchant's own, or a marketplace
-	// seller's. A TransactionStatus notification (other than a refund's)
-	// naming another recipientEmail is refused. Without it, anyone with an
-	// account of their own can pay themselves under the order's caller
-	// reference and amount, with their IPN URL set to the merchant's, and
-	// have the order taken as paid.
-	RecipientEmail string
+// OrderStatus is where an order stands in FPS's life cycle. It only moves
+// forward, along Transitions.
+type OrderStatus string
+
+// The statuses of an order, in the order of the life cycle; OrderFailed
+// and OrderCancelled end it early.
+const (
+	// OrderCreated: the link or the call was issued; nothing is approved.
+	OrderCreated OrderStatus = "created"
+	// OrderApproved: the buyer's return was confirmed with FPS; the
+	// TransactionHook ran (or runs) for it, once.
+	OrderApproved OrderStatus = "approved"
+	// OrderPending: a Pay or a Reserve is Pending at FPS.
+	OrderPending OrderStatus = "pending"
+	// OrderAuthorized: the amount is reserved (Reserve: Reserved).
+	OrderAuthorized OrderStatus = "authorized"
+	// OrderCapturing: a Settle of the reserved amount is Pending.
+	OrderCapturing OrderStatus = "capturing"
+	// OrderPaid: the buyer paid (Pay or Settle: Success).
+	OrderPaid OrderStatus = "paid"
+	// OrderPartlyRefunded: a part of what was paid is refunded.
+	OrderPartlyRefunded OrderStatus = "partly-refunded"
+	// OrderRefunded: all that was paid is refunded.
+	OrderRefunded OrderStatus = "refunded"
+	// OrderFailed: the Pay, Reserve or Settle failed.
+	OrderFailed OrderStatus = "failed"
+	// OrderCancelled: the payment or the reservation was cancelled.
+	OrderCancelled OrderStatus = "cancelled"
+)
+
+// OrderEvent is what moves an order: the buyer's confirmed return, or a
+// confirmed notification of one of its transactions.
+type OrderEvent string
+
+// The events of an order.
+const (
+	// EventReturned: the buyer came back with the token FPS holds for the
+	// order.
+	EventReturned OrderEvent = "returned"
+	// EventPaymentPending: PAY or RESERVE, PENDING.
+	EventPaymentPending OrderEvent = "payment pending"
+	// EventReserved: RESERVE, RESERVED.
+	EventReserved OrderEvent = "reserved"
+	// EventPaid: PAY, SUCCESS.
+	EventPaid OrderEvent = "paid"
+	// EventCapturePending: SETTLE, PENDING.
+	EventCapturePending OrderEvent = "capture pending"
+	// EventCaptured: SETTLE, SUCCESS.
+	EventCaptured OrderEvent = "captured"
+	// EventFailed: PAY, RESERVE or SETTLE, FAILURE.
+	EventFailed OrderEvent = "failed"
+	// EventCancelled: CANCEL (or PAY, RESERVE), CANCELLED.
+	EventCancelled OrderEvent = "cancelled"
+	// EventRefundedInPart: REFUND, SUCCESS, refunding less than was paid
+	// in all.
+	EventRefundedInPart OrderEvent = "refunded in part"
+	// EventRefundedInFull: REFUND, SUCCESS, refunding all that was paid.
+	EventRefundedInFull OrderEvent = "refunded in full"
+)
+
+// Transition is one move of an order: From, on Event, To.
+type Transition struct {
+	From  OrderStatus
+	Event OrderEvent
+	To    OrderStatus
 }
 
-// OrderLookup returns the order the merchant started with callerReference,
-// or an error wrapping ErrUnknownOrder when there is none. Any other error
-// is taken as a temporary failure.
-type OrderLookup func(ctx context.Context, callerReference string) (Order, error)
+// transitions is the life cycle of an order, the one place it is written.
+// An event moves an order only along a row here. Notifications may arrive
+// in any order, so an event may skip the statuses before its own (a
+// SETTLE SUCCESS delivered before the RESERVED moves a pending order
+// straight to paid); no row leads back, and none leaves refunded, failed
+// or cancelled. An event with no row for the order's status is kept in
+// its history and moves nothing.
+var transitions = []Transition{
+	{OrderCreated, EventReturned, OrderApproved},
 
-// Errors of the order check; test with errors.Is.
+	{OrderCreated, EventPaymentPending, OrderPending},
+	{OrderApproved, EventPaymentPending, OrderPending},
+
+	{OrderCreated, EventReserved, OrderAuthorized},
+	{OrderApproved, EventReserved, OrderAuthorized},
+	{OrderPending, EventReserved, OrderAuthorized},
+
+	{OrderCreated, EventCapturePending, OrderCapturing},
+	{OrderApproved, EventCapturePending, OrderCapturing},
+	{OrderPending, EventCapturePending, OrderCapturing},
+	{OrderAuthorized, EventCapturePending, OrderCapturing},
+
+	{OrderCreated, EventPaid, OrderPaid},
+	{OrderApproved, EventPaid, OrderPaid},
+	{OrderPending, EventPaid, OrderPaid},
+
+	{OrderCreated, EventCaptured, OrderPaid},
+	{OrderApproved, EventCaptured, OrderPaid},
+	{OrderPending, EventCaptured, OrderPaid},
+	{OrderAuthorized, EventCaptured, OrderPaid},
+	{OrderCapturing, EventCaptured, OrderPaid},
+
+	{OrderCreated, EventFailed, OrderFailed},
+	{OrderApproved, EventFailed, OrderFailed},
+	{OrderPending, EventFailed, OrderFailed},
+	{OrderAuthorized, EventFailed, OrderFailed},
+	{OrderCapturing, EventFailed, OrderFailed},
+
+	{OrderCreated, EventCancelled, OrderCancelled},
+	{OrderApproved, EventCancelled, OrderCancelled},
+	{OrderPending, EventCancelled, OrderCancelled},
+	{OrderAuthorized, EventCancelled, OrderCancelled},
+	{OrderCapturing, EventCancelled, OrderCancelled},
+
+	{OrderCreated, EventRefundedInPart, OrderPartlyRefunded},
+	{OrderApproved, EventRefundedInPart, OrderPartlyRefunded},
+	{OrderPending, EventRefundedInPart, OrderPartlyRefunded},
+	{OrderAuthorized, EventRefundedInPart, OrderPartlyRefunded},
+	{OrderCapturing, EventRefundedInPart, OrderPartlyRefunded},
+	{OrderPaid, EventRefundedInPart, OrderPartlyRefunded},
+	{OrderPartlyRefunded, EventRefundedInPart, OrderPartlyRefunded}, // one more partial refund
+
+	{OrderCreated, EventRefundedInFull, OrderRefunded},
+	{OrderApproved, EventRefundedInFull, OrderRefunded},
+	{OrderPending, EventRefundedInFull, OrderRefunded},
+	{OrderAuthorized, EventRefundedInFull, OrderRefunded},
+	{OrderCapturing, EventRefundedInFull, OrderRefunded},
+	{OrderPaid, EventRefundedInFull, OrderRefunded},
+	{OrderPartlyRefunded, EventRefundedInFull, OrderRefunded},
+}
+
+// Transitions returns the life cycle of an order: every move an event
+// makes.
+func Transitions() []Transition { return append([]Transition(nil), transitions...) }
+
+// NextStatus returns the status event e moves an order in status from
+// to, and false when e does not move such an order.
+func NextStatus(from OrderStatus, e OrderEvent) (OrderStatus, bool) {
+	for _, t := range transitions {
+		if t.From == from && t.Event == e {
+			return t.To, true
+		}
+	}
+	return from, false
+}
+
+// Order is one order of the shop, as the Store keeps it: what the buyer
+// is asked to pay under its CallerReference, and where it stands.
+type Order struct {
+	// CallerReference identifies the order: the callerReference of its
+	// pipeline and of its Pay or Reserve.
+	CallerReference string
+	// Amount is what the buyer pays; zero for a pipeline without an
+	// amount.
+	Amount fps.Amount
+	// Description is the pipeline's paymentReason, or the caller
+	// description of the call that created the order.
+	Description string
+	// RecipientEmail is the email of the account the order is paid to,
+	// as FPS named it when it confirmed the order's payment; empty before.
+	RecipientEmail string
+	// TokenID is the sender token of the buyer's confirmed return.
+	TokenID string
+	// Status is where the order stands.
+	Status OrderStatus
+	// Paid is what the buyer paid: Amount once the Pay succeeded, the
+	// settled amount once a Settle did.
+	Paid decimal.Decimal
+	// Refunded is the sum of the refunds that succeeded.
+	Refunded decimal.Decimal
+	// Created and Updated are when the order was recorded and last
+	// changed.
+	Created, Updated time.Time
+	// Version counts the order's changes. A Store refuses a Change made
+	// from an older version (ErrConflict).
+	Version int64
+}
+
+// Transaction is one transaction of an order: its Pay or Reserve (under
+// the order's CallerReference) or one of its refunds (under a reference
+// of its own).
+type Transaction struct {
+	// CallerReference is the transaction's own: every one the
+	// integration issues maps to its order.
+	CallerReference string
+	// ID is FPS's transaction id; empty until FPS answered or notified.
+	ID string
+	// Operation is fps.FPSOperationPay, FPSOperationReserve or
+	// FPSOperationRefund.
+	Operation fps.FPSOperation
+	// Amount is the amount asked for.
+	Amount fps.Amount
+	// ParentID is the refunded transaction of a refund.
+	ParentID string
+	// Step is the last step confirmed: PAY, RESERVE, SETTLE, CANCEL or
+	// REFUND; empty before any.
+	Step fps.NotificationOperation
+	// Status is the status of that step; empty before any.
+	Status fps.TransactionStatus
+}
+
+// HistoryEntry is one thing that happened to an order: its confirmed
+// return, or a confirmed notification, whether it moved the order or
+// came late and moved nothing.
+type HistoryEntry struct {
+	At time.Time
+	// Key identifies the entry in the order's history: "return", or the
+	// notification's Key.
+	Key string
+	// Event is what the entry reports; empty for a notification that
+	// moves no order (a refund pending or failed, a token cancelled).
+	Event OrderEvent
+	// From and To are the order's status before and after; equal when
+	// the entry did not move the order.
+	From, To OrderStatus
+	// Moved reports whether the entry changed the order's status (or,
+	// for one more partial refund, what it refunded).
+	Moved bool
+	// Note says what happened, in words.
+	Note string
+	// CallbackDue is true for a change whose notification callback has not
+	// succeeded yet.
+	CallbackDue bool
+}
+
+// Errors of the orders; test with errors.Is.
 var (
-	// ErrUnknownOrder: the caller reference names no order of the merchant.
+	// ErrUnknownOrder: no order of the shop has that callerReference (or
+	// that transaction id).
 	ErrUnknownOrder = errors.New("integration: unknown order")
-	// ErrOrderMismatch: the amount or currency does not match the order.
+	// ErrOrderMismatch: a message or a call does not match its order:
+	// another amount, another currency, another order's reference.
 	ErrOrderMismatch = errors.New("integration: does not match the order")
 )
 
-// lookupOrder finds the order of ref; the lookup must answer with the
-// order of that very reference.
-func lookupOrder(ctx context.Context, orders OrderLookup, ref string) (Order, error) {
-	if ref == "" {
-		return Order{}, fmt.Errorf("%w: callerReference is missing", ErrUnknownOrder)
-	}
-	o, err := orders(ctx, ref)
-	if err != nil {
-		return Order{}, err
-	}
-	if o.CallerReference != ref {
-		return Order{}, fmt.Errorf("%w: callerReference %q", ErrUnknownOrder, ref)
-	}
-	return o, nil
+// operationOf is the transaction operation a notification's step belongs
+// to.
+var operationOf = map[fps.NotificationOperation]fps.FPSOperation{
+	fps.NotificationOperationPay: fps.FPSOperationPay, fps.NotificationOperationReserve: fps.FPSOperationReserve,
+	fps.NotificationOperationSettle: fps.FPSOperationReserve, fps.NotificationOperationCancel: fps.FPSOperationReserve,
+	fps.NotificationOperationRefund: fps.FPSOperationRefund,
 }
 
-// checkAmountAgainst compares a received amount with the order's: same
-// currency, and the same value, or at most the order's value when partial
-// is true (refunds, settlements).
-func checkAmountAgainst(got fps.Amount, o Order, partial bool) error {
-	if got.Currency() != o.Amount.Currency() {
-		return fmt.Errorf("%w: currency %s, order is in %s", ErrOrderMismatch, got.Currency(), o.Amount.Currency())
-	}
-	if partial {
-		if got.Value.GreaterThan(o.Amount.Value) {
-			return fmt.Errorf("%w: amount %s exceeds the order's %s", ErrOrderMismatch, got, o.Amount)
+// stepOf reports whether step (an IPN operation) is a step of a
+// transaction of operation op.
+func stepOf(step fps.NotificationOperation, op fps.FPSOperation) bool {
+	return operationOf[step] == op || (step == fps.NotificationOperationCancel && op == fps.FPSOperationPay)
+}
+
+// eventOf is the order event that the confirmed notification n reports
+// for o, or "" when it reports none.
+func eventOf(o Order, n *fps.Notification) OrderEvent {
+	st := n.TransactionStatus
+	switch n.Operation {
+	case fps.NotificationOperationPay, fps.NotificationOperationReserve:
+		switch st {
+		case fps.TransactionStatusPending:
+			return EventPaymentPending
+		case fps.TransactionStatusReserved:
+			if n.Operation == fps.NotificationOperationReserve {
+				return EventReserved
+			}
+		case fps.TransactionStatusSuccess:
+			if n.Operation == fps.NotificationOperationPay {
+				return EventPaid
+			}
+		case fps.TransactionStatusFailure:
+			return EventFailed
+		case fps.TransactionStatusCancelled:
+			return EventCancelled
 		}
-		return nil
-	}
-	if !got.Value.Equal(o.Amount.Value) {
-		return fmt.Errorf("%w: amount %s, order is %s", ErrOrderMismatch, got, o.Amount)
-	}
-	return nil
-}
-
-// checkNotificationOrder refuses a notification that does not belong to an
-// order of the merchant. A TransactionStatus notification must carry the
-// order's amount and currency (a refund or a settlement may carry less)
-// and, when the order names its recipient, be paid to that recipient
-// (refunds excepted). A TokenCancellation must name a known caller
-// reference.
-func checkNotificationOrder(ctx context.Context, orders OrderLookup, n *fps.Notification) error {
-	o, err := lookupOrder(ctx, orders, n.CallerReference)
-	if err != nil || n.Type == fps.NotificationTypeTokenCancellation {
-		return err
-	}
-	if o.RecipientEmail != "" && n.Operation != "REFUND" && !strings.EqualFold(n.RecipientEmail, o.RecipientEmail) {
-		return fmt.Errorf("%w: paid to recipient %q, not to %q", ErrOrderMismatch, n.RecipientEmail, o.RecipientEmail)
-	}
-	return checkAmountAgainst(n.TransactionAmount, o, n.Operation == "REFUND" || n.Operation == "SETTLE")
-}
-
-// checkReturnOrder refuses a return that does not belong to an order of
-// the merchant: a successful return must name a known caller reference,
-// and a transactionAmount, when present, must match the order. A failed
-// or abandoned return without a caller reference gets the zero Order.
-func checkReturnOrder(ctx context.Context, orders OrderLookup, ret *fps.PipelineReturn) (Order, error) {
-	if !ret.Status.Success() && ret.CallerReference == "" {
-		return Order{}, nil
-	}
-	o, err := lookupOrder(ctx, orders, ret.CallerReference)
-	if err != nil {
-		return Order{}, err
-	}
-	if s := ret.Params.Get("transactionAmount"); s != "" {
-		got, err := fps.ParseAmount(s)
-		if err != nil {
-			return Order{}, fmt.Errorf("%w: %w", fps.ErrMalformed, &fps.ValidationError{Field: "transactionAmount", Rule: fmt.Sprintf("must be a currency code, a space and a decimal, got %q", s)})
+	case fps.NotificationOperationSettle:
+		switch st {
+		case fps.TransactionStatusPending:
+			return EventCapturePending
+		case fps.TransactionStatusSuccess:
+			return EventCaptured
+		case fps.TransactionStatusFailure:
+			return EventFailed
 		}
-		if err := checkAmountAgainst(got, o, false); err != nil {
-			return Order{}, err
+	case fps.NotificationOperationCancel:
+		if st == fps.TransactionStatusCancelled {
+			return EventCancelled
+		}
+	case fps.NotificationOperationRefund:
+		if st == fps.TransactionStatusSuccess {
+			paid := o.Paid
+			if !paid.IsPositive() { // its PAY or SETTLE SUCCESS not seen yet
+				paid = o.Amount.Value
+			}
+			if o.Refunded.Add(n.TransactionAmount.Value).LessThan(paid) {
+				return EventRefundedInPart
+			}
+			return EventRefundedInFull
 		}
 	}
-	return o, nil
+	return ""
 }
 
-// OrderBook records the orders the integration starts and finds them
-// again for the return and IPN handlers. A shop keeping orders in its
-// database implements it there.
-type OrderBook interface {
-	// Record keeps o under o.CallerReference, replacing an order of the
-	// same reference.
-	Record(ctx context.Context, o Order) error
-	// Lookup is an OrderLookup: the order of callerReference, or an
-	// error wrapping ErrUnknownOrder.
-	Lookup(ctx context.Context, callerReference string) (Order, error)
-}
+// returnKey is the history key of the buyer's return.
+const returnKey = "return"
 
-// MemoryOrderBook is an in-memory OrderBook, safe for concurrent use. Its
-// orders are lost when the process ends, and it keeps every order it
-// records: good for tests and a single small process.
-type MemoryOrderBook struct {
-	mu     sync.Mutex
-	orders map[string]Order
-}
-
-// NewMemoryOrderBook returns an empty MemoryOrderBook.
-func NewMemoryOrderBook() *MemoryOrderBook {
-	return &MemoryOrderBook{orders: map[string]Order{}}
-}
-
-// Record implements OrderBook.
-func (m *MemoryOrderBook) Record(ctx context.Context, o Order) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if o.CallerReference == "" {
-		return &fps.ValidationError{Field: "CallerReference", Rule: "is required"}
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.orders[o.CallerReference] = o
-	return nil
-}
-
-// Lookup implements OrderBook.
-func (m *MemoryOrderBook) Lookup(ctx context.Context, callerReference string) (Order, error) {
-	if err := ctx.Err(); err != nil {
-		return Order{}, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	o, ok := m.orders[callerReference]
+// returned is the change the buyer's confirmed return makes to o, and
+// false when o is past created (the hook ran for it already).
+func returned(o Order, ret *fps.PipelineReturn, at time.Time) (Change, bool) {
+	to, ok := NextStatus(o.Status, EventReturned)
 	if !ok {
-		return Order{}, fmt.Errorf("%w: callerReference %q", ErrUnknownOrder, callerReference)
+		return Change{}, false
 	}
-	return o, nil
+	e := HistoryEntry{At: at, Key: returnKey, Event: EventReturned, From: o.Status, To: to, Moved: true,
+		Note: fmt.Sprintf("the buyer approved (%s), token %s", ret.Status, ret.TokenID)}
+	o.Status, o.TokenID, o.Updated = to, ret.TokenID, at
+	return Change{Order: o, Entry: e}, true
+}
+
+// notified is the change the confirmed notification sn makes to o, whose
+// transactions are txs; d is its transaction as FPS holds it (nil for a
+// TokenCancellation). callback tells whether a change will have its
+// callback run.
+func notified(o Order, txs []Transaction, sn *StoredNotification, d *fps.TransactionDetail, callback bool) Change {
+	n := &sn.Notification
+	at := sn.ReceivedAt
+	e := HistoryEntry{At: at, Key: sn.Key, From: o.Status, To: o.Status, Note: describe(n)}
+	c := Change{Entry: e, Notification: sn}
+	if n.Type != fps.NotificationTypeTransactionStatus {
+		o.Updated = at
+		c.Order = o
+		return c
+	}
+	t := Transaction{CallerReference: n.CallerReference, ID: n.TransactionID, Operation: operationOf[n.Operation],
+		Amount: n.TransactionAmount, ParentID: n.ParentTransactionID}
+	for _, x := range txs {
+		if x.CallerReference == n.CallerReference {
+			t = x
+		}
+	}
+	if t.ID == "" {
+		t.ID = n.TransactionID
+	}
+	ev := eventOf(o, n)
+	switch {
+	case ev == "":
+	case !stepOf(n.Operation, t.Operation) || t.ID != n.TransactionID:
+		c.Entry.Note += fmt.Sprintf("; not a step of the order's %s %s", t.Operation, t.ID)
+		ev = ""
+	case (n.Operation == fps.NotificationOperationPay || n.Operation == fps.NotificationOperationReserve) && !o.Amount.IsZero() &&
+		(n.TransactionAmount.Currency() != o.Amount.Currency() || !n.TransactionAmount.Value.Equal(o.Amount.Value)):
+		c.Entry.Note += fmt.Sprintf("; %v: the order is %s", ErrOrderMismatch, o.Amount)
+		ev = ""
+	}
+	c.Entry.Event = ev
+	if ev != "" && o.RecipientEmail == "" && d != nil && t.Operation != fps.FPSOperationRefund {
+		o.RecipientEmail = d.RecipientEmail
+	}
+	switch ev {
+	case EventPaid, EventCaptured:
+		o.Paid = n.TransactionAmount.Value
+	case EventRefundedInPart, EventRefundedInFull:
+		o.Refunded = o.Refunded.Add(n.TransactionAmount.Value)
+	}
+	if to, ok := NextStatus(o.Status, ev); ok && ev != "" {
+		o.Status = to
+		c.Entry.To, c.Entry.Moved, c.Entry.CallbackDue = to, true, callback
+	}
+	if c.Entry.Moved || t.Status == "" || (t.Operation == fps.FPSOperationRefund && !t.Status.Final()) {
+		t.Step, t.Status = n.Operation, n.TransactionStatus
+	}
+	o.Updated = at
+	c.Order, c.Transaction = o, &t
+	return c
+}
+
+// describe says what a notification reports.
+func describe(n *fps.Notification) string {
+	if n.Type == fps.NotificationTypeTokenCancellation {
+		return fmt.Sprintf("token %s cancelled", n.TokenID)
+	}
+	return fmt.Sprintf("%s %s %s, transaction %s", n.Operation, n.Status, n.TransactionAmount, n.TransactionID)
 }

@@ -29,6 +29,12 @@ var migrations = []migration{
 	// before it had migrations: a database of that time takes this step
 	// as applied.
 	{"notifications", func(d Dialect) []string { return []string{notifications.create(d)} }},
+	{"orders", func(d Dialect) []string {
+		return []string{
+			orders.create(d), transactions.create(d), history.create(d),
+			transactions.index("order_reference"), transactions.index("transaction_id"),
+		}
+	}},
 }
 
 // SchemaVersion is the schema version this package brings a database to:

@@ -4,6 +4,10 @@ import (
 	"database/sql"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/fpskit/fps"
+	"github.com/shopspring/decimal"
 )
 
 // sqlType is a column's SQL type in each dialect.
@@ -38,10 +42,12 @@ type column[T any] struct {
 	dest func(t *T) any
 }
 
-// ddl is the column's definition in a CREATE TABLE or an ADD COLUMN.
-func (c column[T]) ddl(d Dialect) string {
+// ddl is the column's definition in a CREATE TABLE or an ADD COLUMN;
+// inlineKey puts PRIMARY KEY on a key column (a table keyed by one
+// column).
+func (c column[T]) ddl(d Dialect, inlineKey bool) string {
 	s := c.name + " " + c.typ.in(d)
-	if c.primaryKey {
+	if c.primaryKey && inlineKey {
 		s += " PRIMARY KEY"
 	}
 	if c.notNull {
@@ -57,17 +63,28 @@ type table[T any] struct {
 	columns []column[T]
 }
 
-// create is the CREATE TABLE of t with the columns it was created with.
-// IF NOT EXISTS lets a database whose table predates the migrations take
-// the first migration as applied.
+// create is the CREATE TABLE of t with the columns it was created with,
+// and its key: PRIMARY KEY on the key column, or a PRIMARY KEY
+// constraint naming the key columns when there are several. IF NOT
+// EXISTS lets a database whose table predates the migrations take the
+// first migration as applied.
 func (t table[T]) create(d Dialect) string {
+	keys := t.keys()
 	var defs []string
 	for _, c := range t.columns {
 		if c.since == 0 {
-			defs = append(defs, "\t"+c.ddl(d))
+			defs = append(defs, "\t"+c.ddl(d, len(keys) == 1))
 		}
 	}
+	if len(keys) > 1 {
+		defs = append(defs, "\tPRIMARY KEY ("+strings.Join(keys, ", ")+")")
+	}
 	return "CREATE TABLE IF NOT EXISTS " + t.name + " (\n" + strings.Join(defs, ",\n") + "\n)"
+}
+
+// index is the CREATE INDEX of t on columns, named after them.
+func (t table[T]) index(columns ...string) string {
+	return "CREATE INDEX IF NOT EXISTS " + t.name + "_" + strings.Join(columns, "_") + " ON " + t.name + " (" + strings.Join(columns, ", ") + ")"
 }
 
 // addColumns are the ALTER TABLE statements adding the columns of
@@ -76,7 +93,7 @@ func (t table[T]) addColumns(d Dialect, version int) []string {
 	var out []string
 	for _, c := range t.columns {
 		if c.since == version {
-			out = append(out, "ALTER TABLE "+t.name+" ADD COLUMN "+c.ddl(d))
+			out = append(out, "ALTER TABLE "+t.name+" ADD COLUMN "+c.ddl(d, false))
 		}
 	}
 	return out
@@ -90,14 +107,18 @@ func (t table[T]) names() string {
 	return strings.Join(names, ", ")
 }
 
-// key is the name of the primary key column.
-func (t table[T]) key() string {
+// keys are the names of the primary key columns.
+func (t table[T]) keys() []string {
+	var out []string
 	for _, c := range t.columns {
 		if c.primaryKey {
-			return c.name
+			out = append(out, c.name)
 		}
 	}
-	panic("store: table " + t.name + " has no primary key")
+	if len(out) == 0 {
+		panic("store: table " + t.name + " has no primary key")
+	}
+	return out
 }
 
 // insertOnce is the INSERT of one row that does nothing when a row with
@@ -108,7 +129,7 @@ func (t table[T]) insertOnce(d Dialect) string {
 		marks[i] = placeholder(d, i+1)
 	}
 	return "INSERT INTO " + t.name + " (" + t.names() + ") VALUES (" + strings.Join(marks, ", ") +
-		") ON CONFLICT (" + t.key() + ") DO NOTHING"
+		") ON CONFLICT (" + strings.Join(t.keys(), ", ") + ") DO NOTHING"
 }
 
 // selectWhere is the SELECT of every column, followed by rest (a WHERE
@@ -177,5 +198,76 @@ func scanInt64(set func(v int64, valid bool)) scanFunc {
 		}
 		set(n.Int64, n.Valid)
 		return nil
+	}
+}
+
+// amountValue is a TEXT NOT NULL column holding the value of the amount
+// field of T: "" for the zero Amount. Its currency is a text column of
+// its own.
+func amountValue[T any](name string, field func(*T) *fps.Amount) column[T] {
+	return column[T]{
+		name: name, typ: sqlText, notNull: true,
+		value: func(t *T) any {
+			if a := field(t); !a.IsZero() {
+				return a.Value.String()
+			}
+			return ""
+		},
+		dest: func(t *T) any {
+			return scanString(func(s string) (err error) {
+				if s != "" {
+					field(t).Value, err = decimal.NewFromString(s)
+				}
+				return err
+			})
+		},
+	}
+}
+
+// decimalText is a TEXT NOT NULL column holding the decimal field of T.
+func decimalText[T any](name string, field func(*T) *decimal.Decimal) column[T] {
+	return column[T]{
+		name: name, typ: sqlText, notNull: true,
+		value: func(t *T) any { return field(t).String() },
+		dest: func(t *T) any {
+			return scanString(func(s string) (err error) {
+				*field(t) = decimal.Zero
+				if s != "" {
+					*field(t), err = decimal.NewFromString(s)
+				}
+				return err
+			})
+		},
+	}
+}
+
+// micros is a BIGINT NOT NULL column holding the time field of T in
+// microseconds since the Unix epoch, 0 for the zero time.
+func micros[T any](name string, field func(*T) *time.Time) column[T] {
+	return column[T]{
+		name: name, typ: sqlBigint, notNull: true,
+		value: func(t *T) any {
+			if at := field(t); !at.IsZero() {
+				return at.UnixMicro()
+			}
+			return int64(0)
+		},
+		dest: func(t *T) any {
+			return scanInt64(func(us int64, _ bool) {
+				*field(t) = time.Time{}
+				if us != 0 {
+					*field(t) = time.UnixMicro(us).UTC()
+				}
+			})
+		},
+	}
+}
+
+// bigint is a BIGINT NOT NULL column holding the int64 field of T.
+func bigint[T any](name string, field func(*T) *int64) column[T] {
+	return column[T]{
+		name: name, typ: sqlBigint, notNull: true,
+		value: func(t *T) any { return *field(t) },
+		dest:  func(t *T) any { return field(t) },
 	}
 }

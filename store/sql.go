@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/integration"
-	"github.com/shopspring/decimal"
+	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx", for Open
+	_ "modernc.org/sqlite"             // driver "sqlite", for Open
 )
 
 // Dialect names the SQL database behind a SQL store.
@@ -46,23 +48,7 @@ var notifications = table[stored]{name: Table, columns: []column[stored]{
 	text("transaction_id", func(sn *stored) *string { return &sn.Notification.TransactionID }),
 	text("caller_reference", func(sn *stored) *string { return &sn.Notification.CallerReference }),
 	text("operation", func(sn *stored) *fps.NotificationOperation { return &sn.Notification.Operation }),
-	{
-		name: "amount_value", typ: sqlText, notNull: true,
-		value: func(sn *stored) any {
-			if sn.Notification.TransactionAmount.IsZero() {
-				return ""
-			}
-			return sn.Notification.TransactionAmount.Value.String()
-		},
-		dest: func(sn *stored) any {
-			return scanString(func(s string) (err error) {
-				if s != "" {
-					sn.Notification.TransactionAmount.Value, err = decimal.NewFromString(s)
-				}
-				return err
-			})
-		},
-	},
+	amountValue("amount_value", func(sn *stored) *fps.Amount { return &sn.Notification.TransactionAmount }),
 	text("amount_currency", func(sn *stored) *fps.CurrencyCode { return &sn.Notification.TransactionAmount.CurrencyCode }),
 	{
 		name: "transaction_date", typ: sqlBigint,
@@ -113,23 +99,21 @@ var notifications = table[stored]{name: Table, columns: []column[stored]{
 	text("customer_name", func(sn *stored) *string { return &sn.Notification.CustomerName }),
 	text("customer_email", func(sn *stored) *string { return &sn.Notification.CustomerEmail }),
 	text("raw_body", func(sn *stored) *string { return &sn.RawBody }),
-	{
-		name: "received_at", typ: sqlBigint, notNull: true,
-		value: func(sn *stored) any { return sn.ReceivedAt.UnixMicro() },
-		dest: func(sn *stored) any {
-			return scanInt64(func(micros int64, _ bool) { sn.ReceivedAt = time.UnixMicro(micros).UTC() })
-		},
-	},
+	micros("received_at", func(sn *stored) *time.Time { return &sn.ReceivedAt }),
 }}
 
-// SQL is an integration.NotificationStore on database/sql, safe for
-// concurrent use and for several processes sharing one database. With
-// SQLite, open the database with a busy timeout (modernc.org/sqlite:
+// SQL is an integration.Store on database/sql: the orders and the
+// notifications in one database, safe for concurrent use and for several
+// processes (app servers) sharing it. Open opens one by its name; NewSQL
+// takes a database opened by the caller. With SQLite, open the database
+// with a busy timeout (modernc.org/sqlite:
 // "file:fps.db?_pragma=busy_timeout(5000)") so concurrent writers wait
 // instead of failing.
 type SQL struct {
 	db                *sql.DB
+	owned             bool // opened by Open: Close closes it
 	insert, get, list string
+	q                 orderQueries
 }
 
 // NewSQL returns a store on db, after bringing its schema to the newest
@@ -149,11 +133,68 @@ func NewSQL(ctx context.Context, db *sql.DB, d Dialect) (*SQL, error) {
 		insert: notifications.insertOnce(d),
 		get:    notifications.selectWhere("WHERE notification_key = " + placeholder(d, 1)),
 		list:   notifications.selectWhere("ORDER BY received_at, notification_key"),
+		q:      newOrderQueries(d),
 	}, nil
 }
 
-// Save implements integration.NotificationStore: the database's uniqueness
-// rule decides which of two concurrent Saves of one key inserts.
+// Open opens the database named by database and returns its store,
+// migrated (see NewSQL): a "postgres://" or "postgresql://" DSN opens
+// PostgreSQL (through pgx), anything else is an SQLite file path or
+// "file:" URI (modernc.org/sqlite, created when missing), opened with a
+// busy timeout, write-ahead logging and immediate transactions, so that
+// app servers sharing the file wait for each other instead of failing.
+// integration.DefaultDatabase, "fps.db", is an SQLite file in the
+// working directory. Close the store when done.
+func Open(ctx context.Context, database string) (*SQL, error) {
+	driver, dsn, d := "sqlite", database, SQLite
+	switch {
+	case database == "":
+		return nil, errors.New("store: no database named (an SQLite file such as fps.db, or a postgres:// DSN)")
+	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
+		driver, d = "pgx", PostgreSQL
+	default:
+		if !strings.HasPrefix(dsn, "file:") {
+			dsn = "file:" + dsn
+		}
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		dsn += sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: opening %s: %w", redact(database), err)
+	}
+	s, err := NewSQL(ctx, db, d)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: opening %s: %w", redact(database), err)
+	}
+	s.owned = true
+	return s, nil
+}
+
+// redact hides the password of a DSN.
+func redact(database string) string {
+	if u, err := url.Parse(database); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return database
+}
+
+// Close closes the database when Open opened it; a store made by NewSQL
+// leaves its database to the caller.
+func (s *SQL) Close() error {
+	if !s.owned {
+		return nil
+	}
+	return s.db.Close()
+}
+
+// Save stores n unless a notification with the same key is stored
+// already; inserted reports which. The database's uniqueness rule decides
+// which of two concurrent Saves of one key inserts.
 func (s *SQL) Save(ctx context.Context, sn *integration.StoredNotification) (bool, error) {
 	if sn.Key == "" {
 		return false, errors.New("store: notification key is empty")

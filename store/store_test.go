@@ -19,22 +19,28 @@ import (
 
 // notificationStore is what every store of the package offers.
 type notificationStore interface {
-	integration.NotificationStore
+	Save(ctx context.Context, n *integration.StoredNotification) (inserted bool, err error)
 	Get(ctx context.Context, key string) (*integration.StoredNotification, error)
 	List(ctx context.Context) ([]*integration.StoredNotification, error)
 }
 
-func TestMemory(t *testing.T) {
-	suite(t, func(t *testing.T) notificationStore { return store.NewMemory() })
+// backends are the stores of the package, each opened new for a test:
+// in memory, on SQLite, and on PostgreSQL when FPS_TEST_POSTGRES is set.
+var backends = []struct {
+	name string
+	open func(t *testing.T) orderStore
+}{
+	{"Memory", func(t *testing.T) orderStore { return store.NewMemory() }},
+	{"SQLite", func(t *testing.T) orderStore { return openSQL(t, testdb.SQLite(t), store.SQLite) }},
+	{"PostgreSQL", func(t *testing.T) orderStore { return openSQL(t, testdb.Postgres(t), store.PostgreSQL) }},
 }
 
-func TestSQLite(t *testing.T) {
-	suite(t, func(t *testing.T) notificationStore { return openSQL(t, testdb.SQLite(t), store.SQLite) })
-}
-
-func TestPostgreSQL(t *testing.T) {
-	testdb.RequirePostgres(t)
-	suite(t, func(t *testing.T) notificationStore { return openSQL(t, testdb.Postgres(t), store.PostgreSQL) })
+func TestNotifications(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			suite(t, func(t *testing.T) notificationStore { return b.open(t) })
+		})
+	}
 }
 
 func openSQL(t *testing.T, db *sql.DB, d store.Dialect) *store.SQL {

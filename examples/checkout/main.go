@@ -2,8 +2,10 @@
 // integration package, with no set-up and no network: it starts the FPS
 // simulator in-process, serves the integration's return and IPN handlers
 // on 127.0.0.1, and prints each step with its data — the signed pipeline
-// URL, the buyer's approval, the verified return, Pay, the IPNs received,
-// verified and stored in SQLite, a partial refund and its IPN.
+// URL, the buyer's approval, the verified return confirmed with FPS, Pay,
+// the IPNs received, verified, confirmed and stored with the order in
+// SQLite, a partial refund and its IPN, and the order as the store holds
+// it.
 //
 //	go run ./examples/checkout
 //
@@ -27,6 +29,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -77,7 +80,7 @@ func parseFlags(args []string, out io.Writer) (*settings, error) {
 	fs.SetOutput(out)
 	st := &settings{}
 	st.Register(fs)
-	fs.StringVar(&st.db, "db", "", "SQLite `path` of the notification store (default: a file in a temporary folder, removed at exit)")
+	fs.StringVar(&st.db, "db", "", "the order store: an SQLite `path` or a postgres:// DSN (default: an SQLite file in a temporary folder, removed at exit)")
 	fs.StringVar(&st.addr, "addr", "127.0.0.1:0", "listen `address` of the shop's return and IPN handlers")
 	fs.DurationVar(&st.timeout, "timeout", 30*time.Second, "give up after this long")
 	if err := st.Parse(fs, args); err != nil {
@@ -102,9 +105,9 @@ type checkout struct {
 	httpc    *http.Client
 	buy      func(ctx context.Context, link string) (*url.URL, error)
 	a        *integration.AmazonFPS
-	notes    *store.SQL
+	orders   *store.SQL
 	returns  chan hookResult
-	ipns     chan *fps.Notification
+	ipns     chan integration.OrderChange
 	stepNo   int
 	seen     []string // keys of the IPNs received
 	cleanups []func()
@@ -118,7 +121,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, st.timeout)
 	defer cancel()
-	c := &checkout{out: stdout, st: st, returns: make(chan hookResult, 1), ipns: make(chan *fps.Notification, 16)}
+	c := &checkout{out: stdout, st: st, returns: make(chan hookResult, 1), ipns: make(chan integration.OrderChange, 16)}
 	defer func() {
 		for i := len(c.cleanups) - 1; i >= 0; i-- {
 			c.cleanups[i]()
@@ -171,7 +174,7 @@ func (c *checkout) walk(ctx context.Context) error {
 				return err
 			}
 			ref := u.Query().Get("callerReference")
-			order, err := c.a.Orders().Lookup(ctx, ref)
+			order, err := c.orders.Order(ctx, ref)
 			if err != nil {
 				return fmt.Errorf("the order of callerReference %s was not recorded: %w", ref, err)
 			}
@@ -179,7 +182,7 @@ func (c *checkout) walk(ctx context.Context) error {
 				return errors.New("the pipeline URL is not signed")
 			}
 			c.say("send the buyer to: %s", link)
-			c.say("callerReference %s recorded for %s", ref, order.Amount)
+			c.say("order %s recorded for %s, %s", ref, order.Amount, order.Status)
 			return nil
 		}},
 		{"The buyer approves on the Co-Branded UI (scripted buyer)", func() error {
@@ -196,14 +199,15 @@ func (c *checkout) walk(ctx context.Context) error {
 			c.say("%s", back)
 			return nil
 		}},
-		{"The return URL is verified by the integration's handler (TransactionHook runs Pay)", func() error {
+		{"The return URL is verified, and its token confirmed with FPS (TransactionHook runs Pay)", func() error {
 			var err error
 			got, err = c.visitReturn(ctx, back.String())
 			if err != nil {
 				return err
 			}
 			c.say("verified: status %s (%s)", got.ret.Status, got.ret.Status.Meaning())
-			c.say("tokenID %s, callerReference %s, order %s", got.ret.TokenID, got.ret.CallerReference, got.order.Amount)
+			c.say("confirmed: FPS holds token %s for callerReference %s; order %s is %s",
+				got.ret.TokenID, got.ret.CallerReference, got.order.Amount, got.order.Status)
 			return nil
 		}},
 		{"Pay (Purchase)", func() error {
@@ -216,7 +220,7 @@ func (c *checkout) walk(ctx context.Context) error {
 			}
 			return nil
 		}},
-		{"IPNs of the payment: received, verified, stored", func() error {
+		{"IPNs of the payment: verified, confirmed with FPS, stored; the order moves", func() error {
 			return c.awaitIPN(ctx, got.purchase.TransactionID, "PAY")
 		}},
 		{fmt.Sprintf("Partial refund of USD %s (Credit)", refund.StringFixed(2)), func() error {
@@ -234,23 +238,11 @@ func (c *checkout) walk(ctx context.Context) error {
 			}
 			return c.awaitIPN(ctx, res.TransactionID, "REFUND")
 		}},
-		{"The notification store", func() error {
-			all, err := c.notes.List(ctx)
-			if err != nil {
-				return err
-			}
-			stored := map[string]bool{}
-			for _, n := range all {
-				stored[n.Key] = true
-				c.say("%s  %s", n.Key, n.Notification.TransactionAmount)
-			}
-			for _, k := range c.seen {
-				if !stored[k] {
-					return fmt.Errorf("IPN %s was received but is not stored", k)
-				}
-			}
-			c.say("%d notifications stored, every IPN received among them", len(all))
-			return nil
+		{"The buyer loads the return URL again: the order as it stands, no second Pay", func() error {
+			return c.revisit(ctx, back.String(), got.ret.CallerReference)
+		}},
+		{"The order store", func() error {
+			return c.show(ctx, got.ret.CallerReference)
 		}},
 	}
 	for _, s := range steps {
@@ -272,17 +264,20 @@ func (c *checkout) start(ctx context.Context) error {
 	base := "http://" + ln.Addr().String() + "/"
 
 	api, cbui := st.APIEndpoint, st.CBUIEndpoint
+	var (
+		roots    *x509.CertPool
+		verifier fps.Verifier // nil: the integration's default, local
+	)
 	if st.InProcess() {
 		s, err := fpstest.Start(fpstest.Config{
-			PlainHTTP: true,
-			Accounts:  []fpstest.Account{st.Account("Checkout Example", "shop@example.com")},
+			Accounts: []fpstest.Account{st.Account("Checkout Example", "shop@example.com")},
 		})
 		if err != nil {
 			ln.Close()
 			return err
 		}
 		c.cleanups = append(c.cleanups, s.Close)
-		api, cbui, c.httpc = s.APIEndpoint(), s.CBUIEndpoint(), s.HTTPClient()
+		api, cbui, c.httpc, roots = s.APIEndpoint(), s.CBUIEndpoint(), s.HTTPClient(), s.CAPool()
 		c.buy = func(ctx context.Context, link string) (*url.URL, error) {
 			return s.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: string(fps.PaymentMethodCC)})
 		}
@@ -293,6 +288,14 @@ func (c *checkout) start(ctx context.Context) error {
 		c.say("simulator  %s (in-process)", s.URL)
 	} else {
 		if c.httpc, err = st.HTTPClient(); err != nil {
+			ln.Close()
+			return err
+		}
+		if roots, err = st.RootCAs(); err != nil {
+			ln.Close()
+			return err
+		}
+		if verifier, err = st.Verifier(api, c.httpc); err != nil {
 			ln.Close()
 			return err
 		}
@@ -313,7 +316,9 @@ func (c *checkout) start(ctx context.Context) error {
 		APIEndpoint:  api,
 		CBUIEndpoint: cbui,
 		HTTPClient:   c.httpc,
-		Store:        c.notes,
+		RootCAs:      roots,
+		Verifier:     verifier,
+		Store:        c.orders,
 		TransactionHook: func(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order integration.Order) {
 			res := hookResult{ret: ret, order: order}
 			if !ret.Status.Success() {
@@ -333,9 +338,9 @@ func (c *checkout) start(ctx context.Context) error {
 			}
 			fmt.Fprintf(w, "Thank you: payment %s is %s.\n", res.purchase.TransactionID, res.purchase.TransactionStatus)
 		},
-		NotificationCallback: func(ctx context.Context, n *fps.Notification) error {
+		NotificationCallback: func(ctx context.Context, ch integration.OrderChange) error {
 			select {
-			case c.ipns <- n:
+			case c.ipns <- ch:
 			default:
 			}
 			return nil
@@ -357,25 +362,26 @@ func (c *checkout) start(ctx context.Context) error {
 	return nil
 }
 
-// openStore opens the SQLite notification store.
+// openStore opens the order store: the database -db names, or an SQLite
+// file in a temporary folder.
 func (c *checkout) openStore(ctx context.Context) error {
-	path, note := c.st.db, ""
-	if path == "" {
+	db, note := c.st.db, ""
+	if db == "" {
 		note = " (temporary, removed at exit; -db keeps one)"
 		dir, err := os.MkdirTemp("", "fps-checkout-")
 		if err != nil {
 			return err
 		}
 		c.cleanups = append(c.cleanups, func() { os.RemoveAll(dir) })
-		path = filepath.Join(dir, "fps.db")
+		db = filepath.Join(dir, "fps.db")
 	}
-	notes, db, err := setup.OpenSQLite(ctx, path)
+	orders, err := store.Open(ctx, db)
 	if err != nil {
 		return err
 	}
-	c.cleanups = append(c.cleanups, func() { db.Close() })
-	c.notes = notes
-	c.say("store      SQLite %s%s", path, note)
+	c.cleanups = append(c.cleanups, func() { orders.Close() })
+	c.orders = orders
+	c.say("store      %s%s", db, note)
 	return nil
 }
 
@@ -405,51 +411,62 @@ func (c *checkout) buyOverHTTP(cbui string) func(ctx context.Context, link strin
 	}
 }
 
-// visitReturn follows the return URL as the buyer's browser would and
-// returns what the TransactionHook did.
-func (c *checkout) visitReturn(ctx context.Context, returnURL string) (hookResult, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, returnURL, nil)
+// get fetches u as the buyer's browser would, and returns the status and
+// the start of the page.
+func (c *checkout) get(ctx context.Context, u string) (status, body string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return hookResult{}, err
+		return "", "", err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
+		return "", "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.Status, strings.TrimSpace(string(b)), nil
+}
+
+// visitReturn follows the return URL as the buyer's browser would and
+// returns what the TransactionHook did.
+func (c *checkout) visitReturn(ctx context.Context, returnURL string) (hookResult, error) {
+	status, body, err := c.get(ctx, returnURL)
+	if err != nil {
 		return hookResult{}, err
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	resp.Body.Close()
-	c.say("the shop answered %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	c.say("the shop answered %s: %s", status, body)
 	select {
 	case got := <-c.returns:
-		if resp.StatusCode != http.StatusOK && got.err == nil {
-			return got, fmt.Errorf("the return handler answered %s", resp.Status)
+		if status != "200 OK" && got.err == nil {
+			return got, fmt.Errorf("the return handler answered %s", status)
 		}
 		return got, nil
 	default:
-		return hookResult{}, fmt.Errorf("the return was refused (%s): the TransactionHook did not run", resp.Status)
+		return hookResult{}, fmt.Errorf("the return was refused (%s): the TransactionHook did not run", status)
 	}
 }
 
-// awaitIPN prints the IPNs of transaction id as they arrive and checks
-// each is in the store, until the one of operation with status SUCCESS
-// has come.
+// awaitIPN prints the changes the IPNs of transaction id make to its
+// order as they arrive, and checks each IPN is in the store, until the
+// one of operation with status SUCCESS has come.
 func (c *checkout) awaitIPN(ctx context.Context, id string, operation fps.NotificationOperation) error {
 	for {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("no %s SUCCESS IPN for transaction %s arrived (is the simulator's IPN URL %s?): %w",
 				operation, id, c.a.NotifyURL(), ctx.Err())
-		case n := <-c.ipns:
+		case ch := <-c.ipns:
+			n := ch.Notification
 			if n.TransactionID != id {
 				continue
 			}
-			stored, err := c.notes.Get(ctx, n.Key())
+			stored, err := c.orders.Get(ctx, n.Key())
 			if err != nil {
 				return fmt.Errorf("IPN %s is not in the store: %w", n.Key(), err)
 			}
 			c.seen = append(c.seen, n.Key())
-			c.say("IPN %s %s %s: signature verified, stored at %s",
-				n.Operation, n.Status, n.TransactionAmount, stored.ReceivedAt.Format(time.RFC3339))
+			c.say("IPN %s %s %s: verified, confirmed with FPS, stored at %s; order %s -> %s",
+				n.Operation, n.Status, n.TransactionAmount, stored.ReceivedAt.Format(time.RFC3339), ch.Entry.From, ch.Entry.To)
 			if n.Operation == operation && n.TransactionStatus == fps.TransactionStatusSuccess {
 				return nil
 			}
@@ -458,4 +475,78 @@ func (c *checkout) awaitIPN(ctx context.Context, id string, operation fps.Notifi
 			}
 		}
 	}
+}
+
+// revisit loads the return URL again, as a buyer reloading the page
+// would: the shop shows the order as it stands, and the hook does not
+// run again.
+func (c *checkout) revisit(ctx context.Context, returnURL, ref string) error {
+	status, body, err := c.get(ctx, returnURL)
+	if err != nil {
+		return err
+	}
+	c.say("the shop answered %s: %s", status, body)
+	select {
+	case <-c.returns:
+		return errors.New("the TransactionHook ran a second time")
+	default:
+	}
+	txs, err := c.orders.Transactions(ctx, ref)
+	if err != nil {
+		return err
+	}
+	pays := 0
+	for _, t := range txs {
+		if t.Operation == fps.FPSOperationPay {
+			pays++
+		}
+	}
+	if pays != 1 {
+		return fmt.Errorf("order %s has %d Pay transactions", ref, pays)
+	}
+	c.say("the TransactionHook did not run again; the order has one Pay")
+	return nil
+}
+
+// show prints the order of ref as the store holds it: found by its
+// callerReference and by the id of each of its transactions, with its
+// transactions, its history and its notifications.
+func (c *checkout) show(ctx context.Context, ref string) error {
+	o, err := c.orders.Order(ctx, ref)
+	if err != nil {
+		return err
+	}
+	c.say("order %s: %s, paid %s, refunded %s", o.CallerReference, o.Status, o.Paid.StringFixed(2), o.Refunded.StringFixed(2))
+	if o.Status != integration.OrderPartlyRefunded {
+		return fmt.Errorf("order %s is %s, not %s", ref, o.Status, integration.OrderPartlyRefunded)
+	}
+	txs, err := c.orders.Transactions(ctx, ref)
+	if err != nil {
+		return err
+	}
+	for _, t := range txs {
+		byID, err := c.orders.OrderByTransaction(ctx, t.ID)
+		if err != nil || byID.CallerReference != ref {
+			return fmt.Errorf("transaction %s does not lead to its order: %v", t.ID, err)
+		}
+		c.say("transaction %s  %-6s %s  callerReference %s: %s %s", t.ID, t.Operation, t.Amount, t.CallerReference, t.Step, t.Status)
+	}
+	hist, err := c.orders.History(ctx, ref)
+	if err != nil {
+		return err
+	}
+	for _, e := range hist {
+		c.say("history    %-9s -> %-15s %s", e.From, e.To, e.Note)
+	}
+	stored := map[string]bool{}
+	for _, e := range hist {
+		stored[e.Key] = true
+	}
+	for _, k := range c.seen {
+		if !stored[k] {
+			return fmt.Errorf("IPN %s was received but is not in the order's history", k)
+		}
+	}
+	c.say("%d transactions, %d history entries; every IPN received is in the history", len(txs), len(hist))
+	return nil
 }

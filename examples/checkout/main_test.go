@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/fpskit/fps/integration"
+	"github.com/fpskit/fps/store"
 	"github.com/stretchr/testify/require"
 )
 
@@ -20,17 +22,24 @@ func TestRunWalksTheWholePurchase(t *testing.T) {
 	require.NoError(t, err, out.String())
 	text := out.String()
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`send the buyer to: http://127\.0\.0\.1:\d+/cobranded-ui/actions/start\?\S*callerReference=[\w-]{22}&\S*&signature=\S+`),
-		regexp.MustCompile(`callerReference [\w-]{22} recorded for USD 19\.99`),
+		regexp.MustCompile(`send the buyer to: https://127\.0\.0\.1:\d+/cobranded-ui/actions/start\?\S*callerReference=[\w-]{22}&\S*&signature=\S+`),
+		regexp.MustCompile(`order [\w-]{22} recorded for USD 19\.99, created`),
 		regexp.MustCompile(`(?m)^   http://127\.0\.0\.1:\d+/amazon_fps/fps-return-url/\?\S*status=SC&tokenID=\w+$`),
 		regexp.MustCompile(`the shop answered 200 OK: Thank you: payment \w+ is Pending\.`),
 		regexp.MustCompile(`verified: status SC \(success: the buyer chose a credit card\)`),
+		regexp.MustCompile(`confirmed: FPS holds token \w+ for callerReference [\w-]{22}; order USD 19\.99 is approved`),
 		regexp.MustCompile(`transaction \w+ accepted \(SUCCESS\), status Pending`),
-		regexp.MustCompile(`IPN PAY SUCCESS USD 19\.99: signature verified, stored at `),
+		regexp.MustCompile(`IPN PAY PENDING USD 19\.99: verified, confirmed with FPS, stored at \S+; order approved -> pending`),
+		regexp.MustCompile(`IPN PAY SUCCESS USD 19\.99: verified, confirmed with FPS, stored at \S+; order pending -> paid`),
 		regexp.MustCompile(`refund transaction \w+ accepted \(SUCCESS\), status Pending`),
-		regexp.MustCompile(`IPN REFUND SUCCESS USD 5\.00: signature verified, stored at `),
-		regexp.MustCompile(`TransactionStatus/\w+/PAY/SUCCESS  USD 19\.99`),
-		regexp.MustCompile(`TransactionStatus/\w+/REFUND/SUCCESS  USD 5\.00`),
+		regexp.MustCompile(`IPN REFUND SUCCESS USD 5\.00: verified, confirmed with FPS, stored at \S+; order paid -> partly-refunded`),
+		regexp.MustCompile(`the shop answered 200 OK: order [\w-]{22} is partly-refunded`),
+		regexp.MustCompile(`the TransactionHook did not run again; the order has one Pay`),
+		regexp.MustCompile(`order [\w-]{22}: partly-refunded, paid 19\.99, refunded 5\.00`),
+		regexp.MustCompile(`transaction \w{35}  Pay    USD 19\.99  callerReference [\w-]{22}: PAY Success`),
+		regexp.MustCompile(`transaction \w{35}  Refund USD 5\.00  callerReference [\w-]{22}: REFUND Success`),
+		regexp.MustCompile(`history    pending   -> paid            PAY SUCCESS USD 19\.99`),
+		regexp.MustCompile(`2 transactions, \d+ history entries; every IPN received is in the history`),
 		regexp.MustCompile(`(?m)^OK: every step checked out\.$`),
 	} {
 		require.Regexp(t, want, text)
@@ -38,6 +47,15 @@ func TestRunWalksTheWholePurchase(t *testing.T) {
 	info, err := os.Stat(db)
 	require.NoError(t, err, "the SQLite file given by -db is kept")
 	require.Positive(t, info.Size())
+
+	// The file holds the order: a restarted shop finds it.
+	orders, err := store.Open(context.Background(), db)
+	require.NoError(t, err)
+	defer orders.Close()
+	ref := regexp.MustCompile(`order ([\w-]{22}) recorded`).FindStringSubmatch(text)[1]
+	o, err := orders.Order(context.Background(), ref)
+	require.NoError(t, err)
+	require.Equal(t, integration.OrderPartlyRefunded, o.Status)
 }
 
 func TestRunNamesTheFailedStep(t *testing.T) {

@@ -16,17 +16,20 @@
 // /admin lists the orders, their amounts and transaction ids, and the
 // stored notifications, and offers capture, refund and void.
 //
-// An order's status comes from the verified IPNs alone: the answers of
-// Pay, Reserve, Settle, Refund and Cancel only say that FPS took the
-// request. The IPNs are verified with the VerifySignature action (the
-// integration's default, which also works when the simulator serves its
-// certificate over plain http) and kept in the notification store.
+// The orders live in the integration's order store, with their
+// transactions, their history and the notifications that moved them: in
+// memory by default, or in the database named by -db (an SQLite file, or
+// a postgres:// DSN), where a restart of the shop loses nothing. An
+// order's status comes from the return and the IPNs alone, each verified
+// and confirmed with FPS before it moves the order: the answers of Pay,
+// Reserve, Settle, Refund and Cancel only say that FPS took the request.
+// Over https the signatures are checked locally (the integration's
+// default); the in-process simulator serves plain http, so a browser
+// needs no certificate, and there the VerifySignature action checks them.
 //
-// By default the simulator runs in the same process over plain http, so a
-// browser needs no certificate, and credit-card payments stay pending for
-// -pending-delay; the notifications are kept in memory, or in the SQLite
-// file named by -db; the orders are kept in memory. To use a simulator
-// running apart, start it with the shop's IPN URL and name its endpoints:
+// By default the simulator runs in the same process, and credit-card
+// payments stay pending for -pending-delay. To use a simulator running
+// apart, start it with the shop's IPN URL and name its endpoints:
 //
 //	fps sandbox -plain-http -addr 127.0.0.1:8080 -ipn-url http://127.0.0.1:8000/amazon_fps/fps-notify-handler/
 //	go run ./examples/shop -api-endpoint http://127.0.0.1:8080/ -cbui-endpoint http://127.0.0.1:8080/cobranded-ui/actions/start
@@ -92,7 +95,7 @@ func parseFlags(args []string, out io.Writer) (*settings, error) {
 	st.Register(fs)
 	fs.StringVar(&st.addr, "addr", "127.0.0.1:8000", "listen `address` of the shop")
 	fs.StringVar(&st.baseURL, "base-url", "", "public `URL` of the shop (default http://<addr>/)")
-	fs.StringVar(&st.db, "db", "", "SQLite `path` of the notification store (default: in memory)")
+	fs.StringVar(&st.db, "db", "", "the order store: an SQLite `path` or a postgres:// DSN (default: in memory, lost at exit)")
 	fs.DurationVar(&st.pendingDelay, "pending-delay", 3*time.Second, "how long credit-card payments and refunds stay pending in the in-process simulator (negative: for ever)")
 	if err := st.Parse(fs, args); err != nil {
 		return nil, err
@@ -187,12 +190,20 @@ func start(ctx context.Context, st *settings, logger *slog.Logger) (a *app, err 
 	} else if httpc, err = st.HTTPClient(); err != nil {
 		return nil, err
 	}
-
-	notes, err := openStore(ctx, st.db, a)
+	roots, err := st.RootCAs()
 	if err != nil {
 		return nil, err
 	}
-	a.shop = newShop(notes, logger)
+	verifier, err := st.Verifier(api, httpc)
+	if err != nil {
+		return nil, err
+	}
+
+	orders, err := openStore(ctx, st.db, a)
+	if err != nil {
+		return nil, err
+	}
+	a.shop = newShop(orders, logger)
 	fpsIntegration, err := integration.New(integration.Config{
 		AccessKey:            st.AccessKey,
 		SecretKey:            st.SecretKey,
@@ -201,8 +212,11 @@ func start(ctx context.Context, st *settings, logger *slog.Logger) (a *app, err 
 		APIEndpoint:          api,
 		CBUIEndpoint:         cbui,
 		HTTPClient:           httpc,
-		Store:                notes,
+		RootCAs:              roots,
+		Verifier:             verifier,
+		Store:                orders,
 		TransactionHook:      a.shop.transaction,
+		OrderPage:            a.shop.showOrder,
 		NotificationCallback: a.shop.notified,
 		Logger:               logger,
 	})
@@ -233,24 +247,16 @@ func (a *app) Close() {
 	a.cleanups = nil
 }
 
-// notificationStore is what the shop needs of a store: Save for the
-// integration's IPN handler, List for the admin page. store.Memory and
-// store.SQL have both.
-type notificationStore interface {
-	integration.NotificationStore
-	List(ctx context.Context) ([]*integration.StoredNotification, error)
-}
-
-// openStore opens the SQLite store at path, or a store in memory when
-// path is empty.
-func openStore(ctx context.Context, path string, a *app) (notificationStore, error) {
-	if path == "" {
+// openStore opens the order store in the database named by db (see
+// store.Open), or in memory when db is empty.
+func openStore(ctx context.Context, db string, a *app) (orderStore, error) {
+	if db == "" {
 		return store.NewMemory(), nil
 	}
-	notes, db, err := setup.OpenSQLite(ctx, path)
+	orders, err := store.Open(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	a.cleanups = append(a.cleanups, func() { db.Close() })
-	return notes, nil
+	a.cleanups = append(a.cleanups, func() { orders.Close() })
+	return orders, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -40,42 +41,15 @@ func catalogue() []product {
 	}
 }
 
-// The steps of an order's transaction, as IPNs name them.
-const (
-	opPay     = "PAY"
-	opReserve = "RESERVE"
-	opSettle  = "SETTLE"
-	opCancel  = "CANCEL"
-	opRefund  = "REFUND"
-)
-
-// order is one checkout: created with its button, paid through FPS, and
-// moved on by the IPNs of its transaction and refunds.
-type order struct {
-	Ref     string // the callerReference of the pipeline and of Pay or Reserve
-	Product product
-	Amount  decimal.Decimal
-
-	Returned bool   // the buyer came back from the Co-Branded UI
-	Declined string // why the pipeline did not succeed
-	TxID     string // the Pay or Reserve transaction
-	Method   string // the payment method, from the IPNs
-	// ops holds the status of each step of TxID (PAY, RESERVE, SETTLE,
-	// CANCEL) as its IPNs report it.
-	ops      map[string]fps.TransactionStatus
-	Captured decimal.Decimal // settled amount, from the SETTLE IPN
-	Refunds  []*refund
-	Problem  string // the last call that failed, shown on the pages
-	History  []event
-	busy     bool // a call for this order is in flight
-}
-
-// refund is one Refund of an order.
-type refund struct {
-	Ref    string // its own callerReference
-	TxID   string
-	Amount decimal.Decimal
-	Status fps.TransactionStatus // empty until its IPN or answer
+// productNamed returns the product whose name is the order's description
+// (its pipeline's paymentReason).
+func (s *shop) productNamed(name string) (product, bool) {
+	for _, p := range s.products {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return product{}, false
 }
 
 type event struct {
@@ -83,26 +57,40 @@ type event struct {
 	Text string
 }
 
-// shop holds the catalogue, the orders and the integration.
+// orderStore is what the shop needs of its store: the integration's order
+// Store, the latest orders for the admin page, and the notifications.
+// store.SQL and store.Memory have it all.
+type orderStore interface {
+	integration.Store
+	Orders(ctx context.Context, limit int) ([]integration.Order, error)
+	Get(ctx context.Context, key string) (*integration.StoredNotification, error)
+	List(ctx context.Context) ([]*integration.StoredNotification, error)
+}
+
+// shop holds the catalogue and the integration. Orders live in the
+// integration's store, so that a restart loses none; what the shop keeps
+// in memory is only which orders have a call in flight and the last
+// failed call of each, shown on the pages.
 type shop struct {
 	fps      *integration.AmazonFPS // set by start before the shop serves
-	notes    notificationStore
+	orders   orderStore
 	products []product
 	pages    map[string]*template.Template
 	log      *slog.Logger
 	now      func() time.Time
 
-	mu     sync.Mutex
-	orders []*order          // oldest first
-	byRef  map[string]*order // by callerReference: the order's and its refunds'
+	mu       sync.Mutex
+	busy     map[string]bool   // a call for the order is in flight
+	problems map[string]*event // the last failed call of the order
 }
 
-func newShop(notes notificationStore, logger *slog.Logger) *shop {
+func newShop(orders orderStore, logger *slog.Logger) *shop {
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"products", "order", "admin"} {
 		pages[name] = template.Must(template.ParseFS(files, "templates/layout.html", "templates/"+name+".html"))
 	}
-	return &shop{notes: notes, products: catalogue(), pages: pages, log: logger, now: time.Now, byRef: map[string]*order{}}
+	return &shop{orders: orders, products: catalogue(), pages: pages, log: logger, now: time.Now,
+		busy: map[string]bool{}, problems: map[string]*event{}}
 }
 
 func (s *shop) routes() http.Handler {
@@ -130,19 +118,9 @@ func securityHeaders(h http.Handler) http.Handler {
 
 func orderPath(ref string) string { return "/orders/" + url.PathEscape(ref) }
 
-func (o *order) note(at time.Time, format string, args ...any) {
-	o.History = append(o.History, event{At: at, Text: fmt.Sprintf(format, args...)})
-}
-
-// fail records a failed call on the order. Called with s.mu held.
-func (o *order) fail(at time.Time, format string, args ...any) {
-	o.Problem = fmt.Sprintf(format, args...)
-	o.note(at, "%s", o.Problem)
-}
-
 // productPage shows the catalogue, each product with the button of a new
-// order. An order the buyer never pays stays "awaiting the buyer" and is
-// not listed on the admin page.
+// order: LinkURL records it in the store, created. An order the buyer
+// never pays stays created and is not listed on the admin page.
 func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
 	type item struct {
 		product
@@ -150,10 +128,8 @@ func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]item, 0, len(s.products))
 	for _, p := range s.products {
-		o := s.newOrder(p)
 		fields := map[string]string{
 			"pipelineName":      string(fps.PipelineSingleUse),
-			"callerReference":   o.Ref,
 			"transactionAmount": p.Price.StringFixed(2),
 			"paymentReason":     p.Name,
 		}
@@ -174,138 +150,91 @@ func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *shop) newOrder(p product) *order {
-	o := &order{Ref: fps.NewCallerReference(), Product: p, Amount: p.Price, ops: map[string]fps.TransactionStatus{}}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o.note(s.now(), "Order created: %s, USD %s", p.Name, p.Price.StringFixed(2))
-	s.orders = append(s.orders, o)
-	s.byRef[o.Ref] = o
-	return o
-}
-
-// lookup returns the order of ref, or nil. Called with s.mu held.
-func (s *shop) lookup(ref string) *order {
-	if o := s.byRef[ref]; o != nil && o.Ref == ref {
-		return o
-	}
-	return nil
-}
-
-// transaction is the integration's TransactionHook: the buyer is back
-// from the Co-Branded UI with a verified return. It charges the token
-// (Pay), or reserves the amount (Reserve) for an authorize-only product,
-// and sends the buyer to the order page. The order's status then comes
-// from the IPNs.
-func (s *shop) transaction(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, _ integration.Order) {
-	s.mu.Lock()
-	o := s.lookup(ret.CallerReference)
-	if o == nil { // an abandoned pipeline names no callerReference
-		s.mu.Unlock()
-		http.Redirect(w, r, "/?left", http.StatusSeeOther)
-		return
-	}
-	o.Returned = true
-	now := s.now()
-	pay := ret.Status.Success() && o.TxID == "" && !o.busy // a reload of the return URL pays once
+// transaction is the integration's TransactionHook. For a confirmed
+// return it runs once per order: it charges the token (Pay), or reserves
+// the amount (Reserve) for an authorize-only product, and sends the buyer
+// to the order page, whose status then comes from the IPNs. A declined
+// pipeline moves nothing: the buyer sees why, and may buy again.
+func (s *shop) transaction(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, o integration.Order) {
 	switch {
-	case !ret.Status.Success() && o.TxID == "":
-		o.Declined = ret.Status.Meaning()
-		o.note(now, "Back from Amazon: %s (status %s)", o.Declined, ret.Status)
-	case pay:
-		o.busy = true
-		o.note(now, "Back from Amazon: %s (status %s)", ret.Status.Meaning(), ret.Status)
-	}
-	s.mu.Unlock()
-	if pay {
+	case !ret.Status.Success() && o.CallerReference == "": // abandoned: no callerReference
+		http.Redirect(w, r, "/?left", http.StatusSeeOther)
+	case !ret.Status.Success():
+		v, err := s.view(ctx, o)
+		if err != nil {
+			s.serverError(w, "could not read the order", err)
+			return
+		}
+		v.State = state{"declined", "not paid: " + ret.Status.Meaning(), false}
+		v.CanCapture, v.CanVoid, v.CanRefund = false, false, false
+		s.render(w, "order", map[string]any{"Title": "Order " + v.Ref, "Order": v, "Again": true})
+	default:
 		s.pay(ctx, a, o, ret.TokenID)
+		http.Redirect(w, r, orderPath(o.CallerReference), http.StatusSeeOther)
 	}
-	http.Redirect(w, r, orderPath(o.Ref), http.StatusSeeOther)
+}
+
+// showOrder is the integration's OrderPage: a return loaded again goes to
+// the order page.
+func (s *shop) showOrder(_ context.Context, w http.ResponseWriter, r *http.Request, o integration.Order) {
+	http.Redirect(w, r, orderPath(o.CallerReference), http.StatusSeeOther)
 }
 
 // pay sends Pay, or Reserve for an authorize-only product, for order o.
-func (s *shop) pay(ctx context.Context, a *integration.AmazonFPS, o *order, tokenID string) {
+func (s *shop) pay(ctx context.Context, a *integration.AmazonFPS, o integration.Order, tokenID string) {
 	call, action := a.Purchase, "Pay"
-	if o.Product.AuthorizeOnly {
+	if p, _ := s.productNamed(o.Description); p.AuthorizeOnly {
 		call, action = a.Authorize, "Reserve"
 	}
-	res, err := call(ctx, o.Amount, fps.PurchaseOptions{TokenID: tokenID, CallerReference: o.Ref})
+	s.setBusy(o.CallerReference, true)
+	res, err := call(ctx, o.Amount.Value, fps.PurchaseOptions{TokenID: tokenID, CallerReference: o.CallerReference})
+	s.setBusy(o.CallerReference, false)
+	s.answered(o.CallerReference, action, res, err)
+}
+
+func (s *shop) setBusy(ref string, busy bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o.busy = false
-	s.answered(o, action, res, err)
-	if err == nil && o.TxID == "" {
-		o.TxID = res.TransactionID
+	if busy {
+		s.busy[ref] = true
+	} else {
+		delete(s.busy, ref)
 	}
 }
 
-// answered records the answer of an action on o. Called with s.mu held.
-func (s *shop) answered(o *order, action string, res *fps.Result, err error) {
-	now := s.now()
+// answered records the answer of an action on the order ref: a problem
+// to show, or none.
+func (s *shop) answered(ref, action string, res *fps.Result, err error) {
+	var text string
 	switch {
 	case err != nil && fps.MayHaveMoved(err):
-		o.fail(now, "%s: no answer (%v); its IPN will tell whether it happened", action, err)
+		text = fmt.Sprintf("%s: no answer (%v); its IPN will tell whether it happened", action, err)
 	case err != nil:
-		o.fail(now, "%s failed: %v", action, err)
+		text = fmt.Sprintf("%s failed: %v", action, err)
 	case res.Status != fps.ResultSuccess:
-		o.fail(now, "%s refused: transaction %s is %s", action, res.TransactionID, res.TransactionStatus)
-	default:
-		o.Problem = ""
-		o.note(now, "%s sent: transaction %s is %s; waiting for its IPN", action, res.TransactionID, res.TransactionStatus)
+		text = fmt.Sprintf("%s refused: transaction %s is %s", action, res.TransactionID, res.TransactionStatus)
 	}
+	s.problem(ref, text)
+}
+
+// problem records text as the order's problem; "" clears it.
+func (s *shop) problem(ref, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if text == "" {
+		delete(s.problems, ref)
+		return
+	}
+	s.problems[ref] = &event{At: s.now(), Text: text}
 }
 
 // notified is the integration's NotificationCallback: it runs once for
-// each verified and stored IPN, and moves the order on.
-func (s *shop) notified(_ context.Context, n *fps.Notification) error {
-	if n.Type != fps.NotificationTypeTransactionStatus {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o := s.byRef[n.CallerReference]
-	if o == nil { // the integration matched it to its order book: another shop's order
-		s.log.Warn("IPN of an order this shop does not hold", "callerReference", n.CallerReference, "transactionId", n.TransactionID)
-		return nil
-	}
-	now := s.now()
-	o.note(now, "IPN: %s %s %s, transaction %s", n.Operation, n.Status, n.TransactionAmount, n.TransactionID)
-	if n.PaymentMethod != "" {
-		o.Method = string(n.PaymentMethod)
-	}
-	if n.TransactionStatus == fps.TransactionStatusFailure {
-		o.Problem = fmt.Sprintf("%s failed: %s", n.Operation, n.StatusMessage)
-	}
-	if n.Operation == opRefund {
-		for _, rf := range o.Refunds {
-			if rf.Ref == n.CallerReference {
-				rf.TxID = n.TransactionID
-				rf.Status = advance(rf.Status, n.TransactionStatus)
-			}
-		}
-		return nil
-	}
-	if o.TxID == "" { // the IPN came before Pay's answer
-		o.TxID = n.TransactionID
-	}
-	if n.TransactionID != o.TxID {
-		s.log.Warn("IPN of another transaction of the order", "callerReference", n.CallerReference, "transactionId", n.TransactionID)
-		return nil
-	}
-	o.ops[string(n.Operation)] = advance(o.ops[string(n.Operation)], n.TransactionStatus)
-	if n.Operation == opSettle && n.TransactionStatus == fps.TransactionStatusSuccess {
-		o.Captured = n.TransactionAmount.Value
-	}
+// each change of an order that a confirmed IPN made. This shop has
+// nothing to ship, so it logs the change; a real one fulfils the order
+// here when ch.Entry.To is paid.
+func (s *shop) notified(_ context.Context, ch integration.OrderChange) error {
+	s.log.Info("order changed", "order", ch.Order.CallerReference, "from", ch.Entry.From, "to", ch.Entry.To, "by", ch.Entry.Note)
 	return nil
-}
-
-// advance moves a step's status to next, unless the step was already
-// past Pending: an IPN retried late does not take it back.
-func advance(cur, next fps.TransactionStatus) fps.TransactionStatus {
-	if cur == "" || cur == fps.TransactionStatusPending {
-		return next
-	}
-	return cur
 }
 
 // state is an order's status as the pages show it.
@@ -315,79 +244,13 @@ type state struct {
 	Moving bool // an IPN is awaited: the pages refresh
 }
 
-// paid is the amount the buyer paid: the price once PAY succeeded, the
-// captured amount once SETTLE did.
-func (o *order) paid() decimal.Decimal {
-	switch {
-	case o.ops[opPay] == fps.TransactionStatusSuccess:
-		return o.Amount
-	case o.ops[opSettle] == fps.TransactionStatusSuccess:
-		return o.Captured
-	}
-	return decimal.Zero
-}
-
-// refunds sums the refunds done and those in flight.
-func (o *order) refunds() (done, inFlight decimal.Decimal) {
-	for _, rf := range o.Refunds {
-		switch rf.Status {
-		case fps.TransactionStatusSuccess:
-			done = done.Add(rf.Amount)
-		case "", fps.TransactionStatusPending:
-			inFlight = inFlight.Add(rf.Amount)
-		}
-	}
-	return done, inFlight
-}
-
-// state derives the order's status from the IPNs received. Called with
-// s.mu held.
-func (o *order) state() state {
-	done, inFlight := o.refunds()
-	paid := o.paid()
-	ops := o.ops
-	switch {
-	case o.Declined != "":
-		return state{"declined", "not paid: " + o.Declined, false}
-	case inFlight.IsPositive():
-		return state{"refunding", "refund pending", true}
-	case done.IsPositive() && !done.LessThan(paid):
-		return state{"refunded", "refunded", false}
-	case done.IsPositive():
-		return state{"paid", "paid, partly refunded", false}
-	case ops[opCancel] == fps.TransactionStatusCancelled:
-		return state{"voided", "voided", false}
-	case ops[opSettle] == fps.TransactionStatusSuccess:
-		return state{"paid", "paid (captured)", false}
-	case ops[opSettle] == fps.TransactionStatusPending:
-		return state{"pending", "capture pending", true}
-	case ops[opSettle] == fps.TransactionStatusFailure:
-		return state{"failed", "capture failed", false}
-	case ops[opReserve] == fps.TransactionStatusReserved:
-		return state{"authorized", "authorized", false}
-	case ops[opReserve] == fps.TransactionStatusPending:
-		return state{"pending", "authorization pending", true}
-	case ops[opPay] == fps.TransactionStatusSuccess:
-		return state{"paid", "paid", false}
-	case ops[opPay] == fps.TransactionStatusPending:
-		return state{"pending", "payment pending", true}
-	case ops[opPay] == fps.TransactionStatusFailure, ops[opReserve] == fps.TransactionStatusFailure:
-		return state{"failed", "payment failed", false}
-	case o.TxID != "" || o.busy:
-		return state{"sent", "sent to Amazon", true}
-	case o.Returned:
-		return state{"failed", "payment not sent", false}
-	}
-	return state{"new", "awaiting the buyer", false}
-}
-
-// orderView is an order as the templates read it, copied under s.mu.
+// orderView is an order as the templates read it.
 type orderView struct {
 	Ref, Path, Product, Amount string
 	State                      state
 	Method, TxID               string
 	Paid, Refunded             string
-	Refunds                    []refund
+	Refunds                    []integration.Transaction
 	Problem                    string
 	History                    []event
 	CanCapture, CanVoid        bool
@@ -395,70 +258,171 @@ type orderView struct {
 	refundable                 decimal.Decimal
 }
 
-// view copies o for a page. Called with s.mu held.
-func (o *order) view() orderView {
-	st := o.state()
-	done, inFlight := o.refunds()
+// view reads what the pages show of o: its transactions, history and the
+// payment method its notifications name.
+func (s *shop) view(ctx context.Context, o integration.Order) (orderView, error) {
+	txs, err := s.orders.Transactions(ctx, o.CallerReference)
+	if err != nil {
+		return orderView{}, err
+	}
+	hist, err := s.orders.History(ctx, o.CallerReference)
+	if err != nil {
+		return orderView{}, err
+	}
 	v := orderView{
-		Ref: o.Ref, Path: orderPath(o.Ref), Product: o.Product.Name, Amount: usd(o.Amount),
-		State: st, Method: o.Method, TxID: o.TxID,
-		Paid: usd(o.paid()), Refunded: usd(done),
-		Problem: o.Problem, History: slices.Clone(o.History),
+		Ref: o.CallerReference, Path: orderPath(o.CallerReference), Product: o.Description, Amount: o.Amount.String(),
+		Paid: usd(o.Paid), Refunded: usd(o.Refunded),
 	}
-	for _, rf := range o.Refunds {
-		v.Refunds = append(v.Refunds, *rf)
+	var payment integration.Transaction
+	inFlight := decimal.Zero
+	for _, t := range txs {
+		switch t.Operation {
+		case fps.FPSOperationRefund:
+			v.Refunds = append(v.Refunds, t)
+			if !t.Status.Final() {
+				inFlight = inFlight.Add(t.Amount.Value)
+			}
+		default:
+			payment = t
+		}
 	}
-	authorized := st.Code == "authorized"
+	v.TxID = payment.ID
+	for _, e := range hist {
+		text := e.Note
+		if e.Key != "return" {
+			text = "IPN: " + text
+			if sn, err := s.orders.Get(ctx, e.Key); err == nil && sn.Notification.PaymentMethod != "" {
+				v.Method = string(sn.Notification.PaymentMethod)
+			}
+		}
+		v.History = append(v.History, event{At: e.At, Text: text})
+	}
+	s.mu.Lock()
+	busy := s.busy[o.CallerReference]
+	if p := s.problems[o.CallerReference]; p != nil {
+		v.Problem = p.Text
+		v.History = append(v.History, *p)
+	}
+	s.mu.Unlock()
+	slices.SortStableFunc(v.History, func(a, b event) int { return a.At.Compare(b.At) })
+	v.State = stateOf(o, payment, inFlight, busy)
+	authorized := o.Status == integration.OrderAuthorized
 	v.CanCapture, v.CanVoid = authorized, authorized
-	v.refundable = o.paid().Sub(done).Sub(inFlight)
-	v.CanRefund = st.Code == "paid" && v.refundable.IsPositive()
-	return v
+	v.refundable = o.Paid.Sub(o.Refunded).Sub(inFlight)
+	v.CanRefund = v.State.Code == "paid" && v.refundable.IsPositive()
+	return v, nil
+}
+
+// stateOf is how the pages show an order: its status, with a refund in
+// flight and the kind of its payment.
+func stateOf(o integration.Order, payment integration.Transaction, refunding decimal.Decimal, busy bool) state {
+	reserve := payment.Operation == fps.FPSOperationReserve
+	switch o.Status {
+	case integration.OrderCreated:
+		return state{"new", "awaiting the buyer", false}
+	case integration.OrderApproved:
+		if busy || payment.CallerReference != "" {
+			return state{"sent", "sent to Amazon", true}
+		}
+		return state{"failed", "payment not sent", false}
+	case integration.OrderPending:
+		if reserve {
+			return state{"pending", "authorization pending", true}
+		}
+		return state{"pending", "payment pending", true}
+	case integration.OrderAuthorized:
+		return state{"authorized", "authorized", false}
+	case integration.OrderCapturing:
+		return state{"pending", "capture pending", true}
+	case integration.OrderFailed:
+		if payment.Step == "SETTLE" {
+			return state{"failed", "capture failed", false}
+		}
+		return state{"failed", "payment failed", false}
+	case integration.OrderCancelled:
+		return state{"voided", "voided", false}
+	case integration.OrderRefunded:
+		return state{"refunded", "refunded", false}
+	}
+	switch { // paid, partly refunded
+	case refunding.IsPositive():
+		return state{"refunding", "refund pending", true}
+	case o.Status == integration.OrderPartlyRefunded:
+		return state{"paid", "paid, partly refunded", false}
+	case reserve:
+		return state{"paid", "paid (captured)", false}
+	}
+	return state{"paid", "paid", false}
 }
 
 func usd(d decimal.Decimal) string { return "USD " + d.StringFixed(2) }
 
-func (s *shop) orderPage(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	o := s.lookup(r.PathValue("ref"))
-	var v orderView
-	if o != nil {
-		v = o.view()
+// order returns the order whose own callerReference is ref, or false.
+func (s *shop) order(ctx context.Context, ref string) (integration.Order, bool, error) {
+	o, err := s.orders.Order(ctx, ref)
+	switch {
+	case errors.Is(err, integration.ErrUnknownOrder):
+		return o, false, nil
+	case err != nil:
+		return o, false, err
 	}
-	s.mu.Unlock()
-	if o == nil {
-		http.NotFound(w, r)
-		return
-	}
-	data := map[string]any{"Title": "Order " + v.Ref, "Order": v}
-	if v.State.Moving {
-		data["Refresh"] = 1
-	}
-	s.render(w, "order", data)
+	return o, o.CallerReference == ref, nil
 }
 
+func (s *shop) orderPage(w http.ResponseWriter, r *http.Request) {
+	o, ok, err := s.order(r.Context(), r.PathValue("ref"))
+	if err == nil && ok {
+		var v orderView
+		if v, err = s.view(r.Context(), o); err == nil {
+			data := map[string]any{"Title": "Order " + v.Ref, "Order": v}
+			if v.State.Moving {
+				data["Refresh"] = 1
+			}
+			s.render(w, "order", data)
+			return
+		}
+	}
+	if err != nil {
+		s.serverError(w, "could not read the order", err)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// adminOrders is how many of the latest orders the admin page reads.
+const adminOrders = 200
+
 func (s *shop) adminPage(w http.ResponseWriter, r *http.Request) {
-	notes, err := s.notes.List(r.Context())
+	ctx := r.Context()
+	notes, err := s.orders.List(ctx)
 	if err != nil {
 		s.serverError(w, "could not read the notification store", err)
 		return
 	}
 	slices.Reverse(notes) // newest first
+	latest, err := s.orders.Orders(ctx, adminOrders)
+	if err != nil {
+		s.serverError(w, "could not read the orders", err)
+		return
+	}
 	var (
 		orders    []orderView
 		abandoned int
 		moving    bool
 	)
-	s.mu.Lock()
-	for _, o := range slices.Backward(s.orders) {
-		if !o.Returned {
+	for _, o := range latest {
+		if o.Status == integration.OrderCreated {
 			abandoned++
 			continue
 		}
-		v := o.view()
+		v, err := s.view(ctx, o)
+		if err != nil {
+			s.serverError(w, "could not read the orders", err)
+			return
+		}
 		moving = moving || v.State.Moving
 		orders = append(orders, v)
 	}
-	s.mu.Unlock()
 	data := map[string]any{"Title": "Admin", "Orders": orders, "Abandoned": abandoned, "Notifications": notes}
 	if moving {
 		data["Refresh"] = 2
@@ -478,39 +442,42 @@ func (s *shop) adminAction(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	s.mu.Lock()
-	o := s.lookup(r.PathValue("ref"))
-	if o == nil {
-		s.mu.Unlock()
+	ctx := r.Context()
+	o, ok, err := s.order(ctx, r.PathValue("ref"))
+	if err != nil {
+		s.serverError(w, "could not read the order", err)
+		return
+	}
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	v := o.view()
+	v, err := s.view(ctx, o)
+	if err != nil {
+		s.serverError(w, "could not read the order", err)
+		return
+	}
 	allowed := map[string]bool{"capture": v.CanCapture, "refund": v.CanRefund, "void": v.CanVoid}[action]
-	var rf *refund
-	switch {
-	case o.busy:
-		o.fail(s.now(), "cannot %s now: a request for this order is in flight", action)
-		allowed = false
-	case !allowed:
-		o.fail(s.now(), "cannot %s an order that is %s", action, v.State.Label)
-	default:
-		o.busy = true
-		if action == "refund" {
-			rf = &refund{Ref: fps.NewCallerReference(), Amount: v.refundable}
-			o.Refunds = append(o.Refunds, rf)
-			s.byRef[rf.Ref] = o
-		}
+	s.mu.Lock()
+	busy := s.busy[v.Ref]
+	if allowed && !busy {
+		s.busy[v.Ref] = true
 	}
 	s.mu.Unlock()
-	if allowed {
-		s.act(r.Context(), o, action, v.TxID, rf)
+	switch {
+	case busy:
+		s.problem(v.Ref, fmt.Sprintf("cannot %s now: a request for this order is in flight", action))
+	case !allowed:
+		s.problem(v.Ref, fmt.Sprintf("cannot %s an order that is %s", action, v.State.Label))
+	default:
+		s.act(ctx, v, action)
+		s.setBusy(v.Ref, false)
 	}
 	http.Redirect(w, r, "/admin", http.StatusSeeOther)
 }
 
 // act sends the FPS action for an admin button.
-func (s *shop) act(ctx context.Context, o *order, action, txID string, rf *refund) {
+func (s *shop) act(ctx context.Context, v orderView, action string) {
 	var (
 		res  *fps.Result
 		err  error
@@ -519,30 +486,17 @@ func (s *shop) act(ctx context.Context, o *order, action, txID string, rf *refun
 	switch action {
 	case "capture":
 		name = "Settle"
-		res, err = s.fps.Capture(ctx, decimal.Zero, fps.CaptureOptions{TransactionID: txID})
+		res, err = s.fps.Capture(ctx, decimal.Zero, fps.CaptureOptions{TransactionID: v.TxID})
 	case "void":
 		name = "Cancel"
-		res, err = s.fps.Void(ctx, txID, fps.VoidOptions{Description: "Voided by Gopher Goods"})
+		res, err = s.fps.Void(ctx, v.TxID, fps.VoidOptions{Description: "Voided by Gopher Goods"})
 	case "refund":
 		name = "Refund"
-		res, err = s.fps.Credit(ctx, rf.Amount, fps.CreditOptions{
-			TransactionID: txID, CallerReference: rf.Ref, Description: "Refunded by Gopher Goods",
+		res, err = s.fps.Credit(ctx, v.refundable, fps.CreditOptions{
+			TransactionID: v.TxID, CallerReference: fps.NewCallerReference(), Description: "Refunded by Gopher Goods",
 		})
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	o.busy = false
-	s.answered(o, name, res, err)
-	if rf == nil {
-		return
-	}
-	switch {
-	case err == nil:
-		rf.TxID = res.TransactionID
-		rf.Status = advance(rf.Status, res.TransactionStatus)
-	case !fps.MayHaveMoved(err): // it did not happen
-		o.Refunds = slices.DeleteFunc(o.Refunds, func(x *refund) bool { return x == rf })
-	}
+	s.answered(v.Ref, name, res, err)
 }
 
 // sameOrigin reports whether a POST may act. Browsers say where a form

@@ -16,8 +16,9 @@ import (
 	"time"
 
 	"github.com/fpskit/fps"
-	"github.com/fpskit/fps/examples/internal/setup"
 	"github.com/fpskit/fps/fpstest"
+	"github.com/fpskit/fps/integration"
+	"github.com/fpskit/fps/store"
 	"github.com/stretchr/testify/require"
 )
 
@@ -250,9 +251,14 @@ func TestDeclinedAndAbandoned(t *testing.T) {
 
 	_, page := get(t, c, a.URL)
 	link := buttonLink(t, page, "plush")
+	ref := link.Query().Get("callerReference")
 	resp, page := approve(t, c, link, "CC", "decline")
-	require.Equal(t, "/orders/"+link.Query().Get("callerReference"), resp.Request.URL.Path)
+	require.Equal(t, "/amazon_fps/fps-return-url/", resp.Request.URL.Path, "the return itself shows why")
 	require.Regexp(t, `class="status status-declined">not paid: `, page)
+	require.Contains(t, page, "<code>"+ref+"</code>")
+	require.Contains(t, page, "try again")
+	_, page = get(t, c, a.URL+"orders/"+ref)
+	require.Regexp(t, statusRE("new", "awaiting the buyer"), page, "a declined pipeline moves nothing")
 
 	_, page = get(t, c, a.URL)
 	resp, page = approve(t, c, buttonLink(t, page, "plush"), "CC", "abandon")
@@ -304,24 +310,45 @@ func TestFlags(t *testing.T) {
 }
 
 // TestSimulatorApartAndSQLite runs the shop against a simulator it did
-// not start, over https with -ca-file, and keeps the IPNs in -db.
-func TestSimulatorApartAndSQLite(t *testing.T) {
+// not start, over https with -ca-file (the signatures checked locally),
+// and keeps the orders and IPNs in -db.
+// apart is a simulator running apart from the shop (over https, its CA
+// in a file) and the database the shop keeps its orders in.
+type apart struct {
+	sim    *fpstest.Server
+	ca, db string
+}
+
+func newApart(t *testing.T) *apart {
 	t.Setenv("AWS_ACCESS_KEY_ID", "")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
-	sim := fpstest.NewServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 })
 	dir := t.TempDir()
-	ca, db := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "fps.db")
-	require.NoError(t, os.WriteFile(ca, sim.CAPEM(), 0o600))
+	p := &apart{sim: fpstest.NewServer(t, func(c *fpstest.Config) { c.PendingDelay = -1 }),
+		ca: filepath.Join(dir, "ca.pem"), db: filepath.Join(dir, "shop.db")}
+	require.NoError(t, os.WriteFile(p.ca, p.sim.CAPEM(), 0o600))
+	return p
+}
+
+// start runs the shop on addr against the simulator, with -db and
+// -ca-file, and sends the simulator's IPNs to it.
+func (p *apart) start(t *testing.T, addr string) *app {
 	st, err := parseFlags([]string{
-		"-addr", "127.0.0.1:0", "-db", db, "-ca-file", ca,
-		"-api-endpoint", sim.APIEndpoint(), "-cbui-endpoint", sim.CBUIEndpoint(),
+		"-addr", addr, "-db", p.db, "-ca-file", p.ca,
+		"-api-endpoint", p.sim.APIEndpoint(), "-cbui-endpoint", p.sim.CBUIEndpoint(),
 	}, io.Discard)
 	require.NoError(t, err)
 	a, err := start(context.Background(), st, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	defer a.Close()
+	t.Cleanup(a.Close)
+	require.NoError(t, p.sim.SetIPNURL(fpstest.DefaultAccessKeyID, a.URL+"amazon_fps/fps-notify-handler/"))
+	return a
+}
+
+func TestSimulatorApartAndSQLite(t *testing.T) {
+	p := newApart(t)
+	sim, db := p.sim, p.db
+	a := p.start(t, "127.0.0.1:0")
 	require.Nil(t, a.sim, "no simulator started in-process")
-	require.NoError(t, sim.SetIPNURL(fpstest.DefaultAccessKeyID, a.URL+"amazon_fps/fps-notify-handler/"))
 
 	c := sim.HTTPClient() // the buyer's browser trusts the simulator's CA
 	_, page := get(t, c, a.URL)
@@ -335,10 +362,13 @@ func TestSimulatorApartAndSQLite(t *testing.T) {
 	waitFor(t, c, a.URL+"orders/"+ref, statusRE("paid", "paid"))
 	a.Close()
 
-	notes, sqlDB, err := setup.OpenSQLite(context.Background(), db)
+	orders, err := store.Open(context.Background(), db)
 	require.NoError(t, err)
-	defer sqlDB.Close()
-	stored, err := notes.List(context.Background())
+	defer orders.Close()
+	o, err := orders.Order(context.Background(), ref)
+	require.NoError(t, err)
+	require.Equal(t, integration.OrderPaid, o.Status)
+	stored, err := orders.List(context.Background())
 	require.NoError(t, err)
 	var seen []string
 	for _, n := range stored {
@@ -371,4 +401,33 @@ func TestSameOrigin(t *testing.T) {
 		}
 		require.Equal(t, tc.want, sameOrigin(r), "Sec-Fetch-Site %q, Origin %q", tc.fetchSite, tc.origin)
 	}
+}
+
+// TestRestartBetweenCheckoutAndReturn stops the shop while the buyer is
+// on the Amazon Payments page, and starts it again on the same address
+// and database: the buyer's return finds the order, pays it, and its IPNs
+// move it, as if nothing had happened.
+func TestRestartBetweenCheckoutAndReturn(t *testing.T) {
+	p := newApart(t)
+	sim := p.sim
+	a := p.start(t, "127.0.0.1:0")
+	c := sim.HTTPClient()
+	_, page := get(t, c, a.URL)
+	link := buttonLink(t, page, "plush")
+	ref := link.Query().Get("callerReference")
+	back, err := sim.Buy(context.Background(), link.String(), fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "CC"})
+	require.NoError(t, err)
+
+	a.Close() // the shop restarts while the buyer is away
+	u, err := url.Parse(a.URL)
+	require.NoError(t, err)
+	a = p.start(t, u.Host)
+
+	resp, page := get(t, c, back.String())
+	require.Equal(t, http.StatusOK, resp.StatusCode, page)
+	require.Equal(t, "/orders/"+ref, resp.Request.URL.Path)
+	waitFor(t, c, a.URL+"orders/"+ref, statusRE("pending", "payment pending"))
+	require.NoError(t, sim.CompletePending(context.Background()))
+	waitFor(t, c, a.URL+"orders/"+ref, statusRE("paid", "paid"))
+	require.Equal(t, 1, sim.Ledger().ChargeCount(ref))
 }

@@ -51,6 +51,19 @@ func RequirePostgres(tb testing.TB) string {
 // set.
 func Postgres(tb testing.TB) *sql.DB {
 	tb.Helper()
+	db, err := sql.Open("pgx", PostgresDSN(tb))
+	if err != nil {
+		tb.Fatalf("testdb: %v", err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// PostgresDSN returns the DSN of FPS_TEST_POSTGRES with a schema of its
+// own (created now, dropped when the test ends) as its search path. It
+// skips the test when the variable is not set.
+func PostgresDSN(tb testing.TB) string {
+	tb.Helper()
 	dsn := RequirePostgres(tb)
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", dsn)
@@ -72,10 +85,5 @@ func Postgres(tb testing.TB) *sql.DB {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	db, err := sql.Open("pgx", dsn+sep+"search_path="+schema)
-	if err != nil {
-		tb.Fatalf("testdb: %v", err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	return db
+	return dsn + sep + "search_path=" + schema
 }

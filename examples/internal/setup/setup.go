@@ -1,25 +1,23 @@
 // Package setup holds what the example commands share: the flags that
 // name an FPS simulator running apart (none means the example starts one
-// in-process) and the caller's keys, the HTTP client that trusts the
-// simulator's CA, and the SQLite notification store.
+// in-process) and the caller's keys, the HTTP client and the roots that
+// trust the simulator's CA, and the verifier for a simulator over plain
+// http.
 package setup
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/fpstest"
 	"github.com/fpskit/fps/integration"
-	"github.com/fpskit/fps/store"
-	_ "modernc.org/sqlite" // the "sqlite" driver
 )
 
 // Flags are the command-line flags that point an example at a simulator.
@@ -82,11 +80,11 @@ func (f *Flags) Account(name, email string) fpstest.Account {
 	return fpstest.Account{AccessKeyID: f.AccessKey, SecretAccessKey: f.SecretKey, Name: name, Email: email}
 }
 
-// HTTPClient returns the client that reaches the simulator named by the
-// flags, trusting CAFile when given.
-func (f *Flags) HTTPClient() (*http.Client, error) {
+// RootCAs returns the pool of CAFile, or nil (the system roots) when no
+// CA file was given.
+func (f *Flags) RootCAs() (*x509.CertPool, error) {
 	if f.CAFile == "" {
-		return &http.Client{Timeout: fps.DefaultHTTPTimeout}, nil
+		return nil, nil
 	}
 	pem, err := os.ReadFile(f.CAFile)
 	if err != nil {
@@ -96,24 +94,39 @@ func (f *Flags) HTTPClient() (*http.Client, error) {
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("%s holds no PEM certificate", f.CAFile)
 	}
+	return pool, nil
+}
+
+// HTTPClient returns the client that reaches the simulator named by the
+// flags, trusting CAFile when given.
+func (f *Flags) HTTPClient() (*http.Client, error) {
+	pool, err := f.RootCAs()
+	if err != nil || pool == nil {
+		return &http.Client{Timeout: fps.DefaultHTTPTimeout}, err
+	}
 	return &http.Client{
 		Timeout:   fps.DefaultHTTPTimeout,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
 	}, nil
 }
 
-// OpenSQLite opens the notification store in the SQLite file at path,
-// creating the file and its table when missing. Close the returned
-// database when done.
-func OpenSQLite(ctx context.Context, path string) (*store.SQL, *sql.DB, error) {
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		return nil, nil, err
+// Verifier returns the verifier of return URLs and IPNs for a simulator
+// at api: nil, the integration's default (the signature checked locally
+// with the certificate fetched over https, trusting RootCAs), for an
+// https simulator; the VerifySignature action for a plain-http one, whose
+// certificate is not fetched over http.
+func (f *Flags) Verifier(api string, httpc *http.Client) (fps.Verifier, error) {
+	if !strings.HasPrefix(api, "http://") {
+		return nil, nil
 	}
-	notes, err := store.NewSQL(ctx, db, store.SQLite)
+	c, err := fps.New(fps.Options{
+		Environment: fps.Sandbox,
+		Credentials: fps.StaticCredentials(f.AccessKey, f.SecretKey),
+		APIEndpoint: api,
+		HTTPClient:  httpc,
+	})
 	if err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("SQLite store %s: %w", path, err)
+		return nil, err
 	}
-	return notes, db, nil
+	return fps.NewRemoteVerifier(c), nil
 }

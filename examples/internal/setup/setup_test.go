@@ -6,11 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/fpstest"
-	"github.com/fpskit/fps/integration"
 	"github.com/stretchr/testify/require"
 )
 
@@ -73,26 +73,24 @@ func TestHTTPClientTrustsTheCAFile(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
-func TestOpenSQLite(t *testing.T) {
+func TestVerifier(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "fps.db")
-	notes, db, err := OpenSQLite(ctx, path)
+	f := &Flags{AccessKey: fpstest.DefaultAccessKeyID, SecretKey: fpstest.DefaultSecretAccessKey}
+	v, err := f.Verifier("https://127.0.0.1:1/", nil)
 	require.NoError(t, err)
-	n := &integration.StoredNotification{Key: "TransactionStatus/T1/PAY/SUCCESS", RawBody: "a=b",
-		Notification: fps.Notification{Type: fps.NotificationTypeTransactionStatus, TransactionID: "T1"}}
-	inserted, err := notes.Save(ctx, n)
-	require.NoError(t, err)
-	require.True(t, inserted)
-	require.NoError(t, db.Close())
+	require.Nil(t, v, "an https simulator: the integration's default")
 
-	// The file keeps it.
-	notes, db, err = OpenSQLite(ctx, path)
+	s := fpstest.NewServer(t, func(c *fpstest.Config) { c.PlainHTTP = true })
+	v, err = f.Verifier(s.APIEndpoint(), s.HTTPClient())
 	require.NoError(t, err)
-	defer db.Close()
-	got, err := notes.Get(ctx, n.Key)
+	require.IsType(t, &fps.RemoteVerifier{}, v)
+	link, err := s.Client(t).LinkURL(ctx, fps.PipelineFields{"pipelineName": "SingleUse", "transactionAmount": "5",
+		"callerReference": "setup-1", "returnURL": "https://shop.example/return"})
 	require.NoError(t, err)
-	require.Equal(t, "T1", got.Notification.TransactionID)
-
-	_, _, err = OpenSQLite(ctx, filepath.Join(t.TempDir(), "no-such-dir", "fps.db"))
-	require.ErrorContains(t, err, "SQLite store ")
+	back, err := s.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve})
+	require.NoError(t, err)
+	_, err = fps.VerifyReturn(ctx, v, "https://shop.example/return", back.RawQuery)
+	require.NoError(t, err, "VerifySignature checks the simulator's return")
+	_, err = fps.VerifyReturn(ctx, v, "https://shop.example/return", strings.Replace(back.RawQuery, "setup-1", "setup-2", 1))
+	require.ErrorIs(t, err, fps.ErrVerificationFailed)
 }

@@ -153,6 +153,7 @@ type run struct {
 	sim    *fpstest.Server
 	client *fps.Client
 	ret    *fps.LocalVerifier
+	mem    *store.Memory // the IPN handler's orders and notifications
 
 	mu     sync.Mutex
 	orders map[string]*order // by every CallerReference the caller sent
@@ -178,8 +179,8 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, fmt.Errorf("soak: fault rate %v must be between 0 and 1", cfg.FaultRate)
 	}
 	start := time.Now()
-	r := &run{cfg: cfg, orders: make(map[string]*order)}
 	mem := store.NewMemory()
+	r := &run{cfg: cfg, orders: make(map[string]*order), mem: mem}
 	ipn, err := r.startSimulator(mem)
 	if err != nil {
 		return nil, err
@@ -262,7 +263,7 @@ func (r *run) startSimulator(mem *store.Memory) (*httptest.Server, error) {
 	r.ret = fps.NewLocalVerifier(trust)
 
 	var ipnURL string
-	h := &integration.IPNHandler{Verifier: fps.NewLocalVerifier(trust), Store: mem, Orders: r.lookup}
+	h := &integration.IPNHandler{Verifier: fps.NewLocalVerifier(trust), FPS: r.client, Store: mem}
 	var seen sync.Map
 	refuse := cfg.FaultRate
 	ipn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -290,22 +291,27 @@ func (r *run) startSimulator(mem *store.Memory) (*httptest.Server, error) {
 	return ipn, nil
 }
 
-// lookup is the merchant's order lookup for the IPN handler.
-func (r *run) lookup(_ context.Context, ref string) (integration.Order, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	o, ok := r.orders[ref]
-	if !ok {
-		return integration.Order{}, fmt.Errorf("%w: %s", integration.ErrUnknownOrder, ref)
-	}
-	return integration.Order{CallerReference: ref, Amount: fps.USD(o.amount)}, nil
-}
-
+// remember records ref as a callerReference of o: its own, a second
+// charge's or its refund's, in the caller's map and in the order store
+// of the IPN handler.
 func (r *run) remember(o *order, ref string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	o.refs = append(o.refs, ref)
 	r.orders[ref] = o
+	ctx := context.Background()
+	if ref == o.ref {
+		_ = r.mem.CreateOrder(ctx, integration.Order{CallerReference: ref, Amount: fps.USD(o.amount)})
+		return
+	}
+	op := fps.FPSOperationPay
+	switch {
+	case ref == o.refundRef:
+		op = fps.FPSOperationRefund
+	case o.reserve:
+		op = fps.FPSOperationReserve
+	}
+	_ = r.mem.AddTransaction(ctx, o.ref, integration.Transaction{CallerReference: ref, Operation: op, Amount: fps.USD(o.amount)})
 }
 
 // pay runs payment i through its life and records what the caller learnt.
