@@ -6,8 +6,6 @@ package setup
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"database/sql"
 	"errors"
 	"flag"
@@ -83,23 +81,10 @@ func (f *Flags) Account(name, email string) fpstest.Account {
 }
 
 // HTTPClient returns the client that reaches the simulator named by the
-// flags, trusting CAFile when given.
+// flags, trusting CAFile (alone) when given: fps.NewHTTPClient, with its
+// timeout and its refusal of redirects.
 func (f *Flags) HTTPClient() (*http.Client, error) {
-	if f.CAFile == "" {
-		return &http.Client{Timeout: fps.DefaultHTTPTimeout}, nil
-	}
-	pem, err := os.ReadFile(f.CAFile)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", f.CAFile)
-	}
-	return &http.Client{
-		Timeout:   fps.DefaultHTTPTimeout,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
-	}, nil
+	return fps.NewHTTPClient(fps.WithCAFile(f.CAFile))
 }
 
 // OpenSQLite opens the notification store in the SQLite file at path,
