@@ -21,7 +21,7 @@ and the signing certificate under /certs/. It stops on SIGINT or SIGTERM.
 `
 
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("sandbox", sandboxUsage, stderr)
+	fs := newFlagSet("sandbox", sandboxUsage)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` (port 0 picks a free one)")
 	plain := fs.Bool("plain-http", false, "serve plain http instead of https")
 	ipnURL := fs.String("ipn-url", "", "`URL` that receives the IPNs of the caller account")
@@ -31,7 +31,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	secret := fs.String("secret-key", fpstest.DefaultSecretAccessKey, "caller secret access key the simulator accepts")
 	caFile := fs.String("ca-file", "", "`path` to write the simulator's CA certificate (PEM) to; default a file in the temp folder")
 	verbose := fs.Bool("v", false, "log every API call")
-	if ok, code := parseNoArgs(fs, args, stderr); !ok {
+	if ok, code := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}
 	acct := fpstest.DefaultAccount()
@@ -45,8 +45,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	s, err := fpstest.Start(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "fps sandbox: %v\n", err)
-		return 1
+		return failed(stderr, "sandbox", err)
 	}
 	defer s.Close()
 
@@ -58,8 +57,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			defer os.Remove(caPath)
 		}
 		if err := os.WriteFile(caPath, s.CAPEM(), 0o644); err != nil {
-			fmt.Fprintf(stderr, "fps sandbox: write CA certificate: %v\n", err)
-			return 1
+			return failed(stderr, "sandbox", fmt.Errorf("write CA certificate: %w", err))
 		}
 	}
 	fmt.Fprintf(stdout, "fps sandbox: FPS simulator listening on %s\n", s.URL)
@@ -78,5 +76,5 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fmt.Fprintln(stdout, "Test credentials only. Stop with Ctrl-C.")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "fps sandbox: stopping")
-	return 0
+	return exitOK
 }
