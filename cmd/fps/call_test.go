@@ -203,6 +203,7 @@ func TestSubcommandHelp(t *testing.T) {
 		{"link", "-pipeline", "fps link --pipeline SingleUse"},
 		{"verify", "-allow-host", "fps verify --remote"},
 		{"call", "-api-endpoint", "fps call Pay SenderTokenId="},
+		{"buy", "-payment-method", "fps buy --ca-file"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// Help is on stdout (fps link --help | less), exit status 0,
@@ -227,7 +228,7 @@ func TestSubcommandHelp(t *testing.T) {
 
 	r = fpsCmd(t, "help")
 	require.Equal(t, 0, r.code)
-	for _, name := range []string{"sandbox", "link", "verify", "call", "soak"} {
+	for _, name := range []string{"sandbox", "link", "buy", "verify", "call", "soak"} {
 		require.Contains(t, r.out, "  "+name+" ")
 	}
 	r = fpsCmd(t, "help", "nope")

@@ -8,6 +8,7 @@
 //
 //	sandbox   run the FPS simulator (API, Co-Branded UI, certificates) until interrupted
 //	link      print a signed Co-Branded UI pipeline URL
+//	buy       approve a pipeline URL on fps sandbox as the buyer and print the signed return URL
 //	verify    check the signature of a return URL or an IPN, and say why it fails
 //	call      run an FPS action with Name=Value parameters and print the answer
 //	soak      run payments through their full life under injected faults and check none is charged twice or lost
@@ -47,6 +48,7 @@ func commands() []command {
 	return []command{
 		{"sandbox", "run the FPS simulator (API, Co-Branded UI, certificates) until interrupted", runSandbox},
 		{"link", "print a signed Co-Branded UI pipeline URL", runLink},
+		{"buy", "approve a pipeline URL on fps sandbox as the buyer and print the signed return URL", runBuy},
 		{"verify", "check the signature of a return URL or an IPN, and say why it fails", runVerify},
 		{"call", "run an FPS action with Name=Value parameters and print the answer", runCall},
 		{"soak", "run payments through their full life under injected faults and check none is charged twice or lost", runSoak},
