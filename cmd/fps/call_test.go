@@ -204,6 +204,7 @@ func TestSubcommandHelp(t *testing.T) {
 		{"verify", "-allow-host", "fps verify --remote"},
 		{"call", "-api-endpoint", "fps call Pay SenderTokenId="},
 		{"buy", "-payment-method", "fps buy --ca-file"},
+		{"sandbox", "-ipn-dir", "fps sandbox --detach"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// Help is on stdout (fps link --help | less), exit status 0,
