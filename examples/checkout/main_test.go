@@ -35,6 +35,9 @@ func TestRunWalksTheWholePurchase(t *testing.T) {
 	} {
 		require.Regexp(t, want, text)
 	}
+	// Each step is said once: the payment is told of in one place.
+	require.Len(t, regexp.MustCompile(`\bPay\b`).FindAllString(text, -1), 1, text)
+	require.Len(t, regexp.MustCompile(`(?m)^\d+\. `).FindAllString(text, -1), 7, text)
 	info, err := os.Stat(db)
 	require.NoError(t, err, "the SQLite file given by -db is kept")
 	require.Positive(t, info.Size())
