@@ -17,6 +17,7 @@ import (
 
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/fpstest"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 )
 
@@ -148,4 +149,47 @@ func TestCertificateErrorIsNotRetried(t *testing.T) {
 	var unknown x509.UnknownAuthorityError
 	require.ErrorAs(t, err, &unknown)
 	require.Equal(t, int32(1), conns.Load(), "a certificate error was retried")
+}
+
+// TestReadmeSandboxSnippet is the README's Go set-up for an app pointed at
+// fps sandbox, against a simulator with the variables fps sandbox
+// --detach prints: the client pays, the verifier checks a return.
+func TestReadmeSandboxSnippet(t *testing.T) {
+	ctx := context.Background()
+	sim := fpstest.NewServer(t)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(ca, sim.CAPEM(), 0o600))
+	t.Setenv("FPS_CA_FILE", ca)
+	t.Setenv("FPS_API_ENDPOINT", sim.APIEndpoint())
+	t.Setenv("FPS_CBUI_ENDPOINT", sim.CBUIEndpoint())
+	t.Setenv("AWS_ACCESS_KEY_ID", fpstest.DefaultAccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", fpstest.DefaultSecretAccessKey)
+
+	hc, err := fps.NewHTTPClient(fps.WithCAFile(os.Getenv("FPS_CA_FILE")))
+	require.NoError(t, err)
+	client, err := fps.New(fps.Options{
+		Environment:  fps.Sandbox,
+		Credentials:  fps.StaticCredentials(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")),
+		APIEndpoint:  os.Getenv("FPS_API_ENDPOINT"),
+		CBUIEndpoint: os.Getenv("FPS_CBUI_ENDPOINT"),
+		HTTPClient:   hc,
+	})
+	require.NoError(t, err)
+	roots, err := fps.LoadCAFile(os.Getenv("FPS_CA_FILE"))
+	require.NoError(t, err)
+	verifier := fps.NewLocalVerifierForClient(client, func(o *fps.LocalVerifierOptions) { o.RootCAs = roots })
+
+	link, err := client.PipelineURL(ctx, &fps.SingleUsePipeline{
+		PipelineCommon:    fps.PipelineCommon{ReturnURL: "https://shop.example/fps/return", CallerReference: "order-snippet"},
+		TransactionAmount: decimal.RequireFromString("3.00"),
+	})
+	require.NoError(t, err)
+	back, err := sim.Buy(ctx, link, fpstest.BuyerChoice{Action: fpstest.Approve, PaymentMethod: "ABT"})
+	require.NoError(t, err)
+	ret, err := fps.VerifyReturn(ctx, verifier, "https://shop.example/fps/return", back.RawQuery)
+	require.NoError(t, err)
+	_, err = client.Purchase(ctx, decimal.RequireFromString("3.00"),
+		fps.PurchaseOptions{TokenID: ret.TokenID, CallerReference: ret.CallerReference})
+	require.NoError(t, err)
+	require.Equal(t, 1, sim.Ledger().ChargeCount("order-snippet"))
 }
