@@ -167,23 +167,24 @@ func (a action) printHelp(w io.Writer) {
 }
 
 // paramDoc describes the parameter at index in input type t: the doc
-// comment of each field on the way (else that of its type), and the
-// values of an enumerated type.
+// comment of each field on the way (else that of its type, or of the
+// type of its elements), and the values of an enumerated type.
 func paramDoc(t reflect.Type, index []int) string {
 	var parts []string
 	for _, i := range index {
 		f := t.Field(i)
+		ft := f.Type
+		if ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
 		doc := goDocs[t.Name()+"."+f.Name]
 		if doc == "" {
-			doc = goDocs[f.Type.Name()]
+			doc = goDocs[ft.Name()]
 		}
 		if doc != "" {
 			parts = append(parts, doc)
 		}
-		t = f.Type
-	}
-	if t.Kind() == reflect.Slice {
-		t = t.Elem()
+		t = ft
 	}
 	if values := goEnums[t.Name()]; len(values) > 0 {
 		parts = append(parts, "One of: "+strings.Join(values, ", ")+".")

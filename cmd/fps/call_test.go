@@ -267,6 +267,9 @@ func TestCallActionHelp(t *testing.T) {
 	// A rule other than "required" is shown as the library states it.
 	r = fpsCmd(t, "call", "GetTokenByCaller", "--help")
 	require.Contains(t, r.out, "\n  TokenId (exactly one of TokenId and CallerReference is required)\n")
+	// A list names the type of its elements.
+	r = fpsCmd(t, "call", "GetAccountActivity", "--help")
+	require.Contains(t, r.out, "\n  Role.N\n      TransactionalRole is a party of a transaction.\n      One of: Sender, Caller, Recipient.\n")
 	r = fpsCmd(t, "call", "GetAccountBalance", "--help")
 	require.Contains(t, r.out, "It takes no parameters.")
 }

@@ -50,6 +50,9 @@ func isDetachedChild() bool { return os.Getenv(detachedChildEnv) == "1" }
 // printed on stdout. Without them the sandbox did not start; it said why
 // on stderr, which it shares.
 func detachSandbox(stdout, stderr io.Writer) int {
+	if len(os.Args) < 2 || os.Args[1] != "sandbox" {
+		return failed(stderr, "sandbox", errors.New("--detach runs from the fps command line only"))
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return failed(stderr, "sandbox", err)

@@ -112,6 +112,15 @@ func TestSandboxUsageErrors(t *testing.T) {
 	}
 }
 
+// TestSandboxDetachNeedsTheCommand: --detach starts the fps command
+// again, which a program running the command in-process is not.
+func TestSandboxDetachNeedsTheCommand(t *testing.T) {
+	r := fpsCmd(t, "sandbox", "--detach", "--addr", "127.0.0.1:0")
+	require.Equal(t, 1, r.code)
+	require.Empty(t, r.out)
+	require.Equal(t, "fps sandbox: --detach runs from the fps command line only\n", r.errOut)
+}
+
 // TestSandboxDetachFailsWhenTheSandboxCannotStart: --detach returns 1,
 // and the sandbox's reason is on stderr, when it cannot listen.
 func TestSandboxDetachFailsWhenTheSandboxCannotStart(t *testing.T) {
