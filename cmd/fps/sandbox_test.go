@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
-	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"io"
@@ -71,11 +70,10 @@ func TestSandboxProcess(t *testing.T) {
 	}
 	require.Contains(t, printed, "API endpoint")
 	require.Equal(t, caFile, strings.Fields(printed["CA certificate"])[0])
-	pemBytes, err := os.ReadFile(caFile)
+	pool, err := fps.LoadCAFile(caFile)
 	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	require.True(t, pool.AppendCertsFromPEM(pemBytes))
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	hc, err := fps.NewHTTPClient(fps.WithRootCAs(pool)) // refuses redirects: the buyer form answers one
+	require.NoError(t, err)
 
 	api := printed["API endpoint"]
 	endpoint, err := url.Parse(api)
@@ -115,7 +113,6 @@ func TestSandboxProcess(t *testing.T) {
 	p.Set("signature", sig)
 	form := strings.Fields(printed["Buyer form"])
 	require.Equal(t, "POST", form[0])
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err = hc.PostForm(form[1], url.Values{"url": {cbui.String() + "?" + p.Encode()}, "action": {"approve"}, "paymentMethod": {"CC"}})
 	require.NoError(t, err)
 	resp.Body.Close()
