@@ -290,6 +290,10 @@ func newDefaultRetryer(maxAttempts int) aws.RetryerV2 {
 	})
 }
 
+// refuseRedirect makes the default HTTP client return a redirect answer as
+// it is instead of sending the signed request to the Location.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 func endpointURL(field, override, def string) (*url.URL, error) {
 	raw := def
 	if override != "" {

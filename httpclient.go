@@ -106,10 +106,6 @@ func appendCAFile(pool *x509.CertPool, path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// refuseRedirect makes the client return a redirect answer as it is
-// instead of sending the signed request to the Location.
-func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
 // noRetryCertificateError refuses to retry a failed certificate check
 // (an unknown authority, another host's certificate, an expired one):
 // trying again gives the same answer, and the fix is configuration.

@@ -70,9 +70,9 @@ func (s *Server) signOutbound(method string, endpoint *url.URL, params url.Value
 }
 
 // send signs n and delivers it in the background, retrying with
-// back-off; it never blocks its caller. With Config.OnIPN it signs first
-// and hands the IPN over.
+// back-off; it never blocks its caller.
 func (p *ipnSender) send(n notification) {
+	p.handOver(n)
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -80,40 +80,20 @@ func (p *ipnSender) send(n notification) {
 	}
 	p.wg.Add(1)
 	p.mu.Unlock()
-	onIPN := p.s.cfg.OnIPN
-	if onIPN == nil {
-		go func() {
-			defer p.wg.Done()
-			if body, ok := p.sign(n); ok {
-				p.deliver(n.url, body)
-			}
-		}()
-		return
-	}
-	body, ok := p.sign(n)
-	if !ok {
-		p.wg.Done()
-		return
-	}
-	onIPN(n.url, body)
 	go func() {
 		defer p.wg.Done()
-		p.deliver(n.url, body)
+		u, err := url.Parse(n.url)
+		if err != nil {
+			return
+		}
+		// The body alone is signed (what a verifier hands to
+		// VerifySignature as HttpParameters), under the URL's host and path.
+		params := n.params
+		if err := p.s.signOutbound(http.MethodPost, u, params); err != nil {
+			return
+		}
+		p.deliver(n.url, params.Encode())
 	}()
-}
-
-// sign returns the form body of n, signed under the host and path of its
-// URL: the body alone is signed (what a verifier hands to
-// VerifySignature as HttpParameters).
-func (p *ipnSender) sign(n notification) (string, bool) {
-	u, err := url.Parse(n.url)
-	if err != nil {
-		return "", false
-	}
-	if err := p.s.signOutbound(http.MethodPost, u, n.params); err != nil {
-		return "", false
-	}
-	return n.params.Encode(), true
 }
 
 func (p *ipnSender) deliver(target, body string) {
