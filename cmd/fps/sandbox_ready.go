@@ -189,9 +189,9 @@ func ipnFileName(body string) (string, error) {
 	}
 	ref := url.PathEscape(n.CallerReference)
 	if n.Type == fps.NotificationTypeTokenCancellation {
-		return ref + "." + string(n.Type), nil
+		return fmt.Sprintf("%s.%s", ref, n.Type), nil
 	}
-	return ref + "." + n.Operation + "." + n.Status, nil
+	return fmt.Sprintf("%s.%s.%s", ref, n.Operation, n.Status), nil
 }
 
 // writeFileAtomic writes b to path through a temporary file renamed into
