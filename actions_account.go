@@ -65,8 +65,11 @@ func (c *Client) GetAccountActivity(ctx context.Context, in *GetAccountActivityI
 
 // GetAccountActivityInput is the input of GetAccountActivity.
 type GetAccountActivityInput struct {
-	StartDate         time.Time // required
-	EndDate           time.Time
+	StartDate time.Time // required
+	// EndDate, when set, ends the period listed.
+	EndDate time.Time
+	// MaxBatchSize, when set, caps the number of transactions in one
+	// answer.
 	MaxBatchSize      int
 	SortOrderByDate   SortOrder
 	FPSOperation      FPSOperation

@@ -13,13 +13,18 @@ func (c *Client) SettleDebt(ctx context.Context, in *SettleDebtInput, optFns ...
 
 // SettleDebtInput is the input of SettleDebt.
 type SettleDebtInput struct {
-	SenderTokenID            string // required
-	CreditInstrumentID       string // required
-	SettlementAmount         Amount // required
-	CallerReference          string // required
-	SenderDescription        string
-	CallerDescription        string
-	DescriptorPolicy         DescriptorPolicy
+	SenderTokenID      string // required
+	CreditInstrumentID string // required
+	SettlementAmount   Amount // required
+	CallerReference    string // required
+	// SenderDescription is a note for the sender (the buyer).
+	SenderDescription string
+	// CallerDescription is a note for the caller's records, at most 160
+	// characters.
+	CallerDescription string
+	DescriptorPolicy  DescriptorPolicy
+	// TransactionTimeoutInMins bounds, in minutes, how long the transaction
+	// may take; zero leaves it to FPS.
 	TransactionTimeoutInMins int
 	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
 	// this absolute http(s) URL instead of the account's IPN URL.
@@ -50,7 +55,9 @@ type WriteOffDebtInput struct {
 	CreditInstrumentID string // required
 	AdjustmentAmount   Amount // required
 	CallerReference    string // required
-	CallerDescription  string
+	// CallerDescription is a note for the caller's records, at most 160
+	// characters.
+	CallerDescription string
 }
 
 func (in *WriteOffDebtInput) build(b *builder) {

@@ -37,9 +37,12 @@ type PayInput struct {
 	// see NewCallerReference.
 	CallerReference string
 	// CallerDescription is at most 160 characters.
-	CallerDescription        string
-	SenderDescription        string
-	DescriptorPolicy         DescriptorPolicy
+	CallerDescription string
+	// SenderDescription is a note for the sender (the buyer).
+	SenderDescription string
+	DescriptorPolicy  DescriptorPolicy
+	// TransactionTimeoutInMins bounds, in minutes, how long the transaction
+	// may take; zero leaves it to FPS.
 	TransactionTimeoutInMins int
 	MarketplaceFixedFee      Amount
 	// MarketplaceVariableFee is a percentage of the amount, 0 to 100.
@@ -157,7 +160,9 @@ type RefundInput struct {
 	// RefundAmount is the amount to refund; zero refunds everything.
 	RefundAmount Amount
 	// CallerReference is required, and must differ for each partial refund.
-	CallerReference         string
+	CallerReference string
+	// CallerDescription is a note for the caller's records, at most 160
+	// characters.
 	CallerDescription       string
 	MarketplaceRefundPolicy MarketplaceRefundPolicy
 	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
@@ -189,7 +194,8 @@ func (c *Client) Cancel(ctx context.Context, in *CancelInput, optFns ...func(*Op
 type CancelInput struct {
 	// TransactionID is the pending or reserved transaction. Required.
 	TransactionID string
-	Description   string
+	// Description says why, for the caller's records.
+	Description string
 	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
 	// this absolute http(s) URL instead of the account's IPN URL.
 	OverrideIPNURL string

@@ -13,13 +13,18 @@ func (c *Client) FundPrepaid(ctx context.Context, in *FundPrepaidInput, optFns .
 
 // FundPrepaidInput is the input of FundPrepaid.
 type FundPrepaidInput struct {
-	SenderTokenID            string // required
-	PrepaidInstrumentID      string // required
-	FundingAmount            Amount // required
-	CallerReference          string // required
-	SenderDescription        string
-	CallerDescription        string
-	DescriptorPolicy         DescriptorPolicy
+	SenderTokenID       string // required
+	PrepaidInstrumentID string // required
+	FundingAmount       Amount // required
+	CallerReference     string // required
+	// SenderDescription is a note for the sender (the buyer).
+	SenderDescription string
+	// CallerDescription is a note for the caller's records, at most 160
+	// characters.
+	CallerDescription string
+	DescriptorPolicy  DescriptorPolicy
+	// TransactionTimeoutInMins bounds, in minutes, how long the transaction
+	// may take; zero leaves it to FPS.
 	TransactionTimeoutInMins int
 	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
 	// this absolute http(s) URL instead of the account's IPN URL.

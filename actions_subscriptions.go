@@ -21,7 +21,8 @@ type CancelSubscriptionAndRefundInput struct {
 	RefundAmount   Amount
 	// CallerReference is required when RefundAmount is given.
 	CallerReference string
-	CancelReason    string
+	// CancelReason says why the subscription is cancelled.
+	CancelReason string
 }
 
 func (in *CancelSubscriptionAndRefundInput) build(b *builder) {

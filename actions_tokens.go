@@ -15,11 +15,13 @@ func (c *Client) InstallPaymentInstruction(ctx context.Context, in *InstallPayme
 
 // InstallPaymentInstructionInput is the input of InstallPaymentInstruction.
 type InstallPaymentInstructionInput struct {
-	PaymentInstruction string    // required: GateKeeper text
-	TokenFriendlyName  string    //
-	CallerReference    string    // required
-	TokenType          TokenType // required
-	PaymentReason      string
+	PaymentInstruction string // required: GateKeeper text
+	// TokenFriendlyName names the token for the caller.
+	TokenFriendlyName string
+	CallerReference   string    // required
+	TokenType         TokenType // required
+	// PaymentReason says what the token pays for.
+	PaymentReason string
 }
 
 func (in *InstallPaymentInstructionInput) build(b *builder) {
@@ -73,7 +75,8 @@ func (c *Client) CancelToken(ctx context.Context, in *CancelTokenInput, optFns .
 
 // CancelTokenInput is the input of CancelToken.
 type CancelTokenInput struct {
-	TokenID    string // required
+	TokenID string // required
+	// ReasonText says why the token is cancelled.
 	ReasonText string
 	// OverrideIPNURL, API 2010-08-28 on, sends the IPNs of this request to
 	// this absolute http(s) URL instead of the account's IPN URL.
@@ -102,9 +105,12 @@ func (c *Client) GetTokens(ctx context.Context, in *GetTokensInput, optFns ...fu
 // GetTokensInput is the input of GetTokens; every field is an optional
 // filter.
 type GetTokensInput struct {
-	TokenStatus       TokenStatus
-	TokenType         TokenType
-	CallerReference   string
+	TokenStatus TokenStatus
+	TokenType   TokenType
+	// CallerReference, when set, keeps the tokens installed with this
+	// callerReference.
+	CallerReference string
+	// TokenFriendlyName, when set, keeps the tokens of this name.
 	TokenFriendlyName string
 }
 
@@ -133,7 +139,10 @@ func (c *Client) GetTokenByCaller(ctx context.Context, in *GetTokenByCallerInput
 // GetTokenByCallerInput is the input of GetTokenByCaller: exactly one of
 // TokenID and CallerReference.
 type GetTokenByCallerInput struct {
-	TokenID         string
+	// TokenID is the token to find; give it or CallerReference.
+	TokenID string
+	// CallerReference is the callerReference of the pipeline that
+	// installed the token; give it or TokenID.
 	CallerReference string
 }
 

@@ -151,10 +151,11 @@ type Options struct {
 	// functions of PipelineURL and LinkURL may change it (or Environment).
 	CBUIEndpoint string
 
-	// HTTPClient sends the API requests. The default is an *http.Client
-	// with a DefaultHTTPTimeout timeout that does not follow redirects: a
-	// 3xx answer is returned as an *APIError, so a signed request is never
-	// resent to another host.
+	// HTTPClient sends the API requests. The default is NewHTTPClient():
+	// a DefaultHTTPTimeout timeout, and redirects not followed: a 3xx
+	// answer is returned as an *APIError, so a signed request is never
+	// resent to another host. Build your own with NewHTTPClient to keep
+	// both, for example to trust the CA of `fps sandbox` (WithCAFile).
 	HTTPClient aws.HTTPClient
 
 	// Retryer decides which failed attempts are tried again and how long to
@@ -246,7 +247,11 @@ func New(options Options, optFns ...func(*Options)) (*Client, error) {
 		options.Clock = time.Now
 	}
 	if options.HTTPClient == nil {
-		options.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout, CheckRedirect: refuseRedirect}
+		hc, err := NewHTTPClient() // without a CA file it cannot fail
+		if err != nil {
+			return nil, err
+		}
+		options.HTTPClient = hc
 	}
 	if options.MaxAttempts < 0 {
 		return nil, fmt.Errorf("fps: Options.MaxAttempts %d must not be negative", options.MaxAttempts)
@@ -310,6 +315,7 @@ func newDefaultRetryer(maxAttempts int) aws.RetryerV2 {
 		o.RateLimiter = ratelimit.None
 		o.Retryables = []retry.IsErrorRetryable{
 			retry.NoRetryCanceledError{},
+			noRetryCertificateError,
 			retry.RetryableConnectionError{},
 			retry.RetryableHTTPStatusCode{Codes: map[int]struct{}{
 				500: {}, 502: {}, 503: {}, 504: {},

@@ -126,6 +126,7 @@ func (s *Server) signOutbound(method string, endpoint *url.URL, params url.Value
 // send signs n and delivers it in the background, retrying with
 // back-off; it never blocks its caller.
 func (p *ipnSender) send(n notification) {
+	p.handOver(n)
 	ctx, cancel := context.WithCancel(p.s.ctx)
 	f := &flight{cancel: cancel}
 	p.mu.Lock()

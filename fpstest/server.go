@@ -259,6 +259,11 @@ type Config struct {
 	// IPNClient sends IPNs (for example one that trusts the test server
 	// receiving them); an *http.Client with IPNTimeout by default.
 	IPNClient *http.Client
+	// OnIPN, when set, receives each IPN once, signed, before its first
+	// delivery attempt and before the API call (or the completion of a
+	// Pending transaction) that caused it returns: the URL it goes to and
+	// the form body sent. It must not block for long; nil by default.
+	OnIPN func(url, body string)
 	// SigningKey signs return URLs and IPNs; a fresh RSA 2048 key by
 	// default (giving one saves the key generation when many simulators
 	// run).

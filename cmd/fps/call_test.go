@@ -1,12 +1,15 @@
 package main
 
 import (
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fpskit/fps"
@@ -60,6 +63,9 @@ func TestCallAgainstSimulator(t *testing.T) {
 	r = call("Pay", "SenderTokenId=T", "TransactionAmount.Value=ten", "CallerReference=order-neg")
 	require.Equal(t, 2, r.code)
 	require.Contains(t, r.errOut, "TransactionAmount.Value: not a decimal number")
+	r = call("Pay", "TransactionAmount.Value=-1", "CallerReference=")
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.errOut, "invalid SenderTokenId: is required\n  invalid TransactionAmount.Value: must be greater than 0", "every problem, one a line")
 	r = call("Pay", "SenderTokenId=T", "Amount=1")
 	require.Equal(t, 2, r.code)
 	require.Contains(t, r.errOut, "unknown parameter Amount; it takes SenderTokenId")
@@ -204,30 +210,158 @@ func TestSubcommandHelp(t *testing.T) {
 		{"link", "-pipeline", "fps link --pipeline SingleUse"},
 		{"verify", "-allow-host", "fps verify --remote"},
 		{"call", "-api-endpoint", "fps call Pay SenderTokenId="},
+		{"buy", "-payment-method", "fps buy --ca-file"},
+		{"sandbox", "-ipn-dir", "fps sandbox --detach"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			// Help is on stdout (fps link --help | less), exit status 0,
+			// and fps help link says the same.
 			r := fpsCmd(t, c.name, "--help")
 			require.Equal(t, 0, r.code)
-			require.Contains(t, r.errOut, "Usage: fps "+c.name)
-			require.Contains(t, r.errOut, "Examples:")
-			require.Contains(t, r.errOut, c.example)
-			require.Contains(t, r.errOut, c.flag)
-			require.Contains(t, r.errOut, "-ca-file")
+			require.Empty(t, r.errOut)
+			require.Contains(t, r.out, "Usage: fps "+c.name)
+			require.Contains(t, r.out, c.example)
+			require.Contains(t, r.out, c.flag)
+			require.Contains(t, r.out, "-ca-file")
+			require.Equal(t, r, fpsCmd(t, "help", c.name))
 
 			r = fpsCmd(t, c.name, "--no-such-flag")
 			require.Equal(t, 2, r.code)
+			require.Empty(t, r.out)
+			require.Equal(t, "fps "+c.name+": flag provided but not defined: -no-such-flag\nRun 'fps "+c.name+" --help' for usage.\n", r.errOut)
 		})
 	}
 	r := fpsCmd(t, "call", "--help")
-	require.Contains(t, r.errOut, "GetRecipientVerificationStatus\n      RecipientTokenId\n")
-
-	r = fpsCmd(t, "call", "Settle", "--help")
-	require.Equal(t, 0, r.code)
-	require.Contains(t, r.errOut, "Parameters: ReserveTransactionId TransactionAmount.Value TransactionAmount.CurrencyCode OverrideIPNURL\n")
+	require.Contains(t, r.out, "GetRecipientVerificationStatus\n      RecipientTokenId\n")
 
 	r = fpsCmd(t, "help")
 	require.Equal(t, 0, r.code)
-	for _, name := range []string{"sandbox", "link", "verify", "call"} {
+	for _, name := range []string{"sandbox", "link", "buy", "verify", "call", "soak"} {
 		require.Contains(t, r.out, "  "+name+" ")
+	}
+	r = fpsCmd(t, "help", "nope")
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.errOut, `unknown command "nope"`)
+}
+
+// TestCallActionHelp: fps call ACTION --help describes each parameter from
+// the library's doc comments and marks the ones the library requires.
+func TestCallActionHelp(t *testing.T) {
+	r := fpsCmd(t, "call", "Settle", "--help")
+	require.Equal(t, 0, r.code)
+	require.Empty(t, r.errOut)
+	require.Contains(t, r.out, "Usage: fps call [flags] Settle [Name=Value...]\n\nSettle charges a reserved amount.")
+	require.Contains(t, r.out, "\nParameters:\n  ReserveTransactionId (required)\n      ReserveTransactionID is the TransactionID of the Reserve. Required.\n")
+	require.Contains(t, r.out, "\n  TransactionAmount.Value\n      TransactionAmount is the amount to settle; zero settles the whole\n")
+
+	// The required parameters of Pay are those of FPS (fps-api.md §Pay).
+	r = fpsCmd(t, "call", "pay", "--help")
+	require.Equal(t, 0, r.code)
+	var required, optional []string
+	for _, line := range strings.Split(r.out, "\n") {
+		if name, ok := strings.CutPrefix(line, "  "); ok && !strings.HasPrefix(name, " ") {
+			if n, ok := strings.CutSuffix(name, " (required)"); ok {
+				required = append(required, n)
+			} else {
+				optional = append(optional, name)
+			}
+		}
+	}
+	require.Equal(t, []string{"SenderTokenId", "TransactionAmount.Value", "CallerReference"}, required)
+	require.Contains(t, optional, "ChargeFeeTo")
+	require.Contains(t, r.out, "\n  ChargeFeeTo\n      ChargeFeeTo names who pays the FPS fee.\n      One of: Caller, Recipient.\n")
+
+	// A rule other than "required" is shown as the library states it.
+	r = fpsCmd(t, "call", "GetTokenByCaller", "--help")
+	require.Contains(t, r.out, "\n  TokenId (exactly one of TokenId and CallerReference is required)\n")
+	// A list names the type of its elements.
+	r = fpsCmd(t, "call", "GetAccountActivity", "--help")
+	require.Contains(t, r.out, "\n  Role.N\n      TransactionalRole is a party of a transaction.\n      One of: Sender, Caller, Recipient.\n")
+	r = fpsCmd(t, "call", "GetAccountBalance", "--help")
+	require.Contains(t, r.out, "It takes no parameters.")
+}
+
+// TestEveryParameterIsDescribed: no parameter of any action is listed
+// without a description.
+func TestEveryParameterIsDescribed(t *testing.T) {
+	for _, a := range actions() {
+		for _, f := range inputFields(a.input, "", nil) {
+			require.NotEmpty(t, paramDoc(a.input, f.index), "%s %s has no doc comment in package fps", a.name, f.name)
+		}
+	}
+}
+
+// TestCallUntrustedCertificate: a server whose certificate is of an
+// authority not trusted gets one connection, not three, and the error
+// names --ca-file; with it the call goes through.
+func TestCallUntrustedCertificate(t *testing.T) {
+	var conns atomic.Int32
+	s := newSim(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go forward(c, s.host(t))
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	api := "https://" + ln.Addr().String() + "/"
+	args := []string{"call", "--access-key", fpstest.DefaultAccessKeyID, "--secret-key", fpstest.DefaultSecretAccessKey,
+		"--api-endpoint", api}
+
+	r := fpsCmd(t, append(args, "GetAccountBalance")...)
+	require.Equal(t, 1, r.code)
+	require.Empty(t, r.out)
+	require.Contains(t, r.errOut, "certificate signed by unknown authority")
+	require.Contains(t, r.errOut, "fps call: the server's certificate is not signed by a trusted authority; --ca-file names the CA certificate to trust")
+	require.Equal(t, int32(1), conns.Load(), "a certificate error is not retried")
+
+	r = fpsCmd(t, append(args, "--ca-file", s.caFile, "--field", "AccountBalance.TotalBalance", "GetAccountBalance")...)
+	require.Equal(t, 0, r.code, r.errOut)
+	require.Equal(t, "USD "+s.Ledger().Balance(fpstest.DefaultAccessKeyID).StringFixed(2)+"\n", r.out)
+
+	// The same through fps verify --remote: not a verdict, a failed call.
+	ret := s.approved(t, "order-remote-ca", "1.00", "ABT")
+	r = verifyCmd(t, nil, "--remote", "--access-key", fpstest.DefaultAccessKeyID, "--secret-key", fpstest.DefaultSecretAccessKey,
+		"--api-endpoint", api, ret.String())
+	require.Equal(t, 1, r.code)
+	require.Empty(t, r.out)
+	require.Contains(t, r.errOut, "fps verify: could not verify: ")
+	require.Contains(t, r.errOut, "--ca-file names the CA certificate to trust")
+}
+
+// forward copies a connection to addr and back: the simulator under
+// another port, to count the connections made to it.
+func forward(c net.Conn, addr string) {
+	defer c.Close()
+	up, err := net.Dial("tcp", addr)
+	if err != nil {
+		return
+	}
+	defer up.Close()
+	go func() { _, _ = io.Copy(up, c) }()
+	_, _ = io.Copy(c, up)
+}
+
+func TestCallUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "fps call: no action given (fps call --help lists them)"},
+		{[]string{"Pay2"}, `fps call: unknown action "Pay2"`},
+		{[]string{"Pay", "SenderTokenId=A", "SenderTokenId=B"}, "fps call: Pay: SenderTokenId is given twice"},
+		{[]string{"Pay", "SenderTokenId"}, `fps call: Pay: argument "SenderTokenId" is not name=value`},
+		{[]string{"--api-endpoint", "fps.example", "GetAccountBalance"}, `fps call: --api-endpoint must be an absolute http or https URL, got "fps.example"`},
+	} {
+		r := fpsCmd(t, append([]string{"call"}, c.args...)...)
+		require.Equal(t, 2, r.code, c.args)
+		require.Empty(t, r.out)
+		require.Contains(t, r.errOut, c.want)
 	}
 }

@@ -221,3 +221,27 @@ func printValue(w io.Writer, name string, v reflect.Value) {
 		fmt.Fprintf(w, "%s: %v\n", name, v.Interface())
 	}
 }
+
+// printOutput writes out, the "Name: value" lines of command cmd, to
+// stdout; with field set, only the value of that field, and a failure
+// naming the fields there are when it is missing.
+func printOutput(stdout, stderr io.Writer, cmd, out, field string) int {
+	if field == "" {
+		fmt.Fprint(stdout, out)
+		return exitOK
+	}
+	var names []string
+	for _, line := range strings.Split(out, "\n") {
+		name, value, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		if name == field {
+			fmt.Fprintln(stdout, value)
+			return exitOK
+		}
+		names = append(names, name)
+	}
+	fmt.Fprintf(stderr, "fps %s: no field %s in the answer; it has %s\n", cmd, field, orNone(names))
+	return exitFail
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -95,4 +96,16 @@ func fieldsOf(out string) map[string]string {
 		}
 	}
 	return m
+}
+
+// buildFPS builds the command into a folder of its own and returns that
+// folder.
+func buildFPS(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	require.NoError(t, err, "go test puts the go command on PATH")
+	dir := t.TempDir()
+	out, err := exec.Command(goTool, "build", "-o", filepath.Join(dir, "fps"), ".").CombinedOutput()
+	require.NoError(t, err, string(out))
+	return dir
 }

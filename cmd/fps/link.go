@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -33,22 +34,25 @@ Examples:
 `
 
 func runLink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("link", linkUsage, stderr)
+	fs := newFlagSet("link", linkUsage)
 	var cf clientFlags
-	cf.register(fs)
+	cf.register(fs.FlagSet)
 	pipeline := fs.String("pipeline", "", "pipeline `name`: SingleUse, MultiUse, Recurring, Recipient, EditToken, SetupPrepaid, SetupPostpaid")
-	if ok, code := parseFlags(fs, args); !ok {
+	if ok, code := fs.parse(args, stdout, stderr); !ok {
 		return code
 	}
-	_, values, err := nameValues(fs.Args())
+	values, err := nameValues(fs.Args())
+	if err == nil && *pipeline != "" {
+		if _, both := values["pipelineName"]; both {
+			err = errors.New("the pipeline is given twice: as --pipeline and as pipelineName=; give one")
+		}
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "fps link: %v\n", err)
-		return 2
+		return fs.usageError(stderr, "%v", err)
 	}
 	c, err := cf.client(stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "fps link: %v\n", err)
-		return 2
+		return fs.usageError(stderr, "%v", err)
 	}
 	fields := fps.PipelineFields{}
 	fields.AddFields(values)
@@ -57,8 +61,8 @@ func runLink(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	link, err := c.LinkURL(ctx, fields)
 	if err != nil {
-		return validationExit(stderr, "link", err)
+		return validationExit(fs, stderr, err)
 	}
 	fmt.Fprintln(stdout, link)
-	return 0
+	return exitOK
 }

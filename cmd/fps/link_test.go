@@ -61,6 +61,21 @@ func TestLinkRefusesBadInput(t *testing.T) {
 	r = fpsCmd(t, append(base, "callerReference")...)
 	require.Equal(t, 2, r.code)
 	require.Contains(t, r.errOut, `"callerReference" is not name=value`)
+
+	// A field given twice, or as a flag and as a field, is refused.
+	r = fpsCmd(t, append(base, "pipelineName=MultiUse", "callerReference=order-1", "transactionAmount=1",
+		"returnURL=https://shop.example/return")...)
+	require.Equal(t, 2, r.code)
+	require.Empty(t, r.out)
+	require.Contains(t, r.errOut, "fps link: the pipeline is given twice: as --pipeline and as pipelineName=; give one\n")
+	r = fpsCmd(t, append(base, "callerReference=order-1", "callerReference=order-2")...)
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.errOut, "fps link: callerReference is given twice\n")
+
+	// Malformed endpoints are usage errors, named.
+	r = fpsCmd(t, "link", "--cbui-endpoint", "not a url", "--pipeline", "SingleUse", "callerReference=order-1")
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.errOut, `fps link: --cbui-endpoint must be an absolute http or https URL, got "not a url"`)
 }
 
 func TestLinkCredentialsFromEnvironment(t *testing.T) {

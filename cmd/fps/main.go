@@ -8,6 +8,7 @@
 //
 //	sandbox   run the FPS simulator (API, Co-Branded UI, certificates) until interrupted
 //	link      print a signed Co-Branded UI pipeline URL
+//	buy       approve a pipeline URL on fps sandbox as the buyer and print the signed return URL
 //	verify    check the signature of a return URL or an IPN, and say why it fails
 //	call      run an FPS action with Name=Value parameters and print the answer
 //	soak      run payments through their full life under injected faults and check none is charged twice or lost
@@ -18,7 +19,12 @@
 // given; --api-endpoint, --cbui-endpoint and --ca-file point them at
 // "fps sandbox".
 //
-// Run "fps <command> --help" for the flags of a command.
+// Run "fps <command> --help" (or "fps help <command>") for the flags of
+// a command; help goes to stdout.
+//
+// Exit status: 0 on success (for verify: the signature is valid), 1 when
+// the signature is invalid or a call failed, 2 for a usage error (a bad
+// flag, argument or parameter, refused before anything is sent).
 package main
 
 import (
@@ -42,6 +48,7 @@ func commands() []command {
 	return []command{
 		{"sandbox", "run the FPS simulator (API, Co-Branded UI, certificates) until interrupted", runSandbox},
 		{"link", "print a signed Co-Branded UI pipeline URL", runLink},
+		{"buy", "approve a pipeline URL on fps sandbox as the buyer and print the signed return URL", runBuy},
 		{"verify", "check the signature of a return URL or an IPN, and say why it fails", runVerify},
 		{"call", "run an FPS action with Name=Value parameters and print the answer", runCall},
 		{"soak", "run payments through their full life under injected faults and check none is charged twice or lost", runSoak},
@@ -58,21 +65,29 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
-		return 2
+		return exitUsage
 	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help":
 		usage(stdout)
-		return 0
+		return exitOK
+	case "help":
+		if len(args) == 1 {
+			usage(stdout)
+			return exitOK
+		}
+		// fps help CMD is fps CMD --help.
+		name, args = args[1], []string{args[1], "--help"}
 	}
 	for _, c := range commands() {
-		if c.name == args[0] {
+		if c.name == name {
 			return c.run(ctx, args[1:], stdout, stderr)
 		}
 	}
-	fmt.Fprintf(stderr, "fps: unknown command %q\n\n", args[0])
+	fmt.Fprintf(stderr, "fps: unknown command %q\n\n", name)
 	usage(stderr)
-	return 2
+	return exitUsage
 }
 
 func usage(w io.Writer) {
@@ -83,5 +98,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, `Run "fps <command> --help" for the flags of a command.`)
+	fmt.Fprintln(w, `Run "fps <command> --help" (or "fps help <command>") for the flags of a command.`)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, exitStatuses)
 }

@@ -17,14 +17,34 @@ const sandboxUsage = `
 Usage: fps sandbox [flags]
 
 Runs the FPS simulator: the API at /, the Co-Branded UI at /cobranded-ui/actions/start,
-a headless buyer form at POST /cobranded-ui/actions/buy (url, action, paymentMethod),
-and the signing certificate under /certs/. It stops on SIGINT or SIGTERM.
+a headless buyer form at POST /cobranded-ui/actions/buy (url, action, paymentMethod;
+fps buy posts to it), and the signing certificate under /certs/. It stops on SIGINT or
+SIGTERM.
+
+It prints its endpoints, CA file and test credentials once it serves. With --detach it
+runs in the background and the command returns once the sandbox serves, printing them
+as shell variables (FPS_SANDBOX_PID, FPS_API_ENDPOINT, FPS_CBUI_ENDPOINT, FPS_CA_FILE,
+FPS_IPN_URL, FPS_IPN_DIR, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) to source:
+
+  fps sandbox --detach --addr 127.0.0.1:0 --ca-file ca.pem > sandbox.env
+  . ./sandbox.env
+  ...
+  kill "$FPS_SANDBOX_PID"
+
+The IPNs of the caller account are signed for --ipn-url and sent there. With --ipn-dir
+each is also written to that folder before the API call that caused it answers, one
+file a notification, named by its callerReference, operation and status
+(order-1.PAY.SUCCESS; a token cancellation: order-1.TokenCancellation), so that
+fps verify can check it:
+
+  fps verify --endpoint "$FPS_IPN_URL" ... < ipns/order-1.PAY.SUCCESS
+
 With -state FILE the ledger (tokens, transactions, balances, kept answers, the
 clock) is kept in FILE as it changes, and a sandbox started on FILE continues it.
 `
 
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("sandbox", sandboxUsage, stderr)
+	fs := newFlagSet("sandbox", sandboxUsage)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` (port 0 picks a free one)")
 	plain := fs.Bool("plain-http", false, "serve plain http instead of https")
 	ipnURL := fs.String("ipn-url", "", "`URL` that receives the IPNs of the caller account")
@@ -33,16 +53,31 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	key := fs.String("access-key", fpstest.DefaultAccessKeyID, "caller access key id the simulator accepts")
 	secret := fs.String("secret-key", fpstest.DefaultSecretAccessKey, "caller secret access key the simulator accepts")
 	caFile := fs.String("ca-file", "", "`path` to write the simulator's CA certificate (PEM) to; default a file in the temp folder")
+	ipnDir := fs.String("ipn-dir", "", "`folder` to write each IPN body to as it is sent (needs --ipn-url)")
+	detach := fs.Bool("detach", false, "run in the background; return once serving, printing shell variables")
 	verbose := fs.Bool("v", false, "log every API call")
 	statePath := fs.String("state", "", "SQLite `file` that keeps the ledger across restarts (created when missing); none by default")
-	if ok, code := parseNoArgs(fs, args, stderr); !ok {
+	if ok, code := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
+	}
+	if err := checkSandbox(*addr, *ipnURL, *ipnDir, *key, *secret, *window); err != nil {
+		return fs.usageError(stderr, "%v", err)
+	}
+	if *detach && !isDetachedChild() {
+		return detachSandbox(stdout, stderr)
 	}
 	acct := fpstest.DefaultAccount()
 	acct.AccessKeyID, acct.SecretAccessKey, acct.IPNURL = *key, *secret, *ipnURL
 	cfg := fpstest.Config{
 		Addr: *addr, PlainHTTP: *plain, Accounts: []fpstest.Account{acct},
 		PendingDelay: *pending, IPNRetryWindow: *window, IPNFirstDelay: time.Second,
+	}
+	if *ipnDir != "" {
+		dir, err := newIPNDir(*ipnDir, stderr)
+		if err != nil {
+			return failed(stderr, "sandbox", err)
+		}
+		cfg.OnIPN = dir.write
 	}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
@@ -58,8 +93,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	}
 	s, err := fpstest.Start(cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "fps sandbox: %v\n", err)
-		return 1
+		return failed(stderr, "sandbox", err)
 	}
 	defer s.Close()
 
@@ -71,29 +105,22 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 			defer os.Remove(caPath)
 		}
 		if err := os.WriteFile(caPath, s.CAPEM(), 0o644); err != nil {
-			fmt.Fprintf(stderr, "fps sandbox: write CA certificate: %v\n", err)
-			return 1
+			return failed(stderr, "sandbox", fmt.Errorf("write CA certificate: %w", err))
 		}
 	}
-	fmt.Fprintf(stdout, "fps sandbox: FPS simulator listening on %s\n", s.URL)
-	fmt.Fprintf(stdout, "API endpoint:      %s\n", s.APIEndpoint())
-	fmt.Fprintf(stdout, "CBUI endpoint:     %s\n", s.CBUIEndpoint())
-	fmt.Fprintf(stdout, "Buyer form:        POST %s (url=<pipeline URL>&action=approve|decline|abandon&paymentMethod=ABT|ACH|CC)\n", s.BuyEndpoint())
-	fmt.Fprintf(stdout, "Subscriptions:     POST %s (accessKey=<AWSAccessKeyId>&amount=USD 9.99&recurringFrequency=1 month; answers the subscriptionId)\n", s.SubscribeEndpoint())
-	fmt.Fprintf(stdout, "Certificate URL:   %s\n", s.CertificateURL())
-	if caPath != "" {
-		fmt.Fprintf(stdout, "CA certificate:    %s (also at %s/certs/ca.pem)\n", caPath, s.URL)
+	ready := sandboxReady{s: s, acct: acct, caFile: caPath, ipnDir: *ipnDir, stateFile: *statePath}
+	if *detach {
+		// The child of --detach: the variables go to the parent, which
+		// returns once stdout is closed.
+		_, _ = io.WriteString(stdout, ready.shell())
+		if c, ok := stdout.(io.Closer); ok {
+			c.Close()
+		}
+		stdout = io.Discard
+	} else {
+		fmt.Fprint(stdout, ready.text())
 	}
-	fmt.Fprintf(stdout, "AWSAccessKeyId:    %s\n", acct.AccessKeyID)
-	fmt.Fprintf(stdout, "SecretAccessKey:   %s\n", acct.SecretAccessKey)
-	if acct.IPNURL != "" {
-		fmt.Fprintf(stdout, "IPN URL:           %s\n", acct.IPNURL)
-	}
-	if *statePath != "" {
-		fmt.Fprintf(stdout, "State file:        %s\n", *statePath)
-	}
-	fmt.Fprintln(stdout, "Test credentials only. Stop with Ctrl-C.")
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "fps sandbox: stopping")
-	return 0
+	return exitOK
 }

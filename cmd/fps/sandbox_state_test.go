@@ -114,9 +114,7 @@ func TestSandboxStateSurvivesARestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
-	bin := filepath.Join(t.TempDir(), "fps")
-	out, err := exec.Command(goTool(t), "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, string(out))
+	bin := filepath.Join(buildFPS(t), "fps")
 	dir := t.TempDir()
 	state, caFile := filepath.Join(dir, "sandbox.db"), filepath.Join(dir, "ca.pem")
 	args := []string{"--addr", "127.0.0.1:" + freePort(t), "--state", state, "--pending-delay", "-1s"}

@@ -22,14 +22,17 @@ and none was lost. It exits 1 when a promise is broken.
 `
 
 func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("soak", soakUsage, stderr)
-	n := fs.Int("n", soak.DefaultPayments, "number of payments")
+	fs := newFlagSet("soak", soakUsage)
+	n := fs.Int("n", soak.DefaultPayments, "number of payments (at least 1)")
 	rate := fs.Float64("fault-rate", soak.DefaultFaultRate, "share of API calls, return URLs and first IPN deliveries that fail on purpose (0 to 1)")
-	conc := fs.Int("concurrency", soak.DefaultConcurrency, "payments running at once")
+	conc := fs.Int("concurrency", soak.DefaultConcurrency, "payments running at once (at least 1)")
 	seed := fs.Uint64("seed", 1, "seed of the faults and choices")
 	latency := fs.Duration("fault-latency", soak.DefaultFaultLatency, "delay of a latency fault")
-	if ok, code := parseNoArgs(fs, args, stderr); !ok {
+	if ok, code := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
+	}
+	if err := checkSoak(*n, *conc, *rate, *latency); err != nil {
+		return fs.usageError(stderr, "%v", err)
 	}
 	p := newProgress(stdout, isTerminal(stdout))
 	sum, err := soak.Run(ctx, soak.Config{
@@ -38,15 +41,30 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	})
 	p.finish()
 	if err != nil {
-		fmt.Fprintf(stderr, "fps soak: %v\n", err)
-		return 1
+		return failed(stderr, "soak", err)
 	}
 	sum.Write(stdout)
 	if sum.Broken() {
 		fmt.Fprintln(stderr, "fps soak: a promise is broken")
-		return 1
+		return exitFail
 	}
-	return 0
+	return exitOK
+}
+
+// checkSoak refuses counts below 1, a fault rate outside 0 to 1 and a
+// latency that is not positive.
+func checkSoak(n, concurrency int, rate float64, latency time.Duration) error {
+	switch {
+	case n < 1:
+		return fmt.Errorf("-n must be at least 1, got %d", n)
+	case concurrency < 1:
+		return fmt.Errorf("--concurrency must be at least 1, got %d", concurrency)
+	case !(rate >= 0 && rate <= 1):
+		return fmt.Errorf("--fault-rate must be from 0 to 1, got %v", rate)
+	case latency <= 0:
+		return fmt.Errorf("--fault-latency must be more than 0, got %v", latency)
+	}
+	return nil
 }
 
 // isTerminal reports whether w is a character device (a terminal).

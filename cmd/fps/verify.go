@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -77,76 +76,135 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
 func verifyMessage(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", verifyUsage, stderr)
+	fs := newFlagSet("verify", verifyUsage)
 	var cf clientFlags
-	cf.register(fs)
+	cf.register(fs.FlagSet)
 	kind := fs.String("kind", "", "`kind` of message: return or ipn (default: ipn when it has notificationType)")
 	endpoint := fs.String("endpoint", "", "the `URL` registered with Amazon that received the message")
 	remote := fs.Bool("remote", false, "verify with the VerifySignature action instead of locally")
 	var hosts, pins listFlag
-	fs.Var(&hosts, "allow-host", "`host[:port]` to fetch certificates from besides Amazon's (repeatable)")
+	fs.Var(&hosts, "allow-host", "`host[:port]` to fetch certificates from besides Amazon's and the --api-endpoint's (repeatable)")
 	fs.Var(&pins, "pin", "`certURL=keyfile.pem`: check signatures of certURL with this public key or certificate (repeatable)")
 	v1 := fs.String("v1-secret", "", "secret access `key` that opts in to signature version 1 (HMAC-SHA1)")
-	if ok, code := parseFlags(fs, args); !ok {
+	field := fs.String("field", "", "print only the value of field `NAME` of a valid message (TokenId, TransactionId, ...)")
+	if ok, code := fs.parse(args, stdout, stderr); !ok {
 		return code
 	}
-	msg, err := readMessage(fs, stdin)
-	if err == nil {
-		*endpoint, *kind, msg, err = classify(msg, *endpoint, *kind)
-	}
+	v, m, err := verifyArgs(fs, &cf, stdin, *kind, *endpoint, *remote, hosts, pins, *v1, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "fps verify: %v\n", err)
-		return 2
-	}
-
-	var v fps.Verifier
-	if *remote {
-		c, err := cf.client(stderr)
-		if err != nil {
-			fmt.Fprintf(stderr, "fps verify: %v\n", err)
-			return 2
-		}
-		v = fps.NewRemoteVerifier(c)
-	} else {
-		opts, err := localOptions(cf.caFile, hosts, pins, *v1)
-		if err != nil {
-			fmt.Fprintf(stderr, "fps verify: %v\n", err)
-			return 2
-		}
-		v = fps.NewLocalVerifier(func(o *fps.LocalVerifierOptions) { *o = opts })
+		return fs.usageError(stderr, "%v", err)
 	}
 
 	var fields any
-	if *kind == "ipn" {
-		fields, err = fps.VerifyIPN(ctx, v, *endpoint, []byte(msg))
+	if m.kind == "ipn" {
+		fields, err = fps.VerifyIPN(ctx, v, m.endpoint, []byte(m.raw))
 	} else {
-		fields, err = fps.VerifyReturn(ctx, v, *endpoint, msg)
+		fields, err = fps.VerifyReturn(ctx, v, m.endpoint, m.raw)
 	}
 	if err != nil {
-		for _, r := range reasons {
-			if errors.Is(err, r.err) {
-				fmt.Fprintf(stdout, "invalid: %s\n", r.reason)
-				fmt.Fprintf(stderr, "fps verify: %v\n", err)
-				return 1
-			}
+		verdict, ok := invalidReason(err)
+		if !ok {
+			return failed(stderr, "verify", fmt.Errorf("could not verify: %w", err))
 		}
-		fmt.Fprintf(stderr, "fps verify: could not verify: %v\n", err)
-		return 1
+		// The verdict is said once: on stdout, unless stdout is for
+		// the value of --field.
+		if *field == "" {
+			fmt.Fprintln(stdout, verdict)
+		} else {
+			fmt.Fprintf(stderr, "fps verify: %s\n", verdict)
+		}
+		if hint := trustHint(err); hint != "" {
+			fmt.Fprintf(stderr, "fps verify: %s\n", hint)
+		}
+		return exitFail
 	}
-	fmt.Fprintln(stdout, "valid")
-	fmt.Fprintf(stdout, "Kind: %s\nEndpoint: %s\n", *kind, *endpoint)
-	printFields(stdout, fields)
-	return 0
+	var out strings.Builder
+	fmt.Fprintln(&out, "valid")
+	fmt.Fprintf(&out, "Kind: %s\nEndpoint: %s\n", m.kind, m.endpoint)
+	printFields(&out, fields)
+	return printOutput(stdout, stderr, "verify", out.String(), *field)
+}
+
+// invalidReason returns the "invalid: REASON" line of a refused message,
+// with what the error adds to the reason, and false when err is not a
+// verdict on the message (a failed call to VerifySignature).
+func invalidReason(err error) (string, bool) {
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			verdict := "invalid: " + r.reason
+			if detail, ok := strings.CutPrefix(err.Error(), r.err.Error()+": "); ok {
+				verdict += ": " + detail
+			}
+			return verdict, true
+		}
+	}
+	return "", false
+}
+
+// message is the message to verify, with its kind and endpoint settled.
+type message struct {
+	raw      string // the query or the form body
+	kind     string // return or ipn
+	endpoint string
+}
+
+// verifyArgs checks the flags and the message of fps verify and builds
+// the verifier; every error is one of the command line.
+func verifyArgs(fs *flagSet, cf *clientFlags, stdin io.Reader, kind, endpoint string, remote bool,
+	hosts, pins []string, v1 string, stderr io.Writer) (fps.Verifier, message, error) {
+	if err := cf.check(); err != nil {
+		return nil, message{}, err
+	}
+	if endpoint != "" {
+		if err := checkURL("endpoint", endpoint); err != nil {
+			return nil, message{}, err
+		}
+	}
+	for _, h := range hosts {
+		if err := checkHost("allow-host", h); err != nil {
+			return nil, message{}, err
+		}
+	}
+	msg, err := readMessage(fs, stdin)
+	if err != nil {
+		return nil, message{}, err
+	}
+	m, err := classify(msg, endpoint, kind)
+	if err != nil {
+		return nil, message{}, err
+	}
+	if remote {
+		c, err := cf.client(stderr)
+		if err != nil {
+			return nil, message{}, err
+		}
+		return fps.NewRemoteVerifier(c), m, nil
+	}
+	if cf.apiEndpoint != "" {
+		// The certificates of the FPS the flags point at, as
+		// fps.NewLocalVerifierForClient allows them.
+		u, _ := url.Parse(cf.apiEndpoint)
+		hosts = append(hosts, u.Host)
+	}
+	opts, err := localOptions(cf.caFile, hosts, pins, v1)
+	if err != nil {
+		return nil, message{}, err
+	}
+	return fps.NewLocalVerifier(func(o *fps.LocalVerifierOptions) { *o = opts }), m, nil
 }
 
 // readMessage returns the one argument, or stdin when there is none or
 // it is "-".
-func readMessage(fs *flag.FlagSet, stdin io.Reader) (string, error) {
+func readMessage(fs *flagSet, stdin io.Reader) (string, error) {
 	switch fs.NArg() {
 	case 0:
 	case 1:
 		if fs.Arg(0) != "-" {
-			return strings.TrimSpace(fs.Arg(0)), nil
+			msg := strings.TrimSpace(fs.Arg(0))
+			if msg == "" {
+				return "", errors.New("the MESSAGE argument is empty")
+			}
+			return msg, nil
 		}
 	default:
 		return "", errors.New("give one message (or none to read stdin)")
@@ -158,22 +216,33 @@ func readMessage(fs *flag.FlagSet, stdin io.Reader) (string, error) {
 	if len(b) > integration.DefaultMaxIPNBodySize {
 		return "", fmt.Errorf("message longer than %d bytes", integration.DefaultMaxIPNBodySize)
 	}
-	return strings.TrimSpace(string(b)), nil
+	msg := strings.TrimSpace(string(b))
+	if msg == "" {
+		return "", errors.New("stdin is empty: give the message as an argument or on stdin")
+	}
+	return msg, nil
 }
 
-// classify splits a full return URL into its endpoint and query, and
-// settles the kind of message and its endpoint.
-func classify(msg, endpoint, kind string) (string, string, string, error) {
-	if msg == "" {
-		return "", "", "", errors.New("empty message")
-	}
-	if u, err := url.Parse(msg); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+// classify splits a full return URL into its endpoint and query, checks
+// that anything else is form-encoded, and settles the kind of message and
+// its endpoint.
+func classify(msg, endpoint, kind string) (message, error) {
+	if u, err := url.Parse(msg); err == nil && u.Scheme != "" {
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return message{}, fmt.Errorf("the message %q is not an absolute http(s) URL", msg)
+		}
+		if u.RawQuery == "" {
+			return message{}, fmt.Errorf("the return URL %q has no query: there is nothing to verify", msg)
+		}
 		if endpoint == "" {
 			endpoint = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
 		}
 		msg = u.RawQuery
 	}
 	msg = strings.TrimPrefix(msg, "?")
+	if strings.ContainsAny(msg, " \t\r\n") || !strings.Contains(msg, "=") {
+		return message{}, fmt.Errorf("the message %q is neither a return URL (https://...?...) nor a query string or an IPN body (name=value&...)", msg)
+	}
 	switch kind {
 	case "":
 		kind = "return"
@@ -182,12 +251,12 @@ func classify(msg, endpoint, kind string) (string, string, string, error) {
 		}
 	case "return", "ipn":
 	default:
-		return "", "", "", fmt.Errorf("--kind must be return or ipn, got %q", kind)
+		return message{}, fmt.Errorf("--kind must be return or ipn, got %q", kind)
 	}
 	if endpoint == "" {
-		return "", "", "", errors.New("--endpoint is required (the URL registered with Amazon that received the message)")
+		return message{}, errors.New("--endpoint is required for a query string or an IPN body (the URL registered with Amazon that received it)")
 	}
-	return endpoint, kind, msg, nil
+	return message{raw: msg, kind: kind, endpoint: endpoint}, nil
 }
 
 // localOptions configures the local verifier from the flags.
@@ -197,9 +266,9 @@ func localOptions(caFile string, hosts, pins []string, v1Secret string) (fps.Loc
 		SignatureVersion1Secret: v1Secret,
 	}
 	if caFile != "" {
-		roots, err := loadRoots(caFile)
+		roots, err := fps.LoadCAFile(caFile)
 		if err != nil {
-			return o, err
+			return o, fmt.Errorf("--ca-file: %w", err)
 		}
 		o.RootCAs = roots
 	}

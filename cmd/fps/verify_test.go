@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -51,10 +52,40 @@ func TestVerifyReturn(t *testing.T) {
 		})
 	}
 
-	// Without --allow-host the simulator's certificate URL is refused.
+	// Without --allow-host (or --api-endpoint) the simulator's
+	// certificate URL is refused; the reason is said once, on stdout.
 	r := verifyCmd(t, nil, "--ca-file", s.caFile, ret.String())
 	require.Equal(t, 1, r.code)
-	require.Equal(t, "invalid: certificate URL not allowed\n", r.out)
+	require.Equal(t, fmt.Sprintf("invalid: certificate URL not allowed: host %q is not allowed\n", s.host(t)), r.out)
+	require.Empty(t, r.errOut)
+
+	// --field prints the value alone; the verdict of an invalid message
+	// then goes to stderr, once.
+	r = verifyCmd(t, nil, append(local, "--field", "TokenId", ret.String())...)
+	require.Equal(t, 0, r.code, r.errOut)
+	require.Equal(t, ret.Query().Get("tokenID")+"\n", r.out)
+	r = verifyCmd(t, nil, append(local, "--field", "Nope", ret.String())...)
+	require.Equal(t, 1, r.code)
+	require.Empty(t, r.out)
+	require.Contains(t, r.errOut, "fps verify: no field Nope in the answer; it has Kind Endpoint Status CallerReference TokenId")
+	r = verifyCmd(t, nil, append(local, "--field", "TokenId", "--endpoint", "https://shop.example/other", ret.String())...)
+	require.Equal(t, 1, r.code)
+	require.Empty(t, r.out)
+	require.Equal(t, "fps verify: invalid: signature does not match\n", r.errOut)
+}
+
+// TestVerifyUntrustedCertificate: a certificate of an authority not
+// trusted is a reason once on stdout, and stderr names the flag that
+// fixes it.
+func TestVerifyUntrustedCertificate(t *testing.T) {
+	s := newSim(t)
+	ret := s.approved(t, "order-ca", "2.00", "ABT")
+	r := verifyCmd(t, nil, "--allow-host", s.host(t), ret.String())
+	require.Equal(t, 1, r.code)
+	require.True(t, strings.HasPrefix(r.out, "invalid: certificate unusable: "), r.out)
+	require.Contains(t, r.out, "certificate signed by unknown authority")
+	require.Equal(t, 1, strings.Count(r.out+r.errOut, "certificate unusable"), "the reason is said once")
+	require.Contains(t, r.errOut, "--ca-file names the CA certificate to trust")
 }
 
 // ipnSink answers every IPN 200.
@@ -129,7 +160,8 @@ func TestVerifyIPN(t *testing.T) {
 		v.Set("certificateUrl", "https://attacker.example/cert.pem")
 	}))...)
 	require.Equal(t, 1, r.code)
-	require.Equal(t, "invalid: certificate URL not allowed\n", r.out)
+	require.Equal(t, "invalid: certificate URL not allowed: host \"attacker.example\" is not allowed\n", r.out)
+	require.Empty(t, r.errOut)
 
 	r = verifyCmd(t, nil, append(local, forged(func(v url.Values) { v.Del("signature") }))...)
 	require.Equal(t, 1, r.code)
@@ -137,7 +169,7 @@ func TestVerifyIPN(t *testing.T) {
 
 	r = verifyCmd(t, nil, append(local, forged(func(v url.Values) { v.Set("signatureVersion", "1") }))...)
 	require.Equal(t, 1, r.code)
-	require.Equal(t, "invalid: unsupported signature version\n", r.out)
+	require.Equal(t, "invalid: unsupported signature version: signatureVersion \"1\", want 2\n", r.out)
 }
 
 // TestVerifyAmazonVectors checks the messages Amazon signed, with the
@@ -163,8 +195,9 @@ func TestVerifyAmazonVectors(t *testing.T) {
 				// are not FPS messages: the signature holds, the fields
 				// do not parse.
 				require.Equal(t, 1, r.code, r.out+r.errOut)
-				require.Equal(t, "invalid: malformed message\n", r.out)
-				require.NotContains(t, r.errOut, "signature")
+				require.True(t, strings.HasPrefix(r.out, "invalid: malformed message: "), r.out)
+				require.NotContains(t, r.out, "signature")
+				require.Empty(t, r.errOut)
 			case v.Valid:
 				require.Equal(t, 0, r.code, r.out+r.errOut)
 				require.True(t, strings.HasPrefix(r.out, "valid\n"))
@@ -178,17 +211,35 @@ func TestVerifyAmazonVectors(t *testing.T) {
 }
 
 func TestVerifyUsageErrors(t *testing.T) {
-	r := verifyCmd(t, strings.NewReader("signature=x&status=SC"))
-	require.Equal(t, 2, r.code)
-	require.Contains(t, r.errOut, "--endpoint is required")
-
-	r = verifyCmd(t, nil, "--kind", "email", "https://shop.example/return?a=b")
-	require.Equal(t, 2, r.code)
-	require.Contains(t, r.errOut, "--kind must be return or ipn")
-
-	r = verifyCmd(t, nil, "--pin", "https://fps.amazonaws.com/cert.pem", "https://shop.example/return?a=b")
-	require.Equal(t, 2, r.code)
-	require.Contains(t, r.errOut, "certURL=keyfile.pem")
+	for _, c := range []struct {
+		name  string
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"query without endpoint", "signature=x&status=SC", nil, "--endpoint is required for a query string or an IPN body"},
+		{"bad kind", "", []string{"--kind", "email", "https://shop.example/return?a=b"}, `--kind must be return or ipn, got "email"`},
+		{"bad pin", "", []string{"--pin", "https://fps.amazonaws.com/cert.pem", "https://shop.example/return?a=b"}, `--pin "https://fps.amazonaws.com/cert.pem": want certURL=keyfile.pem`},
+		{"not a message", "", []string{"not a url at all"},
+			`the message "not a url at all" is neither a return URL (https://...?...) nor a query string or an IPN body (name=value&...)`},
+		{"not http", "", []string{"ftp://shop.example/return?a=b"}, `the message "ftp://shop.example/return?a=b" is not an absolute http(s) URL`},
+		{"URL without query", "", []string{"https://shop.example/return"}, `the return URL "https://shop.example/return" has no query: there is nothing to verify`},
+		{"empty argument", "", []string{""}, "the MESSAGE argument is empty"},
+		{"empty stdin", "", nil, "stdin is empty: give the message as an argument or on stdin"},
+		{"two messages", "", []string{"a=b", "c=d"}, "give one message"},
+		{"bad endpoint", "", []string{"--endpoint", "notaurl", "a=b&signature=x"}, `--endpoint must be an absolute http or https URL, got "notaurl"`},
+		{"bad allow-host", "", []string{"--allow-host", "https://h/x", "https://shop.example/return?a=b"}, `--allow-host must be a host or host:port (no scheme, no path), got "https://h/x"`},
+		{"bad api-endpoint", "", []string{"--api-endpoint", "127.0.0.1:8080", "https://shop.example/return?a=b"}, `--api-endpoint must be an absolute http or https URL, got "127.0.0.1:8080"`},
+		{"missing CA file", "", []string{"--ca-file", "/no/such/ca.pem", "https://shop.example/return?a=b"}, "--ca-file: fps: CA file: open /no/such/ca.pem"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := verifyCmd(t, strings.NewReader(c.stdin), c.args...)
+			require.Equal(t, 2, r.code, r.out+r.errOut)
+			require.Empty(t, r.out)
+			require.Contains(t, r.errOut, "fps verify: "+c.want)
+			require.Contains(t, r.errOut, "Run 'fps verify --help' for usage.")
+		})
+	}
 }
 
 // TestVerifyPinnedSimulatorKey pins the simulator's key, written as a
@@ -218,5 +269,6 @@ func TestVerifyPinnedSimulatorKey(t *testing.T) {
 	require.NoError(t, os.WriteFile(keyFile, []byte("not PEM"), 0o600))
 	r = verifyCmd(t, nil, "--pin", s.CertificateURL()+"="+keyFile, ret.String())
 	require.Equal(t, 2, r.code)
+	require.Empty(t, r.out)
 	require.Contains(t, r.errOut, "no PEM block")
 }

@@ -199,7 +199,7 @@ func (c *checkout) walk(ctx context.Context) error {
 			c.say("%s", back)
 			return nil
 		}},
-		{"The return URL is verified, and its token confirmed with FPS (TransactionHook runs Pay)", func() error {
+		{"The buyer comes back: the integration's handler verifies the return URL and confirms its token with FPS, then its TransactionHook pays (Purchase)", func() error {
 			var err error
 			got, err = c.visitReturn(ctx, back.String())
 			if err != nil {
@@ -208,13 +208,10 @@ func (c *checkout) walk(ctx context.Context) error {
 			c.say("verified: status %s (%s)", got.ret.Status, got.ret.Status.Meaning())
 			c.say("confirmed: FPS holds token %s for callerReference %s; order %s is %s",
 				got.ret.TokenID, got.ret.CallerReference, got.order.Amount, got.order.Status)
-			return nil
-		}},
-		{"Pay (Purchase)", func() error {
 			if got.err != nil {
 				return got.err
 			}
-			c.say("transaction %s accepted (%s), status %s", got.purchase.TransactionID, got.purchase.Status, got.purchase.TransactionStatus)
+			c.say("Pay: transaction %s accepted (%s), status %s", got.purchase.TransactionID, got.purchase.Status, got.purchase.TransactionStatus)
 			if got.purchase.Status != fps.ResultSuccess {
 				return fmt.Errorf("the Pay action answered %s", got.purchase.TransactionStatus)
 			}

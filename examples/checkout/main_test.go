@@ -44,6 +44,10 @@ func TestRunWalksTheWholePurchase(t *testing.T) {
 	} {
 		require.Regexp(t, want, text)
 	}
+	// Each step is said once: one step pays, and Pay's answer is told
+	// once, in it.
+	require.Len(t, regexp.MustCompile(`(?m)^\d+\. .*Purchase`).FindAllString(text, -1), 1, text)
+	require.Len(t, regexp.MustCompile(`(?m)^   Pay: transaction \w+ accepted`).FindAllString(text, -1), 1, text)
 	info, err := os.Stat(db)
 	require.NoError(t, err, "the SQLite file given by -db is kept")
 	require.Positive(t, info.Size())

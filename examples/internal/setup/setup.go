@@ -6,7 +6,6 @@
 package setup
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"flag"
@@ -86,28 +85,14 @@ func (f *Flags) RootCAs() (*x509.CertPool, error) {
 	if f.CAFile == "" {
 		return nil, nil
 	}
-	pem, err := os.ReadFile(f.CAFile)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", f.CAFile)
-	}
-	return pool, nil
+	return fps.LoadCAFile(f.CAFile)
 }
 
 // HTTPClient returns the client that reaches the simulator named by the
-// flags, trusting CAFile when given.
+// flags, trusting CAFile (alone) when given: fps.NewHTTPClient, with its
+// timeout and its refusal of redirects.
 func (f *Flags) HTTPClient() (*http.Client, error) {
-	pool, err := f.RootCAs()
-	if err != nil || pool == nil {
-		return &http.Client{Timeout: fps.DefaultHTTPTimeout}, err
-	}
-	return &http.Client{
-		Timeout:   fps.DefaultHTTPTimeout,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
-	}, nil
+	return fps.NewHTTPClient(fps.WithCAFile(f.CAFile))
 }
 
 // Verifier returns the verifier of return URLs and IPNs for a simulator

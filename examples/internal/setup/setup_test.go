@@ -68,7 +68,7 @@ func TestHTTPClientTrustsTheCAFile(t *testing.T) {
 	bad := filepath.Join(dir, "bad.pem")
 	require.NoError(t, os.WriteFile(bad, []byte("not a certificate"), 0o600))
 	_, err = (&Flags{CAFile: bad}).HTTPClient()
-	require.EqualError(t, err, bad+" holds no PEM certificate")
+	require.EqualError(t, err, "fps: CA file "+bad+" holds no PEM certificate")
 	_, err = (&Flags{CAFile: filepath.Join(dir, "missing.pem")}).HTTPClient()
 	require.ErrorIs(t, err, os.ErrNotExist)
 }

@@ -106,19 +106,33 @@ func (s *Summary) Broken() bool {
 	return s.ChargedTwice > 0 || s.Lost > 0 || s.Unresolved > 0 || len(s.Problems) > 0
 }
 
-// Write prints the summary.
+// Write prints the summary, one labelled figure a line.
 func (s *Summary) Write(w io.Writer) {
-	fmt.Fprintf(w, "attempted                 %d\n", s.Attempted)
-	fmt.Fprintf(w, "succeeded                 %d (%d refunded)\n", s.Succeeded, s.Refunded)
-	fmt.Fprintf(w, "failed, definite answer   %d\n", s.Failed)
-	fmt.Fprintf(w, "ambiguous, then resolved  %d (GetTransactionStatus %d, GetTokenByCaller %d, idempotent resend %d)\n",
-		s.Ambiguous-s.Unresolved, s.ResolvedByStatus, s.ResolvedByToken, s.ResolvedByResend)
-	fmt.Fprintf(w, "unresolved                %d\n", s.Unresolved)
-	fmt.Fprintf(w, "charged twice             %d\n", s.ChargedTwice)
-	fmt.Fprintf(w, "lost                      %d\n", s.Lost)
-	fmt.Fprintf(w, "faults injected           %d API, IPN deliveries %d, IPNs stored %d\n", s.FaultsInjected, s.IPNDeliveries, s.IPNsStored)
-	fmt.Fprintf(w, "latency per payment       p50 %v  p99 %v\n", s.P50.Round(time.Microsecond), s.P99.Round(time.Microsecond))
-	fmt.Fprintf(w, "wall time                 %v\n", s.Wall.Round(time.Millisecond))
+	rows := []struct {
+		label string
+		value any
+	}{
+		{"payments attempted", s.Attempted},
+		{"succeeded", s.Succeeded},
+		{"  of which refunded", s.Refunded},
+		{"failed, with a definite answer", s.Failed},
+		{"ambiguous, then resolved", s.Ambiguous - s.Unresolved},
+		{"  resolved by GetTransactionStatus", s.ResolvedByStatus},
+		{"  resolved by GetTokenByCaller", s.ResolvedByToken},
+		{"  resolved by an idempotent resend", s.ResolvedByResend},
+		{"unresolved", s.Unresolved},
+		{"charged twice", s.ChargedTwice},
+		{"lost", s.Lost},
+		{"API calls given a fault (5xx, latency, ...)", s.FaultsInjected},
+		{"IPN delivery attempts", s.IPNDeliveries},
+		{"IPNs stored by the shop", s.IPNsStored},
+		{"latency per payment, median", s.P50.Round(time.Microsecond)},
+		{"latency per payment, 99th percentile", s.P99.Round(time.Microsecond)},
+		{"wall time", s.Wall.Round(time.Millisecond)},
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "%-44s %v\n", r.label, r.value)
+	}
 	for _, p := range s.Problems {
 		fmt.Fprintf(w, "BROKEN: %s\n", p)
 	}

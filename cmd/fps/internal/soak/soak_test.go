@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/fpstest"
@@ -75,4 +78,25 @@ func TestSoakCatchesADoubleCharge(t *testing.T) {
 func TestSoakRefusesABadRate(t *testing.T) {
 	_, err := Run(context.Background(), Config{Payments: 1, FaultRate: 1.5})
 	require.ErrorContains(t, err, "fault rate")
+}
+
+// TestSummaryLabelsEveryFigure: each line of the summary is a label and
+// one figure, and every figure is there once.
+func TestSummaryLabelsEveryFigure(t *testing.T) {
+	s := &Summary{Attempted: 101, Succeeded: 102, Refunded: 103, Failed: 104, Ambiguous: 210, Unresolved: 5,
+		ResolvedByStatus: 106, ResolvedByToken: 107, ResolvedByResend: 108, ChargedTwice: 109, Lost: 110,
+		FaultsInjected: 111, IPNDeliveries: 112, IPNsStored: 113,
+		P50: 114 * time.Millisecond, P99: 115 * time.Millisecond, Wall: 116 * time.Second}
+	var out bytes.Buffer
+	s.Write(&out)
+	line := regexp.MustCompile(`^(\S.*\S) {2,}(\S+)$`)
+	var figures []string
+	for _, l := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		m := line.FindStringSubmatch(strings.TrimLeft(l, " "))
+		require.NotNil(t, m, "not a label and one figure: %q", l)
+		require.Regexp(t, `[a-z]{3}`, m[1], "the label is words: %q", l)
+		figures = append(figures, m[2])
+	}
+	require.ElementsMatch(t, []string{"101", "102", "103", "104", "205", "106", "107", "108", "5", "109", "110",
+		"111", "112", "113", "114ms", "115ms", "1m56s"}, figures)
 }
