@@ -40,9 +40,9 @@ func (l *Ledger) pay(c call, in payment, answer func(tx) []byte) ([]byte, *apiEr
 			return nil, e
 		}
 		if in.recipient != "" {
-			rt, ok := l.tokens[in.recipient]
-			if !ok || rt.role == "sender" || rt.role == "refund" {
-				return nil, fail("InvalidTokenId_Recipient", "The recipient token %s is not valid.", in.recipient)
+			rt := l.tokenByID(in.recipient)
+			if rt == nil || rt.role == "sender" || rt.role == "refund" {
+				return nil, l.notFound(fail("InvalidTokenId_Recipient", "The recipient token %s is not valid.", in.recipient))
 			}
 			if rt.status != "Active" {
 				return nil, fail("TokenNotActive_Recipient", "The recipient token is not active.")
@@ -76,15 +76,15 @@ func (l *Ledger) pay(c call, in payment, answer func(tx) []byte) ([]byte, *apiEr
 func (l *Ledger) settle(c call, reserveID string, amount decimal.Decimal, whole bool, answer func(tx) []byte) ([]byte, *apiError) {
 	l.lock()
 	defer l.unlock()
-	if prev, ok := l.settles[reserveID]; ok && c.now.Sub(prev.at) < IdempotencyWindow {
+	if prev := l.settleOf(reserveID); prev != nil && c.now.Sub(prev.at) < IdempotencyWindow {
 		if prev.fp == c.fp {
 			return prev.body, nil
 		}
 		return nil, fail("InvalidTransactionState", "The reserve transaction %s was already settled.", reserveID)
 	}
-	t, ok := l.txs[reserveID]
-	if !ok || t.owner != c.caller {
-		return nil, fail("InvalidTransactionId", "The transaction %s was not found.", reserveID)
+	t := l.txByID(reserveID)
+	if t == nil || t.owner != c.caller {
+		return nil, l.notFound(fail("InvalidTransactionId", "The transaction %s was not found.", reserveID))
 	}
 	if t.op != "Reserve" {
 		return nil, fail("InvalidTransactionId", "The transaction %s is not a Reserve transaction.", reserveID)
@@ -124,9 +124,9 @@ func (l *Ledger) refund(c call, txID string, amount decimal.Decimal, whole bool,
 	l.lock()
 	defer l.unlock()
 	return l.once(c, func() ([]byte, *apiError) {
-		p, ok := l.txs[txID]
-		if !ok || p.owner != c.caller {
-			return nil, fail("InvalidTransactionId", "The transaction %s was not found.", txID)
+		p := l.txByID(txID)
+		if p == nil || p.owner != c.caller {
+			return nil, l.notFound(fail("InvalidTransactionId", "The transaction %s was not found.", txID))
 		}
 		var base decimal.Decimal
 		switch p.op {
@@ -197,7 +197,7 @@ func (l *Ledger) cancel(c call, txID string) (tx, *apiError) {
 	// the buyer.
 	switch t.pendingOp {
 	case "REFUND":
-		if p := l.txs[t.parent]; p != nil {
+		if p := l.txByID(t.parent); p != nil {
 			p.refunded = p.refunded.Sub(t.amount)
 			p.fees.refunded = p.fees.refunded.Add(t.fees.fps)
 			l.store.changed(recordTx, p.id)
@@ -224,9 +224,9 @@ func (l *Ledger) cancel(c call, txID string) (tx, *apiError) {
 func (l *Ledger) cancelToken(c call, tokenID string) *apiError {
 	l.lock()
 	defer l.unlock()
-	t, ok := l.tokens[tokenID]
-	if !ok || t.owner != c.caller {
-		return fail("InvalidTokenId", "You did not install the token you tried to cancel.")
+	t := l.tokenByID(tokenID)
+	if t == nil || t.owner != c.caller {
+		return l.notFound(fail("InvalidTokenId", "You did not install the token you tried to cancel."))
 	}
 	if c.ipnURL != "" {
 		t.ipnURL = c.ipnURL
@@ -339,10 +339,16 @@ func (l *Ledger) cancelSubscription(c call, subscriptionID string, amount decima
 		var refundID string
 		if refund {
 			var last *tx
-			for _, t := range l.order {
-				if t.sender == tok.id && t.op == "Pay" && t.status == "Success" {
+			for _, t := range l.findTxs(Query{Owner: c.caller, Link: tok.id}) {
+				if t.op == "Pay" && t.status == "Success" {
 					last = t
 				}
+			}
+			if e := l.readFailure(); e != nil {
+				return nil, e
+			}
+			if last != nil {
+				last = l.txByID(last.id) // to change
 			}
 			if last == nil || amount.GreaterThan(last.amount.Sub(last.refunded)) {
 				return nil, fail("RefundAmountExceeded", "The refund amount exceeds the refundable amount of the subscription.")
@@ -352,7 +358,7 @@ func (l *Ledger) cancelSubscription(c call, subscriptionID string, amount decima
 			refundID = r.id
 		}
 		l.deactivate(tok, c.now)
-		sub.cancelled()
+		l.cancelled(sub)
 		return answer(refundID), nil
 	}
 	if c.ref != "" {
