@@ -177,6 +177,7 @@ type Ledger struct {
 	expiries      []expiry      // what to forget, oldest first, from expHead on; without a Store only
 	expHead       int           //
 	clockOffset   time.Duration // the simulator clock's offset, kept with the state
+	keys          []byte        // the simulator's CA and signing key, kept with the state (pki.go)
 	store         *ledgerStore  // nil: no Store
 }
 
@@ -254,6 +255,23 @@ func (l *Ledger) savedClockOffset() time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.clockOffset
+}
+
+// keptKeys returns the simulator's keys kept with the state (pki.go),
+// nil when none are.
+func (l *Ledger) keptKeys() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.keys
+}
+
+// keepKeys keeps the simulator's keys with the state.
+func (l *Ledger) keepKeys(keys []byte) error {
+	l.lock()
+	l.keys = keys
+	l.store.changed(recordKeys, "simulator")
+	l.unlock()
+	return l.unsaved()
 }
 
 // The primitives below are called with l locked.

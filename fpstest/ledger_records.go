@@ -148,6 +148,8 @@ func (l *Ledger) record(ref recordRef, now time.Time) Record {
 		r.Data = mustJSON(l.buyerABT)
 	case recordClock:
 		r.Data = mustJSON(l.clockOffset)
+	case recordKeys:
+		r.Data = l.keys
 	case recordAccount:
 		if a, ok := l.accounts[ref.key]; ok {
 			r.Data = mustJSON(accountRecord{IPNURL: a.IPNURL, Balance: a.balance})
@@ -357,6 +359,8 @@ func (l *Ledger) loadRecord(r Record) error {
 		err = json.Unmarshal(r.Data, &l.buyerABT)
 	case recordClock:
 		err = json.Unmarshal(r.Data, &l.clockOffset)
+	case recordKeys:
+		l.keys = r.Data
 	case recordAccount:
 		var a accountRecord
 		if err = json.Unmarshal(r.Data, &a); err == nil {

@@ -42,7 +42,7 @@ type Store interface {
 
 // Record is one piece of a ledger's state: an account, a token, a
 // transaction, an instrument, a subscription, a kept answer, the buyers'
-// balance, the clock. Data is the ledger's own
+// balance, the clock, the simulator's keys. Data is the ledger's own
 // encoding (JSON, StateFormat), which a Store keeps as it is, beside the
 // Index the ledger finds the record by.
 type Record struct {
@@ -118,6 +118,7 @@ const (
 	recordApproval     = "approval"     // key: entryKey
 	recordBuyer        = "buyer"        // key "abt": the buyers' ABT balance
 	recordClock        = "clock"        // key "offset": the simulator clock's offset
+	recordKeys         = "keys"         // key "simulator": the CA and the signing key
 )
 
 // recordRef names a record; ik is the map key of an answer, settle
@@ -234,7 +235,7 @@ func (l *Ledger) unsaved() error {
 // live reports whether the record ref is one the ledger keeps in memory
 // at now: a transaction not completed, a token that can pay, an active
 // subscription, and what is not found by id (accounts, instruments,
-// balances, the clock); never a kept answer or approval.
+// balances, the clock, the keys); never a kept answer or approval.
 // Called with l locked.
 func (l *Ledger) live(ref recordRef, now time.Time) bool {
 	switch ref.kind {
@@ -497,7 +498,7 @@ var errStateFormat = errors.New("fpstest: the state was written in another forma
 // load fills the ledger, new and not yet shared, with the live records
 // of st: the accounts' balances and IPN URLs (of the configured accounts;
 // a configured IPN URL wins over the one kept), the buyers' balance, the
-// clock offset, and the live tokens, transactions, instruments
+// clock offset, the keys, and the live tokens, transactions, instruments
 // and subscriptions. Records of format 1 are all read once and saved
 // again with their Index.
 func (l *Ledger) load(st Store) error {

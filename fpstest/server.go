@@ -58,6 +58,11 @@
 //     started on a Store continues its ledger; a configured account's
 //     non-empty IPNURL wins over the one kept, its Balance is the one
 //     kept; records of accounts no longer configured are kept but unused.
+//     The Store also keeps the simulator's CA and signing key (in the
+//     clear: they are a test sandbox's keys), so that clients that
+//     trusted the CA go on trusting it; a configured SigningKey replaces
+//     the one kept. The TLS and signing certificates are issued anew at
+//     each start, by that CA, for the host listened on.
 //   - Settle answers the Reserve's TransactionId; repeating the identical
 //     Settle answers the same body again, a different one is
 //     InvalidTransactionState. Cancel of a Cancelled transaction answers
@@ -166,6 +171,7 @@
 package fpstest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/tls"
@@ -271,8 +277,9 @@ type Config struct {
 	// what can still change (Store), and across restarts: a simulator
 	// started on the State of an earlier one continues with its tokens,
 	// transactions, balances, subscriptions, kept answers, accounts' IPN
-	// URLs and clock offset. Nil (the default) keeps everything in
-	// memory.
+	// URLs and clock offset, and is the same CA, signing with the same
+	// key under the same certificateUrl path. Nil (the default) keeps
+	// everything in memory.
 	State Store
 }
 
@@ -395,7 +402,23 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, ln: ln}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.clock = &Clock{base: cfg.Clock}
-	if s.pki, err = newPKI(host, cfg.SigningKey, s.clock.Now()); err != nil {
+	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
+	s.ledger, err = newLedger(ledgerConfig{
+		accounts: cfg.Accounts, buyerBalance: cfg.BuyerBalance, pendingDelay: cfg.PendingDelay,
+		clock: s.clock.Now, notify: s.ipn.send, store: cfg.State,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	// Certificates are valid from the base clock's time (what clients
+	// check them against), whatever the simulator clock's offset.
+	kept := s.ledger.keptKeys()
+	var keys []byte
+	if s.pki, keys, err = newPKI(host, cfg.SigningKey, cfg.Clock(), kept); err == nil && !bytes.Equal(keys, kept) {
+		err = s.ledger.keepKeys(keys)
+	}
+	if err != nil {
 		ln.Close()
 		return nil, err
 	}
@@ -409,15 +432,6 @@ func Start(cfg Config) (*Server, error) {
 		ForceAttemptHTTP2: false,
 		MaxIdleConns:      100, MaxIdleConnsPerHost: 100,
 	}, Timeout: fps.DefaultHTTPTimeout}
-	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
-	s.ledger, err = newLedger(ledgerConfig{
-		accounts: cfg.Accounts, buyerBalance: cfg.BuyerBalance, pendingDelay: cfg.PendingDelay,
-		clock: s.clock.Now, notify: s.ipn.send, store: cfg.State,
-	})
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
 	s.clock.offset = s.ledger.savedClockOffset()
 	s.clock.onAdvance = func(offset time.Duration) {
 		s.ledger.setClockOffset(offset)

@@ -124,6 +124,7 @@ func (l *Ledger) snapshot() map[string]string {
 	}
 	add(recordRef{kind: recordBuyer, key: "abt"})
 	add(recordRef{kind: recordClock, key: "offset"})
+	add(recordRef{kind: recordKeys, key: "simulator"})
 	for k := range l.accounts {
 		add(recordRef{kind: recordAccount, key: k})
 	}
@@ -263,6 +264,9 @@ func TestStateSurvivesARestart(t *testing.T) {
 	require.WithinDuration(t, time.Now().Add(3*time.Hour), s2.Clock().Now(), time.Minute, "the clock's offset is kept")
 	require.Contains(t, before["account/"+DefaultAccessKeyID], ipn.URL, "the IPN URL is kept")
 	require.Contains(t, before["resident"], "subscription/", "the active subscription is in memory")
+	require.Equal(t, s1.CAPEM(), s2.CAPEM(), "the same CA")
+	require.True(t, s1.PublicKey().Equal(s2.PublicKey()), "the same signing key")
+	require.Equal(t, strings.TrimPrefix(s1.CertificateURL(), s1.URL), strings.TrimPrefix(s2.CertificateURL(), s2.URL))
 
 	// It continues: the same request answers as before, the token pays,
 	// the Pending payment completes.
