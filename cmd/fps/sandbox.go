@@ -19,8 +19,13 @@ Usage: fps sandbox [flags]
 Runs the FPS simulator: the API at /, the Co-Branded UI at /cobranded-ui/actions/start,
 a headless buyer form at POST /cobranded-ui/actions/buy (url, action, paymentMethod),
 and the signing certificate under /certs/. It stops on SIGINT or SIGTERM.
-With -state FILE the ledger (tokens, transactions, balances, kept answers, the
-clock) is kept in FILE as it changes, and a sandbox started on FILE continues it.
+The ledger is kept in a SQLite file as it changes, so that memory holds only what
+can still change (pending payments, tokens that can pay) while every transaction,
+token and subscription stays answerable. With -state FILE it is FILE, and a sandbox
+started again on FILE continues it: tokens, transactions, balances, subscriptions,
+kept answers, IPN URLs, the clock, and the same CA and signing key (FILE holds them
+in the clear: it is this test sandbox's key). Without -state it is a temporary
+file, removed on exit.
 `
 
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -34,7 +39,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	secret := fs.String("secret-key", fpstest.DefaultSecretAccessKey, "caller secret access key the simulator accepts")
 	caFile := fs.String("ca-file", "", "`path` to write the simulator's CA certificate (PEM) to; default a file in the temp folder")
 	verbose := fs.Bool("v", false, "log every API call")
-	statePath := fs.String("state", "", "SQLite `file` that keeps the ledger across restarts (created when missing); none by default")
+	statePath := fs.String("state", "", "SQLite `file` that keeps the ledger across restarts (created when missing); a temporary file by default")
 	if ok, code := parseNoArgs(fs, args, stderr); !ok {
 		return code
 	}
@@ -47,15 +52,23 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	}
-	if *statePath != "" {
-		state, err := statefile.Open(*statePath)
+	path := *statePath
+	if path == "" {
+		dir, err := os.MkdirTemp("", "fps-sandbox-state-")
 		if err != nil {
 			fmt.Fprintf(stderr, "fps sandbox: %v\n", err)
 			return 1
 		}
-		defer state.Close()
-		cfg.State = state
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "state.db")
 	}
+	state, err := statefile.Open(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "fps sandbox: %v\n", err)
+		return 1
+	}
+	defer state.Close()
+	cfg.State = state
 	s, err := fpstest.Start(cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "fps sandbox: %v\n", err)

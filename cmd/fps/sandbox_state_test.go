@@ -209,3 +209,31 @@ func TestSandboxStateSurvivesARestart(t *testing.T) {
 	require.NoError(t, second.cmd.Process.Signal(syscall.SIGINT))
 	require.NoError(t, second.cmd.Wait(), "exit status 0 after SIGINT")
 }
+
+// Without -state, the sandbox keeps its ledger in a temporary file,
+// removed when it stops.
+func TestSandboxWithoutStateUsesATemporaryFile(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	r, w := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		defer w.Close()
+		done <- runSandbox(ctx, []string{"--addr", "127.0.0.1:0", "--plain-http"}, w, io.Discard)
+	}()
+	sc := bufio.NewScanner(r)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "Test credentials only") {
+	}
+	go func() { _, _ = io.Copy(io.Discard, r) }()
+	files, err := filepath.Glob(filepath.Join(tmp, "fps-sandbox-state-*", "state.db"))
+	require.NoError(t, err)
+	require.Len(t, files, 1, "the ledger's temporary file")
+
+	stop()
+	require.Equal(t, 0, <-done)
+	left, err := filepath.Glob(filepath.Join(tmp, "fps-sandbox-state-*"))
+	require.NoError(t, err)
+	require.Empty(t, left, "removed on exit")
+}
