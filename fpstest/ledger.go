@@ -165,7 +165,6 @@ type Ledger struct {
 	buyerABT      decimal.Decimal
 	tokens        map[string]*token
 	txs           map[string]*tx
-	order         []*tx            // every transaction in the order made; without a Store only
 	pending       map[*tx]struct{} // the Pending transactions
 	idem          map[idemKey]*idemEntry
 	settles       map[string]*idemEntry // by Reserve transaction id
@@ -290,9 +289,6 @@ func (l *Ledger) newTx(owner, op, callerRef string, amount decimal.Decimal, now 
 	l.seq++
 	t := &tx{id: newID(35), seq: l.seq, owner: owner, op: op, callerRef: callerRef, amount: amount, received: now}
 	l.txs[t.id] = t
-	if l.store == nil {
-		l.order = append(l.order, t)
-	}
 	l.store.changed(recordTx, t.id)
 	l.store.changed(recordMeta, "seq")
 	return t

@@ -296,34 +296,27 @@ func (r answerRecord) entry() *idemEntry {
 
 // The decoders of the records read back by id.
 
-func decodeTx(id string) func([]byte) (*tx, error) {
-	return func(b []byte) (*tx, error) {
-		var r txRecord
+// decodeAs returns the decoder of the record kind id, encoded as an R
+// that build turns into a V.
+func decodeAs[R, V any](kind, id string, build func(R, string) V) func([]byte) (V, error) {
+	return func(b []byte) (V, error) {
+		var r R
 		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("tx %s: %w", id, err)
+			var zero V
+			return zero, fmt.Errorf("%s %s: %w", kind, id, err)
 		}
-		return r.tx(id), nil
+		return build(r, id), nil
 	}
 }
 
+func decodeTx(id string) func([]byte) (*tx, error) { return decodeAs(recordTx, id, txRecord.tx) }
+
 func decodeToken(id string) func([]byte) (*token, error) {
-	return func(b []byte) (*token, error) {
-		var r tokenRecord
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("token %s: %w", id, err)
-		}
-		return r.token(id), nil
-	}
+	return decodeAs(recordToken, id, tokenRecord.token)
 }
 
 func decodeSubscription(id string) func([]byte) (*subscription, error) {
-	return func(b []byte) (*subscription, error) {
-		var r subscriptionRecord
-		if err := json.Unmarshal(b, &r); err != nil {
-			return nil, fmt.Errorf("subscription %s: %w", id, err)
-		}
-		return r.subscription(id), nil
-	}
+	return decodeAs(recordSubscription, id, subscriptionRecord.subscription)
 }
 
 func decodeAnswer(b []byte) (*idemEntry, error) {

@@ -386,32 +386,7 @@ func (l *Ledger) find(q Query, fn func(Record) error) {
 // alone, to read. Called with l locked.
 func (l *Ledger) findTxs(q Query) []*tx {
 	q.Kind = recordTx
-	var out []*tx
-	if l.store == nil {
-		var found []Record
-		for _, t := range l.order {
-			if r := (Record{Kind: recordTx, Key: t.id, Index: t.index()}); q.Matches(r) {
-				found = append(found, r)
-			}
-		}
-		sortRecords(found)
-		for _, r := range found {
-			out = append(out, l.txs[r.Key])
-		}
-		return out
-	}
-	l.find(q, func(r Record) error {
-		t, ok := l.txs[r.Key]
-		if !ok {
-			var err error
-			if t, err = decodeTx(r.Key)(r.Data); err != nil {
-				return err
-			}
-		}
-		out = append(out, t)
-		return nil
-	})
-	return out
+	return findAll(l, q, l.txs, (*tx).index, decodeTx)
 }
 
 // findTokens returns the tokens q selects (its Kind aside), in the order
@@ -419,30 +394,39 @@ func (l *Ledger) findTxs(q Query) []*tx {
 // for the caller alone, to read. Called with l locked.
 func (l *Ledger) findTokens(q Query) []*token {
 	q.Kind = recordToken
-	var out []*token
+	now := l.cfg.clock()
+	return findAll(l, q, l.tokens, func(t *token) Index { return t.index(now) }, decodeToken)
+}
+
+// findAll returns the values of kind q.Kind that q selects, in the order
+// of Store.Find: those of m, where all are, when the ledger has no
+// Store; else those the Store finds, as m holds them when it does, else
+// decoded by decode for the caller alone, to read. index gives the Index
+// of a value of m. Called with l locked.
+func findAll[V any](l *Ledger, q Query, m map[string]V, index func(V) Index, decode func(id string) func([]byte) (V, error)) []V {
+	var out []V
 	if l.store == nil {
-		now := l.cfg.clock()
 		var found []Record
-		for _, t := range l.tokens {
-			if r := (Record{Kind: recordToken, Key: t.id, Index: t.index(now)}); q.Matches(r) {
+		for id, v := range m {
+			if r := (Record{Kind: q.Kind, Key: id, Index: index(v)}); q.Matches(r) {
 				found = append(found, r)
 			}
 		}
 		sortRecords(found)
 		for _, r := range found {
-			out = append(out, l.tokens[r.Key])
+			out = append(out, m[r.Key])
 		}
 		return out
 	}
 	l.find(q, func(r Record) error {
-		t, ok := l.tokens[r.Key]
+		v, ok := m[r.Key]
 		if !ok {
 			var err error
-			if t, err = decodeToken(r.Key)(r.Data); err != nil {
+			if v, err = decode(r.Key)(r.Data); err != nil {
 				return err
 			}
 		}
-		out = append(out, t)
+		out = append(out, v)
 		return nil
 	})
 	return out
