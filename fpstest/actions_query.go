@@ -131,7 +131,10 @@ func (s *Server) actGetTokens(rq *request) ([]byte, *apiError) {
 		return nil, e
 	}
 	status, typ, ref, name := rq.get("TokenStatus"), rq.get("TokenType"), rq.get("CallerReference"), rq.get("TokenFriendlyName")
-	tokens := s.ledger.tokensOf(rq.key)
+	tokens, e := s.ledger.tokensOf(rq.key)
+	if e != nil {
+		return nil, e
+	}
 	return success("GetTokens", func(x *xmlw) {
 		for _, t := range tokens {
 			if (status == "" || t.status == status) && (typ == "" || t.typ == typ) &&
@@ -296,7 +299,10 @@ func (s *Server) actGetAccountActivity(rq *request) ([]byte, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	all, balance := s.ledger.activity(rq.key, q.start, q.end)
+	all, balance, e := s.ledger.activity(rq.key, q.start, q.end)
+	if e != nil {
+		return nil, e
+	}
 	list := slices.DeleteFunc(all, func(t tx) bool { return !q.keeps(&t) })
 	if !q.ascending {
 		slices.Reverse(list)

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +12,9 @@ import (
 	"testing"
 
 	"github.com/fpskit/fps/fpstest"
+	"github.com/fpskit/fps/fpstest/statefile"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
 )
 
 // The two benchmarks below do the same client work per call (sign a Pay
@@ -29,7 +33,24 @@ const payAnswer = `<?xml version="1.0"?>` + "\n" + `<PayResponse xmlns="http://f
 func BenchmarkSimulatorPay(b *testing.B) {
 	for _, callers := range benchCallers {
 		b.Run("callers-"+strconv.Itoa(callers), func(b *testing.B) {
-			s := newServer(b)
+			// Payments of 1.00 (more than their FPS fee) from a balance
+			// that lasts.
+			s := newServer(b, func(c *fpstest.Config) { c.BuyerBalance = decimal.NewFromInt(1_000_000_000) })
+			tok := install(b, s, "ABT", fpstest.TokenUnrestricted)
+			roundTrips(b, s, s.APIEndpoint(), tok, callers)
+		})
+	}
+}
+
+// BenchmarkSimulatorPayState is BenchmarkSimulatorPay with the ledger
+// kept in a SQLite state file, as `fps sandbox` runs it.
+func BenchmarkSimulatorPayState(b *testing.B) {
+	for _, callers := range benchCallers {
+		b.Run("callers-"+strconv.Itoa(callers), func(b *testing.B) {
+			state, err := statefile.Open(filepath.Join(b.TempDir(), "state.db"))
+			require.NoError(b, err)
+			b.Cleanup(func() { state.Close() })
+			s := newServer(b, func(c *fpstest.Config) { c.BuyerBalance, c.State = decimal.NewFromInt(1_000_000_000), state })
 			tok := install(b, s, "ABT", fpstest.TokenUnrestricted)
 			roundTrips(b, s, s.APIEndpoint(), tok, callers)
 		})
@@ -72,7 +93,7 @@ func roundTrips(b *testing.B, s *fpstest.Server, endpoint, token string, callers
 					return
 				}
 				form := signed(b, s, http.MethodPost, "Pay", map[string]string{
-					"SenderTokenId": token, "TransactionAmount.Value": "0.01",
+					"SenderTokenId": token, "TransactionAmount.Value": "1.00",
 					"TransactionAmount.CurrencyCode": "USD", "CallerReference": "bench-" + strconv.FormatInt(i, 10),
 				})
 				resp, err := client.Post(endpoint, "application/x-www-form-urlencoded; charset=utf-8", strings.NewReader(form.Encode()))

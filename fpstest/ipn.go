@@ -29,8 +29,10 @@ type Delivery struct {
 var ErrDeliveryFailedOnPurpose = errors.New("fpstest: IPN delivery failed on purpose")
 
 // MaxDeliveries is how many IPN delivery attempts a simulator keeps for
-// Server.Deliveries: the latest. DeliveryCounts counts them all.
-const MaxDeliveries = 1000
+// Server.Deliveries: the latest. DeliveryCounts counts them all. (Each
+// keeps its signed body, about a kilobyte: the record is full, and the
+// simulator's memory flat, after the first hundred attempts.)
+const MaxDeliveries = 100
 
 // MaxIPNsInFlight bounds the IPNs a simulator is delivering or waiting to
 // retry at once. Past it the oldest is given up (counted in

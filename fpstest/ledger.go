@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -148,15 +147,17 @@ type ledgerConfig struct {
 	// notify receives each notification once the change that caused it
 	// is made and the lock released; it must not block.
 	notify func(notification)
-	// retention is how long a completed transaction and a spent token
-	// are kept; zero keeps them for ever.
-	retention time.Duration
-	// store keeps the state across restarts; nil keeps it in memory only.
+	// store keeps the state, of which the ledger then holds in memory
+	// only what is live; nil keeps it all in memory.
 	store Store
 }
 
 // Ledger is the simulator's state: accounts, tokens, transactions,
-// instruments. It is safe for concurrent use; one mutex guards it all.
+// instruments, subscriptions. It is safe for concurrent use; one mutex
+// guards it all. Without a Store its maps hold everything; with one
+// they hold what is live, and what a change reads or makes until it is
+// saved (ledger_state.go): the rest is read from the Store by id
+// (txByID, tokenByID, ...) or by Query (findTxs, findTokens).
 type Ledger struct {
 	cfg           ledgerConfig
 	mu            sync.Mutex
@@ -164,19 +165,18 @@ type Ledger struct {
 	buyerABT      decimal.Decimal
 	tokens        map[string]*token
 	txs           map[string]*tx
-	order         []*tx
 	pending       map[*tx]struct{} // the Pending transactions
 	idem          map[idemKey]*idemEntry
 	settles       map[string]*idemEntry // by Reserve transaction id
 	instruments   map[string]*instrument
 	approved      map[idemKey]approval     // approved pipelines by caller and callerReference
-	subscriptions map[string]*subscription // by id; nil until the first
+	subscriptions map[string]*subscription // by id
 	outbox        []notification
 	seq           uint64        // numbers the transactions in the order made
-	expiries      []expiry      // what to forget, oldest first, from expHead on
+	expiries      []expiry      // what to forget, oldest first, from expHead on; without a Store only
 	expHead       int           //
-	nextRetain    time.Time     // when to apply the retention next
 	clockOffset   time.Duration // the simulator clock's offset, kept with the state
+	keys          []byte        // the simulator's CA and signing key, kept with the state (pki.go)
 	store         *ledgerStore  // nil: no Store
 }
 
@@ -184,16 +184,17 @@ type Ledger struct {
 // cfg.store when there is one.
 func newLedger(cfg ledgerConfig) (*Ledger, error) {
 	l := &Ledger{
-		cfg:         cfg,
-		accounts:    map[string]*account{},
-		buyerABT:    cfg.buyerBalance,
-		tokens:      map[string]*token{},
-		txs:         map[string]*tx{},
-		pending:     map[*tx]struct{}{},
-		idem:        map[idemKey]*idemEntry{},
-		settles:     map[string]*idemEntry{},
-		instruments: map[string]*instrument{},
-		approved:    map[idemKey]approval{},
+		cfg:           cfg,
+		accounts:      map[string]*account{},
+		buyerABT:      cfg.buyerBalance,
+		tokens:        map[string]*token{},
+		txs:           map[string]*tx{},
+		pending:       map[*tx]struct{}{},
+		idem:          map[idemKey]*idemEntry{},
+		settles:       map[string]*idemEntry{},
+		instruments:   map[string]*instrument{},
+		approved:      map[idemKey]approval{},
+		subscriptions: map[string]*subscription{},
 	}
 	for _, a := range cfg.accounts {
 		l.accounts[a.AccessKeyID] = &account{Account: a, balance: a.Balance}
@@ -201,7 +202,7 @@ func newLedger(cfg ledgerConfig) (*Ledger, error) {
 	if cfg.store == nil {
 		return l, nil
 	}
-	l.store = &ledgerStore{st: cfg.store, dirty: map[recordRef]bool{}}
+	l.store = &ledgerStore{st: cfg.store, dirty: map[recordRef]bool{}, touched: map[recordRef]struct{}{}}
 	if err := l.load(cfg.store); err != nil {
 		return nil, err
 	}
@@ -255,6 +256,23 @@ func (l *Ledger) savedClockOffset() time.Duration {
 	return l.clockOffset
 }
 
+// keptKeys returns the simulator's keys kept with the state (pki.go),
+// nil when none are.
+func (l *Ledger) keptKeys() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.keys
+}
+
+// keepKeys keeps the simulator's keys with the state.
+func (l *Ledger) keepKeys(keys []byte) error {
+	l.lock()
+	l.keys = keys
+	l.store.changed(recordKeys, "simulator")
+	l.unlock()
+	return l.unsaved()
+}
+
 // The primitives below are called with l locked.
 
 func (l *Ledger) newToken(owner, typ, role, callerRef string, now time.Time) *token {
@@ -271,8 +289,8 @@ func (l *Ledger) newTx(owner, op, callerRef string, amount decimal.Decimal, now 
 	l.seq++
 	t := &tx{id: newID(35), seq: l.seq, owner: owner, op: op, callerRef: callerRef, amount: amount, received: now}
 	l.txs[t.id] = t
-	l.order = append(l.order, t)
 	l.store.changed(recordTx, t.id)
+	l.store.changed(recordMeta, "seq")
 	return t
 }
 
@@ -406,11 +424,14 @@ func (c call) route(t *tx) {
 // kept. Called with l locked.
 func (l *Ledger) once(c call, do func() ([]byte, *apiError)) ([]byte, *apiError) {
 	k := idemKey{c.caller, c.ref}
-	if e, ok := l.idem[k]; ok && c.now.Sub(e.at) < IdempotencyWindow {
+	if e := l.answerFor(k); e != nil && c.now.Sub(e.at) < IdempotencyWindow {
 		if e.fp != c.fp {
 			return nil, fail("DuplicateRequest", "A different request associated with this caller reference already exists.")
 		}
 		return e.body, e.err
+	}
+	if e := l.readFailure(); e != nil {
+		return nil, e // whether it was answered is unknown
 	}
 	body, err := do()
 	l.idem[k] = &idemEntry{fp: c.fp, body: body, err: err, at: c.now}
@@ -424,7 +445,7 @@ func (l *Ledger) once(c call, do func() ([]byte, *apiError)) ([]byte, *apiError)
 func (l *Ledger) senderToken(c call, id string) (*token, *apiError) {
 	t, ok := l.ownToken(c.caller, id)
 	if !ok || t.role == "recipient" || t.role == "refund" {
-		return nil, fail("InvalidTokenId_Sender", "The sender token %s is not valid.", id)
+		return nil, l.notFound(fail("InvalidTokenId_Sender", "The sender token %s is not valid.", id))
 	}
 	if t.status != "Active" {
 		return nil, fail("TokenNotActive_Sender", "The sender token is not active (it was cancelled).")
@@ -541,7 +562,7 @@ func (l *Ledger) giveBackToBuyer(t *tx, amount decimal.Decimal) {
 // payment t back to its sender token: to its global limit and to the
 // windows of its usage limits that counted it.
 func (l *Ledger) giveBackToToken(t *tx, amount decimal.Decimal, use bool, now time.Time) {
-	tok := l.tokens[t.sender]
+	tok := l.tokenByID(t.sender)
 	if tok == nil {
 		return
 	}
@@ -554,21 +575,4 @@ func (l *Ledger) giveBackToToken(t *tx, amount decimal.Decimal, use bool, now ti
 	}
 	tok.changed = now
 	l.store.changed(recordToken, tok.id)
-}
-
-// sortedTokens returns the tokens of owner, oldest first.
-func (l *Ledger) sortedTokens(owner string) []*token {
-	var out []*token
-	for _, t := range l.tokens {
-		if t.owner == owner {
-			out = append(out, t)
-		}
-	}
-	slices.SortFunc(out, func(a, b *token) int {
-		if c := a.installed.Compare(b.installed); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	})
-	return out
 }

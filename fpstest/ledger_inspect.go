@@ -48,12 +48,12 @@ func (t *tx) export() Transaction {
 	}
 }
 
-// Transactions returns every transaction, oldest first.
+// Transactions returns every transaction, in the order received.
 func (l *Ledger) Transactions() []Transaction {
 	l.lock()
 	defer l.unlock()
-	out := make([]Transaction, 0, len(l.order))
-	for _, t := range l.order {
+	var out []Transaction
+	for _, t := range l.findTxs(Query{}) {
 		out = append(out, t.export())
 	}
 	return out
@@ -63,8 +63,8 @@ func (l *Ledger) Transactions() []Transaction {
 func (l *Ledger) Transaction(id string) (Transaction, bool) {
 	l.lock()
 	defer l.unlock()
-	t, ok := l.txs[id]
-	if !ok {
+	t := l.readTx(id)
+	if t == nil {
 		return Transaction{}, false
 	}
 	return t.export(), true
@@ -75,20 +75,14 @@ func (l *Ledger) Transaction(id string) (Transaction, bool) {
 func (l *Ledger) ChargeCount(callerReference string) int {
 	l.lock()
 	defer l.unlock()
-	n := 0
-	for _, t := range l.order {
-		if t.callerRef == callerReference {
-			n++
-		}
-	}
-	return n
+	return len(l.findTxs(Query{Ref: callerReference}))
 }
 
 // SettleCount returns how many times the Reserve reserveTxID was settled.
 func (l *Ledger) SettleCount(reserveTxID string) int {
 	l.lock()
 	defer l.unlock()
-	if t, ok := l.txs[reserveTxID]; ok {
+	if t := l.readTx(reserveTxID); t != nil {
 		return t.settles
 	}
 	return 0
@@ -109,8 +103,8 @@ func (l *Ledger) Balance(accessKeyID string) decimal.Decimal {
 func (l *Ledger) TokenStatus(tokenID string) (string, bool) {
 	l.lock()
 	defer l.unlock()
-	t, ok := l.tokens[tokenID]
-	if !ok {
+	t := l.tokenByID(tokenID)
+	if t == nil {
 		return "", false
 	}
 	return t.status, true

@@ -42,7 +42,7 @@ func (l *Ledger) pay(c call, in payment, answer func(tx) []byte) ([]byte, *apiEr
 		if in.recipient != "" {
 			rt, ok := l.ownToken(c.caller, in.recipient)
 			if !ok || rt.role == "sender" || rt.role == "refund" {
-				return nil, fail("InvalidTokenId_Recipient", "The recipient token %s is not valid.", in.recipient)
+				return nil, l.notFound(fail("InvalidTokenId_Recipient", "The recipient token %s is not valid.", in.recipient))
 			}
 			if rt.status != "Active" {
 				return nil, fail("TokenNotActive_Recipient", "The recipient token is not active.")
@@ -81,7 +81,7 @@ func (l *Ledger) settle(c call, reserveID string, amount decimal.Decimal, whole 
 		return nil, e
 	}
 	// The reserve is the caller's: its id alone keys the replay.
-	if prev, ok := l.settles[reserveID]; ok && c.now.Sub(prev.at) < IdempotencyWindow {
+	if prev := l.settleOf(reserveID); prev != nil && c.now.Sub(prev.at) < IdempotencyWindow {
 		if prev.fp == c.fp {
 			return prev.body, nil
 		}
@@ -198,7 +198,7 @@ func (l *Ledger) cancel(c call, txID string) (tx, *apiError) {
 	// the buyer.
 	switch t.pendingOp {
 	case "REFUND":
-		if p := l.txs[t.parent]; p != nil {
+		if p := l.txByID(t.parent); p != nil {
 			p.refunded = p.refunded.Sub(t.amount)
 			p.fees.refunded = p.fees.refunded.Add(t.fees.fps)
 			l.store.changed(recordTx, p.id)
@@ -227,7 +227,7 @@ func (l *Ledger) cancelToken(c call, tokenID string) *apiError {
 	defer l.unlock()
 	t, ok := l.ownToken(c.caller, tokenID)
 	if !ok {
-		return fail("InvalidTokenId", "You did not install the token you tried to cancel.")
+		return l.notFound(fail("InvalidTokenId", "You did not install the token you tried to cancel."))
 	}
 	if c.ipnURL != "" {
 		t.ipnURL = c.ipnURL
@@ -340,10 +340,16 @@ func (l *Ledger) cancelSubscription(c call, subscriptionID string, amount decima
 		var refundID string
 		if refund {
 			var last *tx
-			for _, t := range l.order {
-				if t.sender == tok.id && t.op == "Pay" && t.status == "Success" {
+			for _, t := range l.findTxs(Query{Owner: c.caller, Link: tok.id}) {
+				if t.op == "Pay" && t.status == "Success" {
 					last = t
 				}
+			}
+			if e := l.readFailure(); e != nil {
+				return nil, e
+			}
+			if last != nil {
+				last = l.txByID(last.id) // to change
 			}
 			if last == nil || amount.GreaterThan(last.amount.Sub(last.refunded)) {
 				return nil, fail("RefundAmountExceeded", "The refund amount exceeds the refundable amount of the subscription.")
@@ -353,7 +359,7 @@ func (l *Ledger) cancelSubscription(c call, subscriptionID string, amount decima
 			refundID = r.id
 		}
 		l.deactivate(tok, c.now)
-		sub.cancelled()
+		l.cancelled(sub)
 		return answer(refundID), nil
 	}
 	if c.ref != "" {

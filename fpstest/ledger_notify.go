@@ -53,7 +53,7 @@ func (l *Ledger) queueTxIPN(t *tx, now time.Time) {
 	v.Set("recipientName", a.Name)
 	v.Set("recipientEmail", a.Email)
 	reason := t.callerDesc
-	if tok := l.tokens[t.sender]; tok != nil && tok.reason != "" {
+	if tok := l.tokenByID(t.sender); tok != nil && tok.reason != "" {
 		reason = tok.reason
 	}
 	if t.op == "Refund" {

@@ -28,7 +28,7 @@ var statusOfMethod = map[string]string{"ABT": "SA", "ACH": "SB", "CC": "SC"}
 func (l *Ledger) approval(caller, ref string) (url.Values, bool) {
 	l.lock()
 	defer l.unlock()
-	a, ok := l.approved[idemKey{caller, ref}]
+	a, ok := l.approvalFor(idemKey{caller, ref})
 	if !ok || l.cfg.clock().Sub(a.at) >= IdempotencyWindow {
 		return nil, false
 	}
@@ -105,7 +105,12 @@ func (l *Ledger) approvePipeline(caller, name string, q url.Values, method strin
 	case "EditToken":
 		// The start of the pipeline checked that the token is the
 		// caller's, and tokens are never removed.
-		t := l.tokens[q.Get("tokenId")]
+		t := l.tokenByID(q.Get("tokenId"))
+		if t == nil { // the state could not be read
+			res.Set("status", "SE")
+			res.Set("errorMessage", "A system error occurred; please try again.")
+			return res
+		}
 		status := statusOfMethod[method]
 		if t.method == method {
 			status = "SU"

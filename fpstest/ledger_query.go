@@ -19,8 +19,8 @@ import (
 // ownTx returns the caller's transaction id, or false when there is none
 // of the caller's with that id.
 func (l *Ledger) ownTx(caller, id string) (*tx, bool) {
-	t, ok := l.txs[id]
-	if !ok || t.owner != caller {
+	t := l.txByID(id)
+	if t == nil || t.owner != caller {
 		return nil, false
 	}
 	return t, true
@@ -29,8 +29,8 @@ func (l *Ledger) ownTx(caller, id string) (*tx, bool) {
 // ownToken returns the caller's token id, or false when there is none of
 // the caller's with that id.
 func (l *Ledger) ownToken(caller, id string) (*token, bool) {
-	t, ok := l.tokens[id]
-	if !ok || t.owner != caller {
+	t := l.tokenByID(id)
+	if t == nil || t.owner != caller {
 		return nil, false
 	}
 	return t, true
@@ -40,7 +40,7 @@ func (l *Ledger) ownToken(caller, id string) (*token, bool) {
 func (l *Ledger) txOf(caller, id string) (*tx, *apiError) {
 	t, ok := l.ownTx(caller, id)
 	if !ok {
-		return nil, fail("InvalidTransactionId", "The transaction %s was not found.", id)
+		return nil, l.notFound(fail("InvalidTransactionId", "The transaction %s was not found.", id))
 	}
 	return t, nil
 }
@@ -62,20 +62,20 @@ func (l *Ledger) token(caller, id string) (token, *apiError) {
 	defer l.unlock()
 	t, ok := l.ownToken(caller, id)
 	if !ok {
-		return token{}, fail("InvalidTokenId", "The token %s was not found.", id)
+		return token{}, l.notFound(fail("InvalidTokenId", "The token %s was not found.", id))
 	}
 	return t.copy(), nil
 }
 
 // tokensOf returns the caller's tokens, oldest first.
-func (l *Ledger) tokensOf(caller string) []token {
+func (l *Ledger) tokensOf(caller string) ([]token, *apiError) {
 	l.lock()
 	defer l.unlock()
 	var out []token
-	for _, t := range l.sortedTokens(caller) {
-		out = append(out, *t)
+	for _, t := range l.findTokens(Query{Owner: caller}) {
+		out = append(out, t.copy())
 	}
-	return out
+	return out, l.readFailure()
 }
 
 // tokenByCallerReference returns the caller's latest token installed
@@ -84,15 +84,18 @@ func (l *Ledger) tokenByCallerReference(caller, ref string) (token, *apiError) {
 	l.lock()
 	defer l.unlock()
 	var found *token
-	for _, t := range l.sortedTokens(caller) {
-		if t.callerRef == ref && t.role != "refund" {
+	for _, t := range l.findTokens(Query{Owner: caller, Ref: ref}) {
+		if t.role != "refund" {
 			found = t
 		}
+	}
+	if e := l.readFailure(); e != nil {
+		return token{}, e
 	}
 	if found == nil {
 		return token{}, fail("InvalidCallerReference", "No token is associated with the caller reference %s.", ref)
 	}
-	return *found, nil
+	return found.copy(), nil
 }
 
 // recipientToken returns the caller's recipient (or caller) token id.
@@ -101,30 +104,41 @@ func (l *Ledger) recipientToken(caller, id string) (token, *apiError) {
 	defer l.unlock()
 	t, ok := l.ownToken(caller, id)
 	if !ok || (t.role != "recipient" && t.role != "caller") {
-		return token{}, fail("InvalidTokenId_Recipient", "The recipient token %s is not valid.", id)
+		return token{}, l.notFound(fail("InvalidTokenId_Recipient", "The recipient token %s is not valid.", id))
 	}
-	return *t, nil
+	return t.copy(), nil
 }
 
 // activity returns the caller's transactions received from start to end
 // (at the millisecond precision dates are published in, so that a
 // StartTimeForNextTransaction passed back as EndDate includes the
 // transaction it names), oldest first, and the caller's balance.
-func (l *Ledger) activity(caller string, start, end time.Time) ([]tx, decimal.Decimal) {
+func (l *Ledger) activity(caller string, start, end time.Time) ([]tx, decimal.Decimal, *apiError) {
 	l.lock()
 	defer l.unlock()
 	var list []tx
-	for _, t := range l.order {
-		at := t.received.Truncate(time.Millisecond)
-		if t.owner == caller && !at.Before(start) && !at.After(end) {
-			list = append(list, t.copy())
-		}
+	for _, t := range l.findTxs(Query{Owner: caller, From: publishedFrom(start), To: publishedTo(end)}) {
+		list = append(list, t.copy())
 	}
 	var balance decimal.Decimal
 	if a := l.accounts[caller]; a != nil {
 		balance = a.balance
 	}
-	return list, balance
+	return list, balance, l.readFailure()
+}
+
+// publishedFrom is the earliest time whose millisecond (the precision
+// dates are published in) is not before start.
+func publishedFrom(start time.Time) time.Time {
+	if t := start.Truncate(time.Millisecond); !t.Equal(start) {
+		return t.Add(time.Millisecond)
+	}
+	return start
+}
+
+// publishedTo is the latest time whose millisecond is not after end.
+func publishedTo(end time.Time) time.Time {
+	return end.Truncate(time.Millisecond).Add(time.Millisecond - 1)
 }
 
 // accountBalance returns the caller's balance and what its Pending
@@ -135,8 +149,8 @@ func (l *Ledger) accountBalance(caller string) (total, pendingIn, pendingOut dec
 	if a := l.accounts[caller]; a != nil {
 		total = a.balance
 	}
-	for _, t := range l.order {
-		if t.owner != caller || t.status != "Pending" {
+	for t := range l.pending {
+		if t.owner != caller {
 			continue
 		}
 		switch t.pendingOp {
@@ -168,8 +182,8 @@ func (l *Ledger) instrumentOf(caller, param, id, kind string) (*instrument, *api
 // Called with l locked.
 func (l *Ledger) pendingFor(id, step string) decimal.Decimal {
 	var d decimal.Decimal
-	for _, t := range l.order {
-		if t.instrument == id && t.status == "Pending" && t.pendingOp == step {
+	for t := range l.pending {
+		if t.instrument == id && t.pendingOp == step {
 			d = d.Add(t.amount)
 		}
 	}

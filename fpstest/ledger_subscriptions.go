@@ -43,13 +43,13 @@ type Subscription struct {
 }
 
 // subscription is a subscription in the ledger. Its payments are Pay
-// transactions on token, a Recurring token the buyer holds.
+// transactions on tokenID, a Recurring token the buyer holds.
 type subscription struct {
 	Subscription
 	id, owner, status string // status: Active, Cancelled, Completed
-	token             *token
+	tokenID           string
 	start, next       time.Time // next: zero when no payment is due any more
-	payments          []*tx
+	payments          []string  // the ids of its payments, in order
 }
 
 // end returns when the subscription's period ends; zero when it has none.
@@ -138,24 +138,25 @@ func (l *Ledger) Subscribe(accessKeyID string, sub Subscription) (string, error)
 	}
 	now := l.cfg.clock()
 	s := &subscription{Subscription: sub, id: newUUID(), owner: accessKeyID, status: "Active", start: now, next: now}
-	s.token = l.newToken(accessKeyID, TokenRecurring, "sender", s.id, now)
-	s.token.method = sub.PaymentMethod
-	s.token.reason = sub.Description
-	if l.subscriptions == nil {
-		l.subscriptions = map[string]*subscription{}
-	}
+	tok := l.newToken(accessKeyID, TokenRecurring, "sender", s.id, now)
+	tok.method = sub.PaymentMethod
+	tok.reason = sub.Description
+	s.tokenID = tok.id
 	l.subscriptions[s.id] = s
+	l.store.changed(recordSubscription, s.id)
 	l.billSubscription(s, now)
 	return s.id, nil
 }
 
 // billSubscriptions makes the payments of every subscription that fell
-// due by now.
+// due by now (the active ones are all in memory).
 func (l *Ledger) billSubscriptions(now time.Time) {
 	l.lock()
 	defer l.unlock()
 	for _, s := range l.subscriptions {
-		l.billSubscription(s, now)
+		if s.status == "Active" && !s.next.After(now) {
+			l.billSubscription(s, now)
+		}
 	}
 }
 
@@ -163,12 +164,17 @@ func (l *Ledger) billSubscriptions(now time.Time) {
 // and completes s once its period is over. Called with l locked.
 func (l *Ledger) billSubscription(s *subscription, now time.Time) {
 	for s.status == "Active" && !s.next.After(now) {
+		tok := l.tokenByID(s.tokenID)
+		if tok == nil {
+			return // the state could not be read: billed at the next sweep
+		}
 		n := len(s.payments) + 1
 		amount := s.amountOf(n)
 		t := l.newTx(s.owner, "Pay", fmt.Sprintf("%s-%d", s.id, n), amount, now)
-		t.method, t.sender, t.callerDesc, t.ipnURL = s.PaymentMethod, s.token.id, s.Description, s.OverrideIPNURL
-		s.payments = append(s.payments, t)
-		if e := l.charge(s.token, amount, now); e != nil {
+		t.method, t.sender, t.callerDesc, t.ipnURL = s.PaymentMethod, tok.id, s.Description, s.OverrideIPNURL
+		s.payments = append(s.payments, t.id)
+		l.store.changed(recordSubscription, s.id)
+		if e := l.charge(tok, amount, now); e != nil {
 			t.pendingOp = "PAY"
 			l.setStatus(t, "Failure", e.code, e.message, now)
 		} else {
@@ -186,13 +192,15 @@ func (l *Ledger) billSubscription(s *subscription, now time.Time) {
 func (l *Ledger) subscriptionOf(caller, id string) (subscription, []tx, *apiError) {
 	l.lock()
 	defer l.unlock()
-	s, ok := l.subscriptions[id]
-	if !ok || s.owner != caller {
-		return subscription{}, nil, unknownSubscription(id)
+	s := l.subscriptionByID(id)
+	if s == nil || s.owner != caller {
+		return subscription{}, nil, l.notFound(unknownSubscription(id))
 	}
-	payments := make([]tx, len(s.payments))
-	for i, t := range s.payments {
-		payments[i] = t.copy()
+	payments := make([]tx, 0, len(s.payments))
+	for _, p := range s.payments {
+		if t := l.readTx(p); t != nil {
+			payments = append(payments, t.copy())
+		}
 	}
 	c := *s
 	c.payments = nil
@@ -210,21 +218,26 @@ func unknownSubscription(id string) *apiError {
 // is InvalidSubscriptionState; with one, the refund still runs. Called
 // with l locked.
 func (l *Ledger) subscriptionToken(caller, id string, refund bool) (tok *token, sub *subscription, e *apiError) {
-	if s, ok := l.subscriptions[id]; ok && s.owner == caller {
+	if s := l.subscriptionByID(id); s != nil && s.owner == caller {
 		if s.status != "Active" && !refund {
 			return nil, nil, fail("InvalidSubscriptionState", "The subscription %s is %s; it cannot be cancelled.", id, s.status)
 		}
-		return s.token, s, nil
+		if tok := l.tokenByID(s.tokenID); tok != nil {
+			return tok, s, nil
+		}
+		return nil, nil, l.notFound(unknownSubscription(id))
 	}
 	if t, ok := l.ownToken(caller, id); ok && t.typ == TokenRecurring {
 		return t, nil, nil
 	}
-	return nil, nil, unknownSubscription(id)
+	return nil, nil, l.notFound(unknownSubscription(id))
 }
 
-// cancelled records that s was cancelled; its payments stop.
-func (s *subscription) cancelled() {
+// cancelled records that s was cancelled; its payments stop. Called
+// with l locked.
+func (l *Ledger) cancelled(s *subscription) {
 	if s != nil && s.status == "Active" {
 		s.status, s.next = "Cancelled", time.Time{}
+		l.store.changed(recordSubscription, s.id)
 	}
 }

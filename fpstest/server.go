@@ -32,26 +32,37 @@
 //     seven days the answer is forgotten (removed, not only ignored), as
 //     are the answer of a Settle and the result of a pipeline approved
 //     under a callerReference (the same callerReference then installs
-//     new tokens).
-//   - Retention: a transaction completed (Success, Failure, Cancelled)
-//     and a token that can no longer pay (cancelled, expired, a
-//     single-use token used) are forgotten Config.Retention after their
-//     last change (DefaultRetention, 30 days, simulator time), checked
-//     every thirtieth of the retention; GetTransaction then answers
-//     InvalidTransactionId, as for an unknown id. Pending and Reserved
-//     transactions, tokens that can pay, instruments and accounts are
-//     kept.
+//     new tokens). Nothing else is forgotten: every transaction, token,
+//     subscription and instrument stays answerable (GetTransaction,
+//     Refund, GetAccountActivity, GetTokens, ...) for the life of the
+//     state, as FPS kept them.
+//   - What is kept where: without Config.State everything is in memory.
+//     With it, memory holds what can still change on its own or is used
+//     on every call: Pending and Reserved transactions, tokens that can
+//     still pay (with their usage windows), active subscriptions,
+//     accounts, instruments, balances, the pipelines waiting for their
+//     buyer, and the record of IPN deliveries. Completed transactions,
+//     tokens that can no longer pay (cancelled, expired, a single-use
+//     token used), ended subscriptions, kept answers and approved
+//     pipelines are in the Store alone and read back from it when asked
+//     for: memory stays flat however long the simulator runs.
 //   - IPN deliveries: Server.Deliveries keeps the latest MaxDeliveries
 //     attempts and DeliveryCounts counts them all; at most
 //     MaxIPNsInFlight IPNs are delivered or wait to be retried at once,
 //     past that the oldest is given up.
 //   - Config.State: each change is handed to the Store, with the records
-//     it touched, before it is answered; a change the Store refuses is
-//     answered InternalError and saved with the next change (the same
+//     it touched, before it is answered; a change the Store refuses, or
+//     a call during which the Store could not be read, is answered
+//     InternalError, and the change is saved with the next one (the same
 //     request, retried, is then answered from memory). A simulator
 //     started on a Store continues its ledger; a configured account's
 //     non-empty IPNURL wins over the one kept, its Balance is the one
 //     kept; records of accounts no longer configured are kept but unused.
+//     The Store also keeps the simulator's CA and signing key (in the
+//     clear: they are a test sandbox's keys), so that clients that
+//     trusted the CA go on trusting it; a configured SigningKey replaces
+//     the one kept. The TLS and signing certificates are issued anew at
+//     each start, by that CA, for the host listened on.
 //   - Settle answers the Reserve's TransactionId; the identical Settle
 //     repeated by the same account answers the same body again, a
 //     different one is InvalidTransactionState. Cancel of a Cancelled
@@ -165,6 +176,7 @@
 package fpstest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/tls"
@@ -271,16 +283,13 @@ type Config struct {
 	// Logger receives one record per API call; nil (the default)
 	// discards.
 	Logger *slog.Logger
-	// Retention is how long (simulator time) the ledger keeps a
-	// transaction after it completed (Success, Failure or Cancelled) and
-	// a token after it became unable to pay (cancelled, expired, a
-	// single-use token used): DefaultRetention when zero; a negative
-	// value keeps them for ever.
-	Retention time.Duration
-	// State keeps the ledger across restarts: a simulator started on the
-	// State of an earlier one continues with its tokens, transactions,
-	// balances, kept answers, accounts' IPN URLs and clock offset. Nil
-	// (the default) keeps the ledger in memory only.
+	// State keeps the ledger, so that the simulator's memory holds only
+	// what can still change (Store), and across restarts: a simulator
+	// started on the State of an earlier one continues with its tokens,
+	// transactions, balances, subscriptions, kept answers, accounts' IPN
+	// URLs and clock offset, and is the same CA, signing with the same
+	// key under the same certificateUrl path. Nil (the default) keeps
+	// everything in memory.
 	State Store
 }
 
@@ -367,9 +376,6 @@ func (cfg Config) withDefaults() Config {
 	if cfg.IPNClient == nil {
 		cfg.IPNClient = &http.Client{Timeout: cfg.IPNTimeout}
 	}
-	if cfg.Retention == 0 {
-		cfg.Retention = DefaultRetention
-	}
 	return cfg
 }
 
@@ -406,7 +412,23 @@ func Start(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, ln: ln}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.clock = &Clock{base: cfg.Clock}
-	if s.pki, err = newPKI(host, cfg.SigningKey, s.clock.Now()); err != nil {
+	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
+	s.ledger, err = newLedger(ledgerConfig{
+		accounts: cfg.Accounts, buyerBalance: cfg.BuyerBalance, pendingDelay: cfg.PendingDelay,
+		clock: s.clock.Now, notify: s.ipn.send, store: cfg.State,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	// Certificates are valid from the base clock's time (what clients
+	// check them against), whatever the simulator clock's offset.
+	kept := s.ledger.keptKeys()
+	var keys []byte
+	if s.pki, keys, err = newPKI(host, cfg.SigningKey, cfg.Clock(), kept); err == nil && !bytes.Equal(keys, kept) {
+		err = s.ledger.keepKeys(keys)
+	}
+	if err != nil {
 		ln.Close()
 		return nil, err
 	}
@@ -420,15 +442,6 @@ func Start(cfg Config) (*Server, error) {
 		ForceAttemptHTTP2: false,
 		MaxIdleConns:      100, MaxIdleConnsPerHost: 100,
 	}, Timeout: fps.DefaultHTTPTimeout}
-	s.ipn = &ipnSender{s: s, failLeft: cfg.IPNFailFirst}
-	s.ledger, err = newLedger(ledgerConfig{
-		accounts: cfg.Accounts, buyerBalance: cfg.BuyerBalance, pendingDelay: cfg.PendingDelay,
-		clock: s.clock.Now, notify: s.ipn.send, retention: max(cfg.Retention, 0), store: cfg.State,
-	})
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
 	s.clock.offset = s.ledger.savedClockOffset()
 	s.clock.onAdvance = func(offset time.Duration) {
 		s.ledger.setClockOffset(offset)

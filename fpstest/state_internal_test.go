@@ -16,20 +16,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// memStore is a Store in memory, that can be made to fail.
+// memStore is a Store in memory, that can be made to fail: fail fails
+// Save, failRead the others.
 type memStore struct {
-	mu      sync.Mutex
-	records map[recordRef][]byte
-	fail    error
+	mu       sync.Mutex
+	records  map[recordRef]Record
+	fail     error
+	failRead error
 }
 
-func newMemStore() *memStore { return &memStore{records: map[recordRef][]byte{}} }
+func newMemStore() *memStore { return &memStore{records: map[recordRef]Record{}} }
 
 func (m *memStore) Load(fn func(Record) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for ref, data := range m.records {
-		if err := fn(Record{Kind: ref.kind, Key: ref.key, Data: slices.Clone(data)}); err != nil {
+	if m.failRead != nil {
+		return m.failRead
+	}
+	for _, r := range m.records {
+		if !r.Live {
+			continue
+		}
+		r.Data = slices.Clone(r.Data)
+		if err := fn(r); err != nil {
 			return err
 		}
 	}
@@ -46,49 +55,114 @@ func (m *memStore) Save(records []Record) error {
 		if r.Data == nil {
 			delete(m.records, recordRef{kind: r.Kind, key: r.Key})
 		} else {
-			m.records[recordRef{kind: r.Kind, key: r.Key}] = slices.Clone(r.Data)
+			r.Data = slices.Clone(r.Data)
+			m.records[recordRef{kind: r.Kind, key: r.Key}] = r
 		}
 	}
 	return nil
 }
 
-// snapshot encodes the whole state of the ledger, from memory: every
-// record it would hand a Store, the order of its transactions and the
-// Pending ones.
+func (m *memStore) Get(kind, key string) (Record, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failRead != nil {
+		return Record{}, false, m.failRead
+	}
+	r, ok := m.records[recordRef{kind: kind, key: key}]
+	r.Data = slices.Clone(r.Data)
+	return r, ok, nil
+}
+
+func (m *memStore) Find(q Query, fn func(Record) error) error {
+	m.mu.Lock()
+	if m.failRead != nil {
+		m.mu.Unlock()
+		return m.failRead
+	}
+	var found []Record
+	for _, r := range m.records {
+		if q.Matches(r) {
+			r.Data = slices.Clone(r.Data)
+			found = append(found, r)
+		}
+	}
+	m.mu.Unlock()
+	sortRecords(found)
+	for _, r := range found {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kept returns how many records of kind m holds.
+func (m *memStore) kept(kind string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for ref := range m.records {
+		if ref.kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// snapshot encodes the whole state of the ledger as its methods read it:
+// every transaction, token, subscription, instrument, account, kept
+// answer and approval, the balances and the clock; and what it holds in
+// memory (resident) and which transactions are Pending.
 func (l *Ledger) snapshot() map[string]string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.lock()
+	defer l.unlock()
+	now := l.cfg.clock()
 	out := map[string]string{}
-	add := func(ref recordRef) { out[ref.kind+"/"+ref.key] = string(l.encode(ref)) }
+	add := func(ref recordRef) {
+		r := l.record(ref, now)
+		out[ref.kind+"/"+ref.key] = string(r.Data)
+	}
 	add(recordRef{kind: recordBuyer, key: "abt"})
 	add(recordRef{kind: recordClock, key: "offset"})
+	add(recordRef{kind: recordKeys, key: "simulator"})
 	for k := range l.accounts {
 		add(recordRef{kind: recordAccount, key: k})
 	}
-	for k := range l.tokens {
-		add(recordRef{kind: recordToken, key: k})
-	}
-	var order, pending []string
-	for _, t := range l.order {
-		add(recordRef{kind: recordTx, key: t.id})
-		order = append(order, t.id)
-		if _, ok := l.pending[t]; ok {
-			pending = append(pending, t.id)
-		}
-	}
-	out["order"], out["pending"] = strings.Join(order, " "), strings.Join(pending, " ")
 	for k := range l.instruments {
 		add(recordRef{kind: recordInstrument, key: k})
 	}
-	for k := range l.idem {
-		add(recordRef{kind: recordAnswer, key: entryKey(recordAnswer, k), ik: k})
+	var order, pending, resident []string
+	for _, t := range l.findTxs(Query{}) {
+		out["tx/"+t.id] = string(mustJSON(t.record()))
+		order = append(order, t.id)
 	}
-	for k := range l.settles {
-		add(recordRef{kind: recordSettle, key: k, ik: idemKey{callerRef: k}})
+	for t := range l.pending {
+		pending = append(pending, t.id)
 	}
-	for k := range l.approved {
-		add(recordRef{kind: recordApproval, key: entryKey(recordApproval, k), ik: k})
+	for _, t := range l.findTokens(Query{}) {
+		out["token/"+t.id] = string(mustJSON(t.record()))
 	}
+	for id := range l.txs {
+		resident = append(resident, "tx/"+id)
+	}
+	for id := range l.tokens {
+		resident = append(resident, "token/"+id)
+	}
+	for id, s := range l.subscriptions {
+		resident = append(resident, "subscription/"+id)
+		out["subscription/"+id] = string(mustJSON(s.record()))
+	}
+	if l.store != nil {
+		for _, kind := range []string{recordAnswer, recordSettle, recordApproval, recordSubscription} {
+			l.find(Query{Kind: kind}, func(r Record) error {
+				out[r.Kind+"/"+r.Key] = string(r.Data)
+				return nil
+			})
+		}
+	}
+	slices.Sort(pending)
+	slices.Sort(resident)
+	out["order"], out["pending"], out["resident"] = strings.Join(order, " "), strings.Join(pending, " "), strings.Join(resident, " ")
 	return out
 }
 
@@ -161,6 +235,14 @@ func exercise(t *testing.T, s *Server, ipnURL string) {
 	_, err = c.WriteOffDebt(ctx, &fps.WriteOffDebtInput{CreditInstrumentID: post.CreditInstrumentID, AdjustmentAmount: usd("5"),
 		CallerReference: "st-write-off"})
 	require.NoError(t, err)
+
+	monthly := Subscription{Description: "st-sub", Amount: decimal.NewFromInt(6), Frequency: fps.Duration{Value: 1, TimeUnit: fps.TimeUnitMonth}}
+	_, err = s.Ledger().Subscribe(DefaultAccessKeyID, monthly)
+	require.NoError(t, err)
+	ended, err := s.Ledger().Subscribe(DefaultAccessKeyID, monthly)
+	require.NoError(t, err)
+	_, err = c.CancelSubscriptionAndRefund(ctx, &fps.CancelSubscriptionAndRefundInput{SubscriptionID: ended, CallerReference: "st-sub-cancel"})
+	require.NoError(t, err)
 	s.Clock().Advance(3 * time.Hour)
 }
 
@@ -181,6 +263,10 @@ func TestStateSurvivesARestart(t *testing.T) {
 	require.Equal(t, before, s2.ledger.snapshot())
 	require.WithinDuration(t, time.Now().Add(3*time.Hour), s2.Clock().Now(), time.Minute, "the clock's offset is kept")
 	require.Contains(t, before["account/"+DefaultAccessKeyID], ipn.URL, "the IPN URL is kept")
+	require.Contains(t, before["resident"], "subscription/", "the active subscription is in memory")
+	require.Equal(t, s1.CAPEM(), s2.CAPEM(), "the same CA")
+	require.True(t, s1.PublicKey().Equal(s2.PublicKey()), "the same signing key")
+	require.Equal(t, strings.TrimPrefix(s1.CertificateURL(), s1.URL), strings.TrimPrefix(s2.CertificateURL(), s2.URL))
 
 	// It continues: the same request answers as before, the token pays,
 	// the Pending payment completes.
@@ -233,7 +319,46 @@ func TestUnsavedChangeIsInternalError(t *testing.T) {
 
 func TestStateOfAnotherFormatIsRefused(t *testing.T) {
 	st := newMemStore()
-	st.records[recordRef{kind: recordMeta, key: "format"}] = []byte("999")
+	st.records[recordRef{kind: recordMeta, key: "format"}] = Record{Kind: recordMeta, Key: "format", Data: []byte("999")}
 	_, err := Start(Config{State: st, PlainHTTP: true})
 	require.ErrorIs(t, err, errStateFormat)
+}
+
+// A call during which the Store cannot be read is answered InternalError,
+// and changes nothing: a replayed Pay whose answer is in the Store alone
+// does not pay again, a completed payment is not reported unknown.
+func TestUnreadStateIsInternalError(t *testing.T) {
+	st := newMemStore()
+	s := NewServer(t, func(c *Config) { c.State, c.PlainHTTP = st, true })
+	tok, err := s.Ledger().InstallToken(DefaultAccessKeyID, TokenMultiUse, "ABT", "unread", decimal.Zero)
+	require.NoError(t, err)
+	c := s.Client(t, func(o *fps.Options) { o.MaxAttempts = 1 })
+	ctx := context.Background()
+	in := &fps.PayInput{SenderTokenID: tok, TransactionAmount: fps.USD(decimal.NewFromInt(3)), CallerReference: "unread-1"}
+	first, err := c.Pay(ctx, in)
+	require.NoError(t, err)
+	balance := s.Ledger().Balance(DefaultAccessKeyID)
+
+	st.mu.Lock()
+	st.failRead = errors.New("I/O error")
+	st.mu.Unlock()
+	requireInternal := func(err error) {
+		t.Helper()
+		var apiErr *fps.APIError
+		require.ErrorAs(t, err, &apiErr)
+		require.Equal(t, "InternalError", string(apiErr.Code))
+	}
+	_, err = c.Pay(ctx, in)
+	requireInternal(err)
+	_, err = c.GetTransaction(ctx, &fps.GetTransactionInput{TransactionID: first.TransactionID})
+	requireInternal(err)
+
+	st.mu.Lock()
+	st.failRead = nil
+	st.mu.Unlock()
+	again, err := c.Pay(ctx, in)
+	require.NoError(t, err)
+	require.Equal(t, first.TransactionID, again.TransactionID)
+	require.Equal(t, 1, s.Ledger().ChargeCount("unread-1"))
+	require.True(t, balance.Equal(s.Ledger().Balance(DefaultAccessKeyID)))
 }

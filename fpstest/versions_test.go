@@ -166,7 +166,6 @@ func TestSubscriptionLifecycle(t *testing.T) {
 	start := time.Date(2011, 1, 31, 12, 0, 0, 0, time.UTC)
 	s := newServer(t, func(c *fpstest.Config) {
 		c.Clock = func() time.Time { return start }
-		c.Retention = -1   // the payments are looked up after months
 		c.PlainHTTP = true // the certificate would not be valid yet
 	})
 	before := s.Ledger().Balance(fpstest.DefaultAccessKeyID)
@@ -223,7 +222,7 @@ func TestSubscriptionLifecycle(t *testing.T) {
 // subscription, whose payments stop; cancelling it again without a
 // refund is InvalidSubscriptionState, with one the refund runs.
 func TestCancelSubscription(t *testing.T) {
-	s := newServer(t, func(c *fpstest.Config) { c.Retention = -1 }) // refunded after 40 days
+	s := newServer(t) // refunded after 40 days
 	id := subscribe(t, s)
 	status, body := call(t, s, "CancelSubscriptionAndRefund", map[string]string{"SubscriptionId": id})
 	require.Equal(t, http.StatusOK, status, body)

@@ -39,8 +39,13 @@ fps verify can check it:
 
   fps verify --endpoint "$FPS_IPN_URL" ... < ipns/order-1.PAY.SUCCESS
 
-With -state FILE the ledger (tokens, transactions, balances, kept answers, the
-clock) is kept in FILE as it changes, and a sandbox started on FILE continues it.
+The ledger is kept in a SQLite file as it changes, so that memory holds only what
+can still change (pending payments, tokens that can pay) while every transaction,
+token and subscription stays answerable. With -state FILE it is FILE, and a sandbox
+started again on FILE continues it: tokens, transactions, balances, subscriptions,
+kept answers, IPN URLs, the clock, and the same CA and signing key (FILE holds them
+in the clear: it is this test sandbox's key). Without -state it is a temporary
+file, removed on exit.
 `
 
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -56,7 +61,7 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	ipnDir := fs.String("ipn-dir", "", "`folder` to write each IPN body to as it is sent (needs --ipn-url)")
 	detach := fs.Bool("detach", false, "run in the background; return once serving, printing shell variables")
 	verbose := fs.Bool("v", false, "log every API call")
-	statePath := fs.String("state", "", "SQLite `file` that keeps the ledger across restarts (created when missing); none by default")
+	statePath := fs.String("state", "", "SQLite `file` that keeps the ledger across restarts (created when missing); a temporary file by default")
 	if ok, code := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}
@@ -82,15 +87,23 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	}
-	if *statePath != "" {
-		state, err := statefile.Open(*statePath)
+	path := *statePath
+	if path == "" {
+		dir, err := os.MkdirTemp("", "fps-sandbox-state-")
 		if err != nil {
 			fmt.Fprintf(stderr, "fps sandbox: %v\n", err)
 			return 1
 		}
-		defer state.Close()
-		cfg.State = state
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "state.db")
 	}
+	state, err := statefile.Open(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "fps sandbox: %v\n", err)
+		return 1
+	}
+	defer state.Close()
+	cfg.State = state
 	s, err := fpstest.Start(cfg)
 	if err != nil {
 		return failed(stderr, "sandbox", err)

@@ -28,6 +28,7 @@ type sandboxProcess struct {
 	printed map[string]string
 	client  *fps.Client
 	http    *http.Client
+	pool    *x509.CertPool // the CA the clients trust
 }
 
 // startSandbox runs bin sandbox with args, reads what it prints up to its
@@ -56,20 +57,37 @@ func startSandbox(t *testing.T, bin, caFile string, args ...string) *sandboxProc
 	require.Contains(t, p.printed, "API endpoint", "the sandbox did not start")
 	pem, err := os.ReadFile(caFile)
 	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	require.True(t, pool.AppendCertsFromPEM(pem))
-	p.http = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	p.trust(t, pem)
+	return p
+}
+
+// trust points p's clients at the sandbox, trusting the CA certificate
+// caPEM.
+func (p *sandboxProcess) trust(t *testing.T, caPEM []byte) {
+	t.Helper()
+	p.pool = x509.NewCertPool()
+	require.True(t, p.pool.AppendCertsFromPEM(caPEM))
+	p.http = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: p.pool}}, Timeout: 10 * time.Second}
+	var err error
 	p.client, err = fps.New(fps.Options{
 		Environment: fps.Sandbox, Credentials: fps.StaticCredentials(p.printed["AWSAccessKeyId"], p.printed["SecretAccessKey"]),
 		APIEndpoint: p.printed["API endpoint"], CBUIEndpoint: p.printed["CBUI endpoint"], HTTPClient: p.http,
 	})
 	require.NoError(t, err)
-	return p
 }
 
 // buy approves pipeline p with the sandbox's buyer form, paying with
 // method, and returns the token id.
 func (p *sandboxProcess) buy(t *testing.T, pipeline fps.Pipeline, method string) string {
+	t.Helper()
+	ret := p.buyReturn(t, pipeline, method)
+	require.NotEmpty(t, ret.Query().Get("tokenID"), ret.String())
+	return ret.Query().Get("tokenID")
+}
+
+// buyReturn approves pipeline p with the sandbox's buyer form, paying
+// with method, and returns the signed return URL.
+func (p *sandboxProcess) buyReturn(t *testing.T, pipeline fps.Pipeline, method string) *url.URL {
 	t.Helper()
 	link, err := p.client.PipelineURL(context.Background(), pipeline)
 	require.NoError(t, err)
@@ -82,8 +100,7 @@ func (p *sandboxProcess) buy(t *testing.T, pipeline fps.Pipeline, method string)
 	require.Equal(t, http.StatusFound, resp.StatusCode)
 	ret, err := url.Parse(resp.Header.Get("Location"))
 	require.NoError(t, err)
-	require.NotEmpty(t, ret.Query().Get("tokenID"), ret.String())
-	return ret.Query().Get("tokenID")
+	return ret
 }
 
 // requireCode checks that err is an FPS error answer with code.
@@ -108,8 +125,10 @@ func freePort(t *testing.T) string {
 // TestSandboxStateSurvivesARestart runs `fps sandbox -state FILE` as a
 // process on a non-default port, makes tokens and payments through the
 // SDK, kills it without warning, starts it again on the same file, and
-// continues: the tokens pay, a replayed CallerReference answers the first
-// answer, the balance and the transactions are the same.
+// continues with clients that trust the CA file written before the
+// restart: the tokens pay, a replayed CallerReference answers the first
+// answer, the balance and the transactions are the same, and return URLs
+// are signed with the same key under the same certificate URL.
 func TestSandboxStateSurvivesARestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command")
@@ -123,6 +142,8 @@ func TestSandboxStateSurvivesARestart(t *testing.T) {
 
 	first := startSandbox(t, bin, caFile, args...)
 	require.Equal(t, state, first.printed["State file"])
+	firstCA, err := os.ReadFile(caFile)
+	require.NoError(t, err)
 	c := first.client
 	common := func(ref string) fps.PipelineCommon {
 		return fps.PipelineCommon{ReturnURL: "https://shop.example/return", CallerReference: ref}
@@ -146,6 +167,8 @@ func TestSandboxStateSurvivesARestart(t *testing.T) {
 
 	second := startSandbox(t, bin, caFile, args...)
 	require.Equal(t, first.printed["API endpoint"], second.printed["API endpoint"])
+	second.trust(t, firstCA) // clients that read the CA file before the restart
+	require.Equal(t, first.printed["Certificate URL"], second.printed["Certificate URL"])
 	c = second.client
 	after, err := c.GetAccountBalance(ctx, &fps.GetAccountBalanceInput{})
 	require.NoError(t, err)
@@ -173,6 +196,42 @@ func TestSandboxStateSurvivesARestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, tokens.Tokens, 2)
 
+	// A return URL signed after the restart verifies under the CA
+	// trusted before it.
+	ret := second.buyReturn(t, &fps.SingleUsePipeline{PipelineCommon: common("restart-after"), TransactionAmount: decimal.NewFromInt(5)}, "ABT")
+	verifier := fps.NewLocalVerifierForClient(c, func(o *fps.LocalVerifierOptions) { o.RootCAs = second.pool })
+	verified, err := fps.VerifyReturn(ctx, verifier, "https://shop.example/return", ret.RawQuery)
+	require.NoError(t, err)
+	require.Equal(t, "restart-after", verified.CallerReference)
+
 	require.NoError(t, second.cmd.Process.Signal(syscall.SIGINT))
 	require.NoError(t, second.cmd.Wait(), "exit status 0 after SIGINT")
+}
+
+// Without -state, the sandbox keeps its ledger in a temporary file,
+// removed when it stops.
+func TestSandboxWithoutStateUsesATemporaryFile(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	r, w := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		defer w.Close()
+		done <- runSandbox(ctx, []string{"--addr", "127.0.0.1:0", "--plain-http"}, w, io.Discard)
+	}()
+	sc := bufio.NewScanner(r)
+	for sc.Scan() && !strings.HasPrefix(sc.Text(), "Test credentials only") {
+	}
+	go func() { _, _ = io.Copy(io.Discard, r) }()
+	files, err := filepath.Glob(filepath.Join(tmp, "fps-sandbox-state-*", "state.db"))
+	require.NoError(t, err)
+	require.Len(t, files, 1, "the ledger's temporary file")
+
+	stop()
+	require.Equal(t, 0, <-done)
+	left, err := filepath.Glob(filepath.Join(tmp, "fps-sandbox-state-*"))
+	require.NoError(t, err)
+	require.Empty(t, left, "removed on exit")
 }
