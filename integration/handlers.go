@@ -204,6 +204,10 @@ func (h *ReturnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Not confirmed yet (or another token: confirmed, it is shown the
 		// order as it stands).
 		if err := confirmReturn(ctx, h.FPS, ret); err != nil {
+			if now, ok := h.approvedMeanwhile(ctx, order, ret, err); ok {
+				h.show(ctx, w, r, now)
+				return
+			}
 			refuse(ctx, w, h.Logger, "return URL", err)
 			return
 		}
@@ -217,6 +221,18 @@ func (h *ReturnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.charge(ctx, w, r, ret, order)
+}
+
+// approvedMeanwhile reports whether the order o, which FPS did not
+// confirm ret for (err), was approved with ret's token meanwhile (by
+// Recover, or another app server, whose charge may have used the token
+// since), and returns it as it stands then: the buyer is shown his order.
+func (h *ReturnHandler) approvedMeanwhile(ctx context.Context, o Order, ret *fps.PipelineReturn, err error) (Order, bool) {
+	if !errors.Is(err, ErrNotConfirmed) {
+		return o, false
+	}
+	now, rerr := h.Store.Order(ctx, o.CallerReference)
+	return now, rerr == nil && now.Status != OrderCreated && now.TokenID == ret.TokenID
 }
 
 func (h *ReturnHandler) charger() *charger {

@@ -636,6 +636,59 @@ func TestReturnHandlerRefusals(t *testing.T) {
 	}
 }
 
+// staleStore answers the first read of an order as it was before: the
+// return read it just before Recover (or another app server) approved
+// and charged it.
+type staleStore struct {
+	*store.Memory
+	stale integration.Order
+	read  bool
+}
+
+func (s *staleStore) Order(ctx context.Context, ref string) (integration.Order, error) {
+	if !s.read {
+		s.read = true
+		return s.stale, nil
+	}
+	return s.Memory.Order(ctx, ref)
+}
+
+// TestReturnHandlerApprovedMeanwhile: the buyer's return reads his order
+// created while it is approved, with his token, and charged (the token is
+// used: FPS says Inactive). He is shown his order as it stands; a return
+// with another token, in the same race, is refused.
+func TestReturnHandlerApprovedMeanwhile(t *testing.T) {
+	for _, tc := range []struct {
+		name, token string
+		status      int
+	}{
+		{"his token", theToken, http.StatusOK},
+		{"another token", "ANOTHER", http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMerchant(t)
+			ctx := context.Background()
+			stale, err := m.orders.Order(ctx, "order-1")
+			require.NoError(t, err)
+			o := stale
+			o.Status, o.TokenID = integration.OrderApproved, theToken
+			require.NoError(t, m.orders.Commit(ctx, integration.Change{Order: o, Entry: integration.HistoryEntry{
+				Key: integration.ReturnKey, Event: integration.EventReturned, From: integration.OrderCreated, To: integration.OrderApproved, Moved: true,
+			}}))
+			m.fps.token(theToken, "order-1", fps.TokenStatusInactive)
+			h := m.returnHandler(msgtest.PinnedVerifier(t))
+			h.Store = &staleStore{Memory: m.orders, stale: stale}
+			w := getReturn(h, signedReturn(t, "order-1", tc.token, nil))
+			require.Equal(t, tc.status, w.Code, w.Body.String())
+			if tc.status == http.StatusOK {
+				require.Equal(t, "order order-1 is approved\n", w.Body.String())
+			}
+			_, transactions := m.calls()
+			require.Zero(t, transactions, "no hook ran")
+		})
+	}
+}
+
 // TestReturnHandlerDeclinedMovesNothing: a declined pipeline's return
 // reaches the hook with the order as it stands, and moves nothing, so
 // that the buyer may still pay.
