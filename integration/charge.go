@@ -12,10 +12,11 @@ import (
 
 // The charge of an approved order runs under a claim kept in the Store on
 // the order's approval entry (ReturnKey): one run at a time for an order,
-// whichever app server, return or Recover starts it. The claim is a lease
-// of the hook timeout. A run that ends records its end: the claim is done
-// and never taken again, or released to be taken by the next return or
-// Recover. A run that never ends (its app server died between the claim
+// whichever app server, return or Recover starts it. The run is bounded
+// by the hook timeout and the claim is a lease of twice that, so that a
+// run that ends in time records its end before another may take the
+// claim. A run that ends records its end: the claim is done and never
+// taken again, or released to be taken by the next return or Recover. A run that never ends (its app server died between the claim
 // and the charge, or before FPS's answer was kept) leaves a claim that
 // expires, and the next run charges under the same CallerReference: FPS
 // answers a charge it made already as it answered the first time, so the
@@ -65,23 +66,29 @@ type charger struct {
 	// charge charges an approved order; nil when the TransactionHook
 	// charges (ReturnHandler.Transaction without Charge).
 	charge  func(ctx context.Context, o Order) error
-	timeout time.Duration // the lease of a claim; DefaultHookTimeout when 0
+	timeout time.Duration // bounds a run; DefaultHookTimeout when 0
 	clock   func() time.Time
 	logger  *slog.Logger
 }
 
-func (c *charger) lease() time.Duration {
+// runFor bounds one run of the charge.
+func (c *charger) runFor() time.Duration {
 	if c.timeout <= 0 {
 		return DefaultHookTimeout
 	}
 	return c.timeout
 }
 
+// leaseFor is how long a run holds the claim it took, from the claim:
+// twice as long as the run may last, so that a run that ends in time has
+// recorded its end before another may take the claim.
+func leaseFor(run time.Duration) time.Duration { return 2 * run }
+
 // claim takes the charge of o for one lease; false when it is done, or
 // held by a run whose lease has not expired.
 func (c *charger) claim(ctx context.Context, o Order) (bool, error) {
 	now := clockOr(c.clock)
-	ok, err := c.store.ClaimCallback(ctx, o.CallerReference, ReturnKey, now, now.Add(c.lease()))
+	ok, err := c.store.ClaimCallback(ctx, o.CallerReference, ReturnKey, now, now.Add(leaseFor(c.runFor())))
 	if err != nil {
 		return false, fmt.Errorf("integration: claiming the charge of order %s: %w", o.CallerReference, err)
 	}
@@ -90,14 +97,14 @@ func (c *charger) claim(ctx context.Context, o Order) (bool, error) {
 
 // run charges the approved order o with c.charge under a claim it takes
 // first; ran reports whether it took it (false: the charge is done or
-// running elsewhere). The charge runs to its end or the lease, whether or
+// running elsewhere). The charge runs to its end or its timeout, whether or
 // not ctx is cancelled meanwhile; err is its error.
 func (c *charger) run(ctx context.Context, o Order) (ran bool, err error) {
 	claimed, err := c.claim(ctx, o)
 	if err != nil || !claimed {
 		return false, err
 	}
-	cctx, cancel := context.WithTimeout(withCharge(context.WithoutCancel(ctx), o), c.lease())
+	cctx, cancel := context.WithTimeout(withCharge(context.WithoutCancel(ctx), o), c.runFor())
 	err = c.charge(cctx, o)
 	cancel()
 	c.end(context.WithoutCancel(ctx), o, err)

@@ -51,16 +51,16 @@
 // Exactly once: an order's charge runs once, claimed in the database
 // (two app servers receiving the same return at once run it once; a
 // reloaded return shows the order as it stands). The claim is a lease of
-// HookTimeout: when the app server charging dies before the charge ended,
-// the claim expires and the next load of the return URL, or Recover,
-// charges again under the order's CallerReference, which FPS answers as
-// it did the first time, so money moves once. The NotificationCallback
-// runs once per change of an order: when it fails, the IPN is answered
-// 500 so that Amazon delivers it again and it runs again; once it
-// succeeded, never again (but for an app server dying between its
-// success and the record of it: make it idempotent on the order and
-// ch.Entry.Key). A refused return takes nothing from the order, so the
-// real buyer can still pay.
+// twice HookTimeout, which bounds a run: when the app server charging
+// dies before the charge ended, the claim expires and the next load of
+// the return URL, or Recover, charges again under the order's
+// CallerReference, which FPS answers as it did the first time, so money
+// moves once. The NotificationCallback runs once per change of an order:
+// when it fails, the IPN is answered 500 so that Amazon delivers it again
+// and it runs again; once it succeeded, never again (but for an app
+// server dying between its success and the record of it: make it
+// idempotent on the order and ch.Entry.Key). A refused return takes
+// nothing from the order, so the real buyer can still pay.
 //
 // # Orders whose buyer never came back
 //

@@ -16,9 +16,10 @@ import (
 const DefaultMaxIPNBodySize = 64 << 10
 
 // DefaultHookTimeout bounds one run of the notification callback and of
-// an order's charge; the change (or the order) is claimed for that run as
-// long, so that a delivery or a return racing it does not run it too, and
-// a claim whose app server died is taken again once it expires.
+// an order's charge. The change (or the order) is claimed for that run
+// for twice as long, so that a delivery or a return racing it does not
+// run it too, and a claim whose app server died is taken again once it
+// expires.
 const DefaultHookTimeout = time.Minute
 
 // maxCommitAttempts bounds how often a change is worked out again when the
@@ -120,10 +121,11 @@ func orderOf(ctx context.Context, s Store, ref string) (Order, error) {
 // unreachable) with a plain reason, and nothing is stored and no hook
 // runs: a refused return takes nothing from the real buyer's order.
 //
-// The charge is claimed in the Store for ChargeTimeout before it runs.
+// The charge is claimed in the Store for twice ChargeTimeout before it
+// runs, for at most ChargeTimeout.
 // With Charge set, Charge charges and Transaction then writes the page;
 // without it, Transaction charges and writes the page, as the seed's
-// transaction method did. A claim that was not ended within ChargeTimeout
+// transaction method did. A claim that was not ended within its lease
 // (the app server died between the claim and the charge, or before FPS's
 // answer) is taken again by the next load of the return URL, or by
 // AmazonFPS.Recover: the charge runs again, and as it charges under the
@@ -164,7 +166,7 @@ type ReturnHandler struct {
 	// comes again after Transaction ran. Nil writes a short text page.
 	OrderPage func(ctx context.Context, w http.ResponseWriter, r *http.Request, order Order)
 	// ChargeTimeout bounds one run of the charge (Charge, or Transaction
-	// without it), for which the order is claimed as long;
+	// without it), for which the order is claimed twice as long;
 	// DefaultHookTimeout when 0.
 	ChargeTimeout time.Duration
 	// Clock stamps the history; time.Now when nil.
@@ -281,7 +283,7 @@ func (h *ReturnHandler) transact(ctx context.Context, c *charger, w http.Respons
 			loggerOr(h.Logger).ErrorContext(ctx, "fps: recording the end of the transaction hook failed", "order", o.CallerReference, "error", err.Error())
 		}
 	}()
-	tctx, cancel := context.WithTimeout(withCharge(ctx, o), c.lease())
+	tctx, cancel := context.WithTimeout(withCharge(ctx, o), c.runFor())
 	defer cancel()
 	h.Transaction(tctx, w, r, ret, o)
 	done = true
@@ -360,7 +362,7 @@ type IPNHandler struct {
 	// notification is delivered again and Callback runs again. Optional.
 	Callback func(ctx context.Context, ch OrderChange) error
 	// CallbackTimeout bounds one run of Callback, for which the change is
-	// claimed as long; DefaultHookTimeout when 0.
+	// claimed twice as long; DefaultHookTimeout when 0.
 	CallbackTimeout time.Duration
 	// MaxBodySize caps the body; DefaultMaxIPNBodySize when 0.
 	MaxBodySize int64
@@ -478,7 +480,7 @@ func (h *IPNHandler) settle(ctx context.Context, w http.ResponseWriter, o Order,
 		timeout = DefaultHookTimeout
 	}
 	now := clockOr(h.Clock)
-	claimed, err := h.Store.ClaimCallback(ctx, o.CallerReference, e.Key, now, now.Add(timeout))
+	claimed, err := h.Store.ClaimCallback(ctx, o.CallerReference, e.Key, now, now.Add(leaseFor(timeout)))
 	if err != nil {
 		h.failed(ctx, w, e.Key, "claiming the callback", err)
 		return

@@ -141,11 +141,11 @@ type Config struct {
 	Charge func(ctx context.Context, a *AmazonFPS, order Order) error
 
 	// HookTimeout bounds one run of Charge (or of the TransactionHook
-	// when it charges) and of NotificationCallback. The order, or the
-	// change, is claimed in the Store as long: when an app server dies
-	// during a run, the claim expires after HookTimeout and the next
-	// return, IPN delivery or Recover runs it again. DefaultHookTimeout
-	// when 0.
+	// when it charges) and of NotificationCallback: a run must return by
+	// its context's deadline. The order, or the change, is claimed in the
+	// Store for twice as long: when an app server dies during a run, the
+	// claim expires after twice HookTimeout and the next return, IPN
+	// delivery or Recover runs it again. DefaultHookTimeout when 0.
 	HookTimeout time.Duration
 
 	// OrderPage shows a buyer whose return comes again, after the hook
@@ -158,8 +158,8 @@ type Config struct {
 	// it runs again at the next delivery; once it succeeded, never again
 	// for that change. An app server that dies after the callback
 	// succeeded but before that was recorded leaves it to run again once
-	// its claim expires (HookTimeout): make its effect idempotent on the
-	// order and ch.Entry.Key. Optional.
+	// its claim expires (twice HookTimeout): make its effect idempotent on
+	// the order and ch.Entry.Key. Optional.
 	NotificationCallback func(ctx context.Context, ch OrderChange) error
 
 	// Logger receives the client's records, the handlers' refusals and

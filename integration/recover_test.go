@@ -18,14 +18,16 @@ import (
 // the app server charging it dies: Config.Charge, its claim in the
 // database, and Recover.
 
-const testLease = 300 * time.Millisecond
+// testHookTimeout is the shops' hook timeout: their claims last twice as
+// long.
+const testHookTimeout = 500 * time.Millisecond
 
 // chargingShop is a shop charging through Config.Charge, with a short
 // hook timeout.
 func chargingShop(t *testing.T, db string, opts ...func(*shop)) *shop {
 	t.Helper()
 	return newShop(t, newSim(t), "default", db, append([]func(*shop){func(sh *shop) {
-		sh.charge, sh.hookTimeout = true, testLease
+		sh.charge, sh.hookTimeout = true, testHookTimeout
 	}}, opts...)...)
 }
 
@@ -169,7 +171,7 @@ func TestChargeOfADeadAppServerIsTakenAgain(t *testing.T) {
 				require.Equal(t, integration.Recovered{}, recoverNow(t, sh))
 				require.Equal(t, 1, sh.chargeCount())
 
-				time.Sleep(testLease)
+				time.Sleep(2 * testHookTimeout) // the claim expired
 				if by == "reload" {
 					status, body = get(t, back.String())
 					require.Equal(t, http.StatusOK, status, body)
