@@ -341,10 +341,13 @@ type OrderChange struct {
 //
 // Callback runs once for each change of an order's state. It answers 200
 // once the notification is stored and the callback of its change has
-// succeeded; 5xx when FPS or the database could not be reached, or the
-// callback failed, so that the sender delivers it again (and the callback
-// runs again, until it succeeds once); 403 when it is refused, with
-// nothing stored. A notification delivered again is stored once, also
+// succeeded and that was recorded; 5xx when FPS or the database could not
+// be reached, or the callback failed, so that the sender delivers it
+// again (and the callback runs again, until it succeeds once); 403 when
+// it is refused, with nothing stored. A callback that succeeded but
+// whose success could not be recorded is answered 503 too: it runs again
+// at a later delivery once its claim expires, as after a crash, so make
+// its effect idempotent. A notification delivered again is stored once, also
 // when deliveries race: the Store decides.
 type IPNHandler struct {
 	// Verifier checks the signature. Required.
@@ -497,13 +500,19 @@ func (h *IPNHandler) settle(ctx context.Context, w http.ResponseWriter, o Order,
 	err = h.Callback(cctx, OrderChange{Order: o, Entry: e, Notification: n})
 	cancel()
 	logger := loggerOr(h.Logger)
-	if endErr := h.Store.EndCallback(context.WithoutCancel(ctx), o.CallerReference, e.Key, err == nil); endErr != nil {
+	endErr := h.Store.EndCallback(context.WithoutCancel(ctx), o.CallerReference, e.Key, err == nil)
+	if endErr != nil {
 		logger.ErrorContext(ctx, "fps: recording the end of the IPN callback failed", "key", e.Key, "order", o.CallerReference, "error", endErr.Error())
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		logger.ErrorContext(ctx, "fps: IPN callback failed; the notification will be delivered again", "key", e.Key, "order", o.CallerReference, "error", err.Error())
 		answer(w, http.StatusInternalServerError, "the notification callback failed; deliver it again")
-		return
+	case endErr != nil:
+		// The change is still due: its callback runs again at a later
+		// delivery, once the claim expires, as after a crash.
+		answer(w, http.StatusServiceUnavailable, "could not record the notification's callback; try again")
+	default:
+		answer(w, http.StatusOK, stored)
 	}
-	answer(w, http.StatusOK, stored)
 }

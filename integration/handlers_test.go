@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/integration"
@@ -366,6 +367,44 @@ func TestIPNHandlerCallbackFailureIsDeliveredAgain(t *testing.T) {
 	require.Equal(t, http.StatusOK, postIPN(h, body).Code)
 	callbacks, _ := m.calls()
 	require.Equal(t, 1, callbacks, "it succeeded once and never ran again")
+	_, hist := m.order(t, "order-1")
+	require.False(t, hist[0].CallbackDue)
+}
+
+// endFailing fails to record the end of a callback while fail is set.
+type endFailing struct {
+	*store.Memory
+	fail bool
+}
+
+func (s *endFailing) EndCallback(ctx context.Context, ref, key string, ok bool) error {
+	if s.fail {
+		return errors.New("connection lost")
+	}
+	return s.Memory.EndCallback(ctx, ref, key, ok)
+}
+
+// TestIPNHandlerCallbackNotRecorded: a callback that succeeded but whose
+// success the store could not record is answered 503; the change stays
+// due, and its callback runs again at a later delivery once its claim
+// expired, then never again.
+func TestIPNHandlerCallbackNotRecorded(t *testing.T) {
+	m := newMerchant(t)
+	m.fps.pay(payTx, "order-1", "USD 12.50", fps.TransactionStatusSuccess)
+	st := &endFailing{Memory: m.orders, fail: true}
+	h := m.ipnHandler(msgtest.PinnedVerifier(t))
+	h.Store, h.CallbackTimeout = st, 50*time.Millisecond
+	body := payIPN(t, "order-1", "USD 12.50", "SUCCESS")
+	w := postIPN(h, body)
+	require.Equal(t, http.StatusServiceUnavailable, w.Code, w.Body.String())
+	require.Contains(t, m.logged(), "recording the end of the IPN callback failed")
+	st.fail = false
+	require.Equal(t, http.StatusServiceUnavailable, postIPN(h, body).Code, "claimed still")
+	time.Sleep(100 * time.Millisecond) // the claim expired
+	require.Equal(t, http.StatusOK, postIPN(h, body).Code)
+	require.Equal(t, http.StatusOK, postIPN(h, body).Code)
+	callbacks, _ := m.calls()
+	require.Equal(t, 2, callbacks, "run again once, as after a crash, then never")
 	_, hist := m.order(t, "order-1")
 	require.False(t, hist[0].CallbackDue)
 }
