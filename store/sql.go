@@ -159,6 +159,11 @@ func Open(ctx context.Context, database string) (*SQL, error) {
 	return s, nil
 }
 
+// MaxIdleConns is how many idle connections Open and OpenDB keep: as
+// many as an app server's requests use at once, so that a burst does not
+// open and close a connection per statement (database/sql keeps 2).
+const MaxIdleConns = 32
+
 // OpenDB opens the database named by database as Open does, without
 // migrating it, and returns it with its dialect: for the shop's own
 // tables next to the store's, or NewSQL. Close it when done.
@@ -183,6 +188,7 @@ func OpenDB(database string) (*sql.DB, Dialect, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("store: opening %s: %w", redact(database), err)
 	}
+	db.SetMaxIdleConns(MaxIdleConns)
 	return db, d, nil
 }
 
