@@ -230,7 +230,8 @@ type HistoryEntry struct {
 	Note string
 	// CallbackDue is true for a change whose notification callback has not
 	// succeeded yet, and for the approval (ReturnKey) whose charge has
-	// not ended yet.
+	// not ended yet (a charge whose app server died stays so once an IPN
+	// moved the order past approved: it is never run again then).
 	CallbackDue bool
 }
 
