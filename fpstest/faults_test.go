@@ -133,3 +133,53 @@ func TestConcurrentPayments(t *testing.T) {
 // BenchmarkSimulatorPay measures signed Pay calls per second over
 // loopback TLS; BenchmarkBareHTTP is a bare handler answering a body of
 // the same size over the same setting.
+
+// ipnFaultServer is a simulator whose IPNs go to a new sink, with faults.
+func ipnFaultServer(t *testing.T, f fpstest.Faults) (*fpstest.Server, *ipnSink) {
+	k := newSink(t, 0)
+	acct := fpstest.DefaultAccount()
+	acct.IPNURL = k.srv.URL + "/ipn"
+	s := newServer(t, func(c *fpstest.Config) {
+		c.Accounts = []fpstest.Account{acct}
+		c.Faults = f
+	})
+	return s, k
+}
+
+func TestFaultIPNDuplicate(t *testing.T) {
+	s, k := ipnFaultServer(t, fpstest.Faults{Rate: 1, Kinds: []fpstest.FaultKind{fpstest.FaultIPNDuplicate}})
+	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
+	okTxFn(t)(pay(t, s, "Pay", tok, "3", "dup-1")) // API calls are not hit by an IPN kind
+	waitFor(t, func() bool { return len(k.received()) == 2 })
+	got := k.received()
+	require.Equal(t, got[0], got[1], "the same signed body, twice")
+	require.Equal(t, "dup-1", got[0].Get("callerReference"))
+	require.Equal(t, map[fpstest.FaultKind]int{fpstest.FaultIPNDuplicate: 1}, s.FaultsByKind())
+	require.Equal(t, 2, s.DeliveryCounts().Delivered)
+	require.Equal(t, 1, s.Ledger().ChargeCount("dup-1"))
+}
+
+func TestFaultIPNHoldBack(t *testing.T) {
+	s, k := ipnFaultServer(t, fpstest.Faults{Rate: 1, Kinds: []fpstest.FaultKind{fpstest.FaultIPNHoldBack}, Limit: 1, Latency: 300 * time.Millisecond})
+	tok := install(t, s, "ABT", fpstest.TokenMultiUse)
+	okTxFn(t)(pay(t, s, "Pay", tok, "1", "held"))
+	okTxFn(t)(pay(t, s, "Pay", tok, "2", "overtaking"))
+	waitFor(t, func() bool { return len(k.received()) == 2 })
+	got := k.received()
+	require.Equal(t, "overtaking", got[0].Get("callerReference"), "the IPN sent second arrives first")
+	require.Equal(t, "held", got[1].Get("callerReference"))
+	require.Equal(t, map[fpstest.FaultKind]int{fpstest.FaultIPNHoldBack: 1}, s.FaultsByKind())
+}
+
+func TestFaultsByKindCountsAPIKinds(t *testing.T) {
+	s := newServer(t, func(c *fpstest.Config) {
+		c.Faults = fpstest.Faults{Rate: 1, Actions: []string{"GetAccountBalance"}, Kinds: []fpstest.FaultKind{fpstest.Fault503, fpstest.FaultIPNDuplicate}, Limit: 3}
+	})
+	for range 5 {
+		call(t, s, "GetAccountBalance", nil)
+	}
+	require.Equal(t, map[fpstest.FaultKind]int{fpstest.Fault503: 3}, s.FaultsByKind(), "an API call draws from the API kinds alone")
+	require.Equal(t, 3, s.FaultsInjected())
+	require.Equal(t, "FaultIPNHoldBack", fpstest.FaultIPNHoldBack.String())
+	require.Error(t, s.SetFaults(fpstest.Faults{Kinds: []fpstest.FaultKind{fpstest.FaultIPNHoldBack + 1}}))
+}

@@ -144,6 +144,7 @@ func (p *ipnSender) send(n notification) {
 	p.inFlight = append(p.inFlight, f)
 	p.wg.Add(1)
 	p.mu.Unlock()
+	fault := p.s.faults.pickIPN()
 	go func() {
 		defer p.wg.Done()
 		defer p.land(f)
@@ -157,12 +158,32 @@ func (p *ipnSender) send(n notification) {
 		if err := p.s.signOutbound(http.MethodPost, u, params); err != nil {
 			return
 		}
-		if !p.deliver(ctx, n.url, params.Encode()) && p.s.ctx.Err() == nil {
+		if !p.deliverWith(ctx, fault, n.url, params.Encode()) && p.s.ctx.Err() == nil {
 			p.mu.Lock()
 			p.counts.GivenUp++
 			p.mu.Unlock()
 		}
 	}()
+}
+
+// deliverWith delivers body to target as fault says: held back first
+// (FaultIPNHoldBack), or twice at once (FaultIPNDuplicate). It reports
+// whether a delivery was accepted.
+func (p *ipnSender) deliverWith(ctx context.Context, fault FaultKind, target, body string) bool {
+	switch fault {
+	case FaultIPNHoldBack:
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(p.s.faults.latency()):
+		}
+	case FaultIPNDuplicate:
+		again := make(chan bool, 1)
+		go func() { again <- p.deliver(ctx, target, body) }()
+		first := p.deliver(ctx, target, body)
+		return <-again || first
+	}
+	return p.deliver(ctx, target, body)
 }
 
 // land ends flight f.

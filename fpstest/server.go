@@ -254,7 +254,8 @@ type Config struct {
 	// BuyerBalance is the Amazon Payments (ABT) balance the simulated
 	// buyers share; 10000.00 USD when zero.
 	BuyerBalance decimal.Decimal
-	// Faults injects failures into API calls; none by default.
+	// Faults injects failures into API calls and IPN deliveries; none by
+	// default.
 	Faults Faults
 	// IPNRetryWindow is how long a failing IPN is retried; 10s by
 	// default.

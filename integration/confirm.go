@@ -45,19 +45,29 @@ func notConfirmed(format string, args ...any) error {
 // confirmReturn confirms a successful return: FPS holds ret.TokenID, Active,
 // for the shop under ret.CallerReference.
 func confirmReturn(ctx context.Context, api FPSAPI, ret *fps.PipelineReturn) error {
-	out, err := api.GetTokenByCaller(ctx, &fps.GetTokenByCallerInput{CallerReference: ret.CallerReference})
+	_, err := heldToken(ctx, api, ret.CallerReference, ret.TokenID)
+	return err
+}
+
+// heldToken returns the token FPS holds for the shop under
+// callerReference ref, when it is Active and, unless tokenID is empty,
+// is tokenID; else an error wrapping ErrNotConfirmed (or the error of
+// the call).
+func heldToken(ctx context.Context, api FPSAPI, ref, tokenID string) (*fps.Token, error) {
+	out, err := api.GetTokenByCaller(ctx, &fps.GetTokenByCallerInput{CallerReference: ref})
 	if err != nil {
-		return asked("GetTokenByCaller", err)
+		return nil, asked("GetTokenByCaller", err)
 	}
 	switch tok := out.Token; {
 	case tok == nil:
-		return notConfirmed("FPS holds no token for callerReference %q", ret.CallerReference)
-	case tok.TokenID != ret.TokenID || tok.CallerReference != ret.CallerReference:
-		return notConfirmed("the token of callerReference %q is not the return's %s", ret.CallerReference, ret.TokenID)
+		return nil, notConfirmed("FPS holds no token for callerReference %q", ref)
+	case (tokenID != "" && tok.TokenID != tokenID) || tok.CallerReference != ref:
+		return nil, notConfirmed("the token of callerReference %q is not the return's %s", ref, tokenID)
 	case tok.TokenStatus != fps.TokenStatusActive:
-		return notConfirmed("token %s is %s", tok.TokenID, tok.TokenStatus)
+		return nil, notConfirmed("token %s is %s", tok.TokenID, tok.TokenStatus)
+	default:
+		return tok, nil
 	}
-	return nil
 }
 
 // confirmNotification confirms n with FPS: its transaction is the shop's

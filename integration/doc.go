@@ -48,13 +48,46 @@
 // (each refund's), by the id of any of its transactions, and gives its
 // transactions and history.
 //
-// Exactly once: the TransactionHook runs once per order, claimed in the
-// database (two app servers receiving the same return at once run it
-// once; a reloaded return shows the order as it stands). The
-// NotificationCallback runs once per change of an order: when it fails,
-// the IPN is answered 500 so that Amazon delivers it again and it runs
-// again; once it succeeded, never again. A refused return takes nothing
-// from the order, so the real buyer can still pay.
+// Exactly once: an order's charge runs once, claimed in the database
+// (two app servers receiving the same return at once run it once; a
+// reloaded return shows the order as it stands). The claim is a lease of
+// twice HookTimeout, which bounds a run: when the app server charging
+// dies before the charge ended, the claim expires and the next load of
+// the return URL, or Recover, charges again under the order's
+// CallerReference, which FPS answers as it did the first time, so money
+// moves once. The NotificationCallback runs once per change of an order:
+// when it fails, the IPN is answered 500 so that Amazon delivers it again
+// and it runs again; once it succeeded, never again (but for an app
+// server dying between its success and the record of it: make it
+// idempotent on the order and ch.Entry.Key). A refused return takes
+// nothing from the order, so the real buyer can still pay.
+//
+// # Orders whose buyer never came back
+//
+// A buyer who approved the payment may never reach the return URL (his
+// browser closed, the network failed), yet FPS holds his token under the
+// order's callerReference. Give Config.Charge (what to charge for an
+// approved order; the TransactionHook then writes the page alone) and
+// call Recover from a ticker: it asks FPS about the orders left created
+// past a grace time (GetTokenByCaller, with the shop's keys), approves
+// those it holds a token for and charges them through Charge, and charges
+// again the approved orders whose charge never ended. The buyer who comes
+// back later is shown his order as it stands:
+//
+//	cfg.Charge = func(ctx context.Context, a *integration.AmazonFPS, order integration.Order) error {
+//		_, err := a.Purchase(ctx, order.Amount.Value, fps.PurchaseOptions{
+//			TokenID: order.TokenID, CallerReference: order.CallerReference,
+//		})
+//		return err
+//	}
+//	...
+//	go func() {
+//		for range time.Tick(time.Minute) {
+//			if _, err := shop.Recover(ctx, integration.RecoverOptions{}); err != nil {
+//				log.Print(err)
+//			}
+//		}
+//	}()
 //
 // # Settings
 //
@@ -72,7 +105,8 @@
 //     DSN).
 //
 // and what a Go shop wires in itself: Store (required: store.Open),
-// TransactionHook (required), NotificationCallback, OrderPage, Logger;
+// TransactionHook (required), Charge, NotificationCallback, OrderPage,
+// HookTimeout, Logger;
 // APIEndpoint, CBUIEndpoint, HTTPClient and RootCAs to reach a simulator;
 // Verifier to check signatures otherwise than locally (fps.NewRemoteVerifier
 // asks the VerifySignature action). New names every required setting that
@@ -111,6 +145,8 @@
 //     transaction method) and fps-notify-handler/ (POST; the IPN is
 //     verified, confirmed, stored with the change it makes to its order,
 //     then NotificationCallback runs).
+//   - Recover: the orders whose buyer approved but whose return never
+//     came, or whose charge never ended, charged through Config.Charge.
 //   - Store: the orders; Client: the fps.Client underneath, for every
 //     other FPS action.
 //

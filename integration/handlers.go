@@ -15,10 +15,12 @@ import (
 // DefaultMaxIPNBodySize caps the body an IPNHandler reads.
 const DefaultMaxIPNBodySize = 64 << 10
 
-// DefaultCallbackTimeout bounds one run of the notification callback; the
-// change is held for that run as long, so that a delivery racing it does
-// not run it too.
-const DefaultCallbackTimeout = time.Minute
+// DefaultHookTimeout bounds one run of the notification callback and of
+// an order's charge. The change (or the order) is claimed for that run
+// for twice as long, so that a delivery or a return racing it does not
+// run it too, and a claim whose app server died is taken again once it
+// expires.
+const DefaultHookTimeout = time.Minute
 
 // maxCommitAttempts bounds how often a change is worked out again when the
 // order changed meanwhile.
@@ -112,13 +114,24 @@ func orderOf(ctx context.Context, s Store, ref string) (Order, error) {
 // with FPS (GetTokenByCaller, with the shop's credentials) that the token
 // is the one FPS holds for the shop under that callerReference and is
 // Active, moves the order from created to approved in the Store, and only
-// then hands over to Transaction: once per order, also when the return is
-// loaded again or two app servers receive it at once. A return that comes
-// again later is shown the order as it stands (OrderPage). Any failed
-// check is answered 403 (503 when it could not be made now: FPS or the
-// database unreachable) with a plain reason, and nothing is stored and
-// Transaction does not run: a refused return takes nothing from the real
-// buyer's order.
+// then charges it: once per order, also when the return is loaded again
+// or two app servers receive it at once. A return that comes again later
+// is shown the order as it stands (OrderPage). Any failed check is
+// answered 403 (503 when it could not be made now: FPS or the database
+// unreachable) with a plain reason, and nothing is stored and no hook
+// runs: a refused return takes nothing from the real buyer's order.
+//
+// The charge is claimed in the Store for twice ChargeTimeout before it
+// runs, for at most ChargeTimeout.
+// With Charge set, Charge charges and Transaction then writes the page;
+// without it, Transaction charges and writes the page, as the seed's
+// transaction method did. A claim that was not ended within its lease
+// (the app server died between the claim and the charge, or before FPS's
+// answer) is taken again by the next load of the return URL, or by
+// AmazonFPS.Recover: the charge runs again, and as it charges under the
+// order's CallerReference, FPS answers a charge it made already as it did
+// the first time. Purchase and Authorize of AmazonFPS refuse another
+// CallerReference during a charge.
 //
 // A return that is not a success (the buyer declined or left) confirms
 // nothing, as FPS holds no token for it: Transaction runs with the order
@@ -135,13 +148,27 @@ type ReturnHandler struct {
 	FPS FPSAPI
 	// Store holds the orders. Required.
 	Store Store
-	// Transaction handles the confirmed return: it usually charges the
-	// token for the order and writes the buyer's page. It runs once per
-	// order, with the order in status OrderApproved. Required.
+	// Charge, when set, charges the approved order (order.TokenID, under
+	// order.CallerReference) before Transaction writes the page. It
+	// returns nil once the charge is made, or FPS's error: an error
+	// answer that moves no money and is not worth retrying ends the
+	// charge and fails the order; any other error leaves the charge to be
+	// run again by the next load of the return URL or by
+	// AmazonFPS.Recover. Optional.
+	Charge func(ctx context.Context, order Order) error
+	// Transaction handles the confirmed return: it writes the buyer's
+	// page, after Charge ran, or charges the token for the order itself
+	// when Charge is nil. It runs once per order (again only when the
+	// charge did not end), with the order in status OrderApproved, or
+	// past it once Charge ran. Required.
 	Transaction func(ctx context.Context, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order Order)
 	// OrderPage shows the buyer the order as it stands when the return
 	// comes again after Transaction ran. Nil writes a short text page.
 	OrderPage func(ctx context.Context, w http.ResponseWriter, r *http.Request, order Order)
+	// ChargeTimeout bounds one run of the charge (Charge, or Transaction
+	// without it), for which the order is claimed twice as long;
+	// DefaultHookTimeout when 0.
+	ChargeTimeout time.Duration
 	// Clock stamps the history; time.Now when nil.
 	Clock func() time.Time
 	// Logger receives refusals; slog.Default() when nil.
@@ -175,36 +202,91 @@ func (h *ReturnHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(ctx, w, h.Logger, "return URL", err)
 		return
 	}
-	if order.Status != OrderCreated && order.TokenID == ret.TokenID {
-		h.show(ctx, w, r, order) // confirmed when it was approved
-		return
-	}
-	if err := confirmReturn(ctx, h.FPS, ret); err != nil {
-		refuse(ctx, w, h.Logger, "return URL", err)
-		return
-	}
-	for range maxCommitAttempts {
-		c, ok := returned(order, ret, clockOr(h.Clock))
-		if !ok {
-			h.show(ctx, w, r, order)
-			return
-		}
-		switch err := h.Store.Commit(ctx, c); {
-		case err == nil:
-			c.Order.Version++
-			h.Transaction(ctx, w, r, ret, c.Order)
-			return
-		case errors.Is(err, ErrConflict), errors.Is(err, ErrDuplicate):
-			if order, err = h.Store.Order(ctx, order.CallerReference); err != nil {
-				refuse(ctx, w, h.Logger, "return URL", err)
+	if order.Status == OrderCreated || order.TokenID != ret.TokenID {
+		// Not confirmed yet (or another token: confirmed, it is shown the
+		// order as it stands).
+		if err := confirmReturn(ctx, h.FPS, ret); err != nil {
+			if now, ok := h.approvedMeanwhile(ctx, order, ret, err); ok {
+				h.show(ctx, w, r, now)
 				return
 			}
-		default:
+			refuse(ctx, w, h.Logger, "return URL", err)
+			return
+		}
+		if order, err = approve(ctx, h.Store, order, ret.TokenID, fmt.Sprintf("the buyer approved (%s)", ret.Status), h.Clock); err != nil {
 			refuse(ctx, w, h.Logger, "return URL", err)
 			return
 		}
 	}
-	refuse(ctx, w, h.Logger, "return URL", fmt.Errorf("integration: order %s kept changing", order.CallerReference))
+	if order.Status != OrderApproved || order.TokenID != ret.TokenID {
+		h.show(ctx, w, r, order)
+		return
+	}
+	h.charge(ctx, w, r, ret, order)
+}
+
+// approvedMeanwhile reports whether the order o, which FPS did not
+// confirm ret for (err), was approved with ret's token meanwhile (by
+// Recover, or another app server, whose charge may have used the token
+// since), and returns it as it stands then: the buyer is shown his order.
+func (h *ReturnHandler) approvedMeanwhile(ctx context.Context, o Order, ret *fps.PipelineReturn, err error) (Order, bool) {
+	if !errors.Is(err, ErrNotConfirmed) {
+		return o, false
+	}
+	now, rerr := h.Store.Order(ctx, o.CallerReference)
+	return now, rerr == nil && now.Status != OrderCreated && now.TokenID == ret.TokenID
+}
+
+func (h *ReturnHandler) charger() *charger {
+	return &charger{store: h.Store, charge: h.Charge, timeout: h.ChargeTimeout, clock: h.Clock, logger: h.Logger}
+}
+
+// charge runs the charge of the approved order o, if it can claim it,
+// and writes the page: Transaction's after the charge, the order as it
+// stands when the charge is done or running elsewhere.
+func (h *ReturnHandler) charge(ctx context.Context, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, o Order) {
+	c := h.charger()
+	if h.Charge == nil {
+		h.transact(ctx, c, w, r, ret, o)
+		return
+	}
+	ran, err := c.run(ctx, o)
+	if !ran {
+		if err != nil {
+			refuse(ctx, w, h.Logger, "return URL", err)
+			return
+		}
+		h.show(ctx, w, r, o)
+		return
+	}
+	if now, err := h.Store.Order(ctx, o.CallerReference); err == nil {
+		o = now
+	}
+	h.Transaction(ctx, w, r, ret, o)
+}
+
+// transact runs Transaction, which charges, under the order's claim: the
+// claim is done when it returns, and released if it panics.
+func (h *ReturnHandler) transact(ctx context.Context, c *charger, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, o Order) {
+	claimed, err := c.claim(ctx, o)
+	if err != nil {
+		refuse(ctx, w, h.Logger, "return URL", err)
+		return
+	}
+	if !claimed {
+		h.show(ctx, w, r, o)
+		return
+	}
+	done := false
+	defer func() {
+		if err := h.Store.EndCallback(context.WithoutCancel(ctx), o.CallerReference, ReturnKey, done); err != nil {
+			loggerOr(h.Logger).ErrorContext(ctx, "fps: recording the end of the transaction hook failed", "order", o.CallerReference, "error", err.Error())
+		}
+	}()
+	tctx, cancel := context.WithTimeout(withCharge(ctx, o), c.runFor())
+	defer cancel()
+	h.Transaction(tctx, w, r, ret, o)
+	done = true
 }
 
 // returnedOrder finds the order of a successful return and checks the
@@ -259,10 +341,13 @@ type OrderChange struct {
 //
 // Callback runs once for each change of an order's state. It answers 200
 // once the notification is stored and the callback of its change has
-// succeeded; 5xx when FPS or the database could not be reached, or the
-// callback failed, so that the sender delivers it again (and the callback
-// runs again, until it succeeds once); 403 when it is refused, with
-// nothing stored. A notification delivered again is stored once, also
+// succeeded and that was recorded; 5xx when FPS or the database could not
+// be reached, or the callback failed, so that the sender delivers it
+// again (and the callback runs again, until it succeeds once); 403 when
+// it is refused, with nothing stored. A callback that succeeded but
+// whose success could not be recorded is answered 503 too: it runs again
+// at a later delivery once its claim expires, as after a crash, so make
+// its effect idempotent. A notification delivered again is stored once, also
 // when deliveries race: the Store decides.
 type IPNHandler struct {
 	// Verifier checks the signature. Required.
@@ -279,8 +364,8 @@ type IPNHandler struct {
 	// was stored. An error is logged and answered 500, so that the
 	// notification is delivered again and Callback runs again. Optional.
 	Callback func(ctx context.Context, ch OrderChange) error
-	// CallbackTimeout bounds one run of Callback; DefaultCallbackTimeout
-	// when 0.
+	// CallbackTimeout bounds one run of Callback, for which the change is
+	// claimed twice as long; DefaultHookTimeout when 0.
 	CallbackTimeout time.Duration
 	// MaxBodySize caps the body; DefaultMaxIPNBodySize when 0.
 	MaxBodySize int64
@@ -395,10 +480,10 @@ func (h *IPNHandler) settle(ctx context.Context, w http.ResponseWriter, o Order,
 	}
 	timeout := h.CallbackTimeout
 	if timeout <= 0 {
-		timeout = DefaultCallbackTimeout
+		timeout = DefaultHookTimeout
 	}
 	now := clockOr(h.Clock)
-	claimed, err := h.Store.ClaimCallback(ctx, o.CallerReference, e.Key, now, now.Add(timeout))
+	claimed, err := h.Store.ClaimCallback(ctx, o.CallerReference, e.Key, now, now.Add(leaseFor(timeout)))
 	if err != nil {
 		h.failed(ctx, w, e.Key, "claiming the callback", err)
 		return
@@ -415,13 +500,19 @@ func (h *IPNHandler) settle(ctx context.Context, w http.ResponseWriter, o Order,
 	err = h.Callback(cctx, OrderChange{Order: o, Entry: e, Notification: n})
 	cancel()
 	logger := loggerOr(h.Logger)
-	if endErr := h.Store.EndCallback(context.WithoutCancel(ctx), o.CallerReference, e.Key, err == nil); endErr != nil {
+	endErr := h.Store.EndCallback(context.WithoutCancel(ctx), o.CallerReference, e.Key, err == nil)
+	if endErr != nil {
 		logger.ErrorContext(ctx, "fps: recording the end of the IPN callback failed", "key", e.Key, "order", o.CallerReference, "error", endErr.Error())
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		logger.ErrorContext(ctx, "fps: IPN callback failed; the notification will be delivered again", "key", e.Key, "order", o.CallerReference, "error", err.Error())
 		answer(w, http.StatusInternalServerError, "the notification callback failed; deliver it again")
-		return
+	case endErr != nil:
+		// The change is still due: its callback runs again at a later
+		// delivery, once the claim expires, as after a crash.
+		answer(w, http.StatusServiceUnavailable, "could not record the notification's callback; try again")
+	default:
+		answer(w, http.StatusOK, stored)
 	}
-	answer(w, http.StatusOK, stored)
 }

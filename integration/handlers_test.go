@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/integration"
@@ -370,6 +371,44 @@ func TestIPNHandlerCallbackFailureIsDeliveredAgain(t *testing.T) {
 	require.False(t, hist[0].CallbackDue)
 }
 
+// endFailing fails to record the end of a callback while fail is set.
+type endFailing struct {
+	*store.Memory
+	fail bool
+}
+
+func (s *endFailing) EndCallback(ctx context.Context, ref, key string, ok bool) error {
+	if s.fail {
+		return errors.New("connection lost")
+	}
+	return s.Memory.EndCallback(ctx, ref, key, ok)
+}
+
+// TestIPNHandlerCallbackNotRecorded: a callback that succeeded but whose
+// success the store could not record is answered 503; the change stays
+// due, and its callback runs again at a later delivery once its claim
+// expired, then never again.
+func TestIPNHandlerCallbackNotRecorded(t *testing.T) {
+	m := newMerchant(t)
+	m.fps.pay(payTx, "order-1", "USD 12.50", fps.TransactionStatusSuccess)
+	st := &endFailing{Memory: m.orders, fail: true}
+	h := m.ipnHandler(msgtest.PinnedVerifier(t))
+	h.Store, h.CallbackTimeout = st, 50*time.Millisecond
+	body := payIPN(t, "order-1", "USD 12.50", "SUCCESS")
+	w := postIPN(h, body)
+	require.Equal(t, http.StatusServiceUnavailable, w.Code, w.Body.String())
+	require.Contains(t, m.logged(), "recording the end of the IPN callback failed")
+	st.fail = false
+	require.Equal(t, http.StatusServiceUnavailable, postIPN(h, body).Code, "claimed still")
+	time.Sleep(100 * time.Millisecond) // the claim expired
+	require.Equal(t, http.StatusOK, postIPN(h, body).Code)
+	require.Equal(t, http.StatusOK, postIPN(h, body).Code)
+	callbacks, _ := m.calls()
+	require.Equal(t, 2, callbacks, "run again once, as after a crash, then never")
+	_, hist := m.order(t, "order-1")
+	require.False(t, hist[0].CallbackDue)
+}
+
 // failingStore fails every commit.
 type failingStore struct{ *store.Memory }
 
@@ -632,6 +671,59 @@ func TestReturnHandlerRefusals(t *testing.T) {
 			require.Equal(t, tc.status, w.Code, w.Body.String())
 			require.Contains(t, m.logged(), tc.reason)
 			m.requireUntouched(t, "order-1")
+		})
+	}
+}
+
+// staleStore answers the first read of an order as it was before: the
+// return read it just before Recover (or another app server) approved
+// and charged it.
+type staleStore struct {
+	*store.Memory
+	stale integration.Order
+	read  bool
+}
+
+func (s *staleStore) Order(ctx context.Context, ref string) (integration.Order, error) {
+	if !s.read {
+		s.read = true
+		return s.stale, nil
+	}
+	return s.Memory.Order(ctx, ref)
+}
+
+// TestReturnHandlerApprovedMeanwhile: the buyer's return reads his order
+// created while it is approved, with his token, and charged (the token is
+// used: FPS says Inactive). He is shown his order as it stands; a return
+// with another token, in the same race, is refused.
+func TestReturnHandlerApprovedMeanwhile(t *testing.T) {
+	for _, tc := range []struct {
+		name, token string
+		status      int
+	}{
+		{"his token", theToken, http.StatusOK},
+		{"another token", "ANOTHER", http.StatusForbidden},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMerchant(t)
+			ctx := context.Background()
+			stale, err := m.orders.Order(ctx, "order-1")
+			require.NoError(t, err)
+			o := stale
+			o.Status, o.TokenID = integration.OrderApproved, theToken
+			require.NoError(t, m.orders.Commit(ctx, integration.Change{Order: o, Entry: integration.HistoryEntry{
+				Key: integration.ReturnKey, Event: integration.EventReturned, From: integration.OrderCreated, To: integration.OrderApproved, Moved: true,
+			}}))
+			m.fps.token(theToken, "order-1", fps.TokenStatusInactive)
+			h := m.returnHandler(msgtest.PinnedVerifier(t))
+			h.Store = &staleStore{Memory: m.orders, stale: stale}
+			w := getReturn(h, signedReturn(t, "order-1", tc.token, nil))
+			require.Equal(t, tc.status, w.Code, w.Body.String())
+			if tc.status == http.StatusOK {
+				require.Equal(t, "order order-1 is approved\n", w.Body.String())
+			}
+			_, transactions := m.calls()
+			require.Zero(t, transactions, "no hook ran")
 		})
 	}
 }

@@ -91,6 +91,18 @@ type shop struct {
 	// authorize makes the hook reserve the amount (Authorize) instead of
 	// charging it.
 	authorize bool
+	// charge makes the app servers charge through Config.Charge (the
+	// shop's chargeOrder, then chargeHook when set), the TransactionHook
+	// writing the page alone.
+	charge     bool
+	chargeHook func(ctx context.Context, a *integration.AmazonFPS, o integration.Order) error
+	// hookTimeout is the app servers' Config.HookTimeout.
+	hookTimeout time.Duration
+	// wrapStore, when set, wraps the store of each app server started.
+	wrapStore func(integration.Store) integration.Store
+	// panicOnce, when set, makes the next TransactionHook panic before
+	// it charges.
+	panicOnce atomic.Bool
 	srv       *httptest.Server
 	URL       string // the site's base URL, ending in "/"
 	serving   atomic.Pointer[app]
@@ -102,6 +114,7 @@ type shop struct {
 	mu        sync.Mutex
 	held      []string
 	hooks     int
+	charges   int
 	purchases []*fps.Result
 	changes   []integration.OrderChange
 	failNext  int             // the next callbacks that fail
@@ -116,10 +129,14 @@ type app struct {
 
 // newShop starts a shop checking signatures the verifier way, on the
 // database db (store.Open's name), with one app server serving it; its
-// account's IPNs go to its site.
-func newShop(t *testing.T, sim *fpstest.Server, verifier, db string) *shop {
+// account's IPNs go to its site. opts set the shop up before its app
+// server starts.
+func newShop(t *testing.T, sim *fpstest.Server, verifier, db string, opts ...func(*shop)) *shop {
 	t.Helper()
 	sh := &shop{t: t, sim: sim, verifier: verifier, db: db}
+	for _, o := range opts {
+		o(sh)
+	}
 	sh.srv = httptest.NewServer(http.HandlerFunc(sh.serve))
 	t.Cleanup(sh.srv.Close)
 	sh.URL = sh.srv.URL + "/"
@@ -160,6 +177,13 @@ func (sh *shop) start() *app {
 		Store:                orders,
 		TransactionHook:      sh.transaction,
 		NotificationCallback: sh.callback,
+		HookTimeout:          sh.hookTimeout,
+	}
+	if sh.wrapStore != nil {
+		cfg.Store = sh.wrapStore(orders)
+	}
+	if sh.charge {
+		cfg.Charge = sh.chargeOrder
 	}
 	if !sh.noLogger {
 		cfg.Logger = slog.New(slog.NewTextHandler(lockedWriter{&sh.mu, &sh.log}, nil))
@@ -199,19 +223,56 @@ func (sh *shop) transaction(ctx context.Context, a *integration.AmazonFPS, w htt
 		io.WriteString(w, "not paid")
 		return
 	}
-	pay := a.Purchase
-	if sh.authorize {
-		pay = a.Authorize
+	if sh.panicOnce.CompareAndSwap(true, false) {
+		panic(http.ErrAbortHandler)
 	}
-	res, err := pay(ctx, o.Amount.Value, fps.PurchaseOptions{TokenID: ret.TokenID, CallerReference: o.CallerReference})
+	if sh.charge {
+		io.WriteString(w, "thank you: your order is "+string(o.Status))
+		return
+	}
+	res, err := sh.pay(ctx, a, o)
 	if err != nil {
 		http.Error(w, "payment failed: "+err.Error(), http.StatusBadGateway)
 		return
 	}
-	sh.mu.Lock()
-	sh.purchases = append(sh.purchases, res)
-	sh.mu.Unlock()
 	io.WriteString(w, "thank you: "+res.TransactionID)
+}
+
+// pay charges (or reserves) the order's amount on its token, under its
+// callerReference.
+func (sh *shop) pay(ctx context.Context, a *integration.AmazonFPS, o integration.Order) (*fps.Result, error) {
+	pay := a.Purchase
+	if sh.authorize {
+		pay = a.Authorize
+	}
+	res, err := pay(ctx, o.Amount.Value, fps.PurchaseOptions{TokenID: o.TokenID, CallerReference: o.CallerReference})
+	if err == nil {
+		sh.mu.Lock()
+		sh.purchases = append(sh.purchases, res)
+		sh.mu.Unlock()
+	}
+	return res, err
+}
+
+// chargeOrder is the shop's Config.Charge, when sh.charge is set: it
+// counts its runs, then runs chargeHook when set, else pays.
+func (sh *shop) chargeOrder(ctx context.Context, a *integration.AmazonFPS, o integration.Order) error {
+	sh.mu.Lock()
+	sh.charges++
+	hook := sh.chargeHook
+	sh.mu.Unlock()
+	if hook != nil {
+		return hook(ctx, a, o)
+	}
+	_, err := sh.pay(ctx, a, o)
+	return err
+}
+
+// chargeCount returns how often Config.Charge ran.
+func (sh *shop) chargeCount() int {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.charges
 }
 
 func (sh *shop) callback(ctx context.Context, ch integration.OrderChange) error {

@@ -113,12 +113,40 @@ type Config struct {
 	// TransactionHook handles the buyer's return (the seed's transaction
 	// method). For a successful return it runs once per order, after the
 	// return was verified and its token confirmed with FPS, with the
-	// order in status OrderApproved: it usually calls a.Purchase or
-	// a.Authorize with ret.TokenID and order.Amount, and writes the
-	// buyer's page. A return that is not a success moves nothing: the
-	// hook gets the order as it stands (the zero Order when the return
-	// names none) to show the buyer a way to try again. Required.
+	// order in status OrderApproved: it writes the buyer's page, and,
+	// when Charge is nil, charges first: it calls a.Purchase or
+	// a.Authorize with ret.TokenID, order.Amount and order.CallerReference
+	// (no other CallerReference is taken). A return that is not a success
+	// moves nothing: the hook gets the order as it stands (the zero Order
+	// when the return names none) to show the buyer a way to try again.
+	// Required.
 	TransactionHook func(ctx context.Context, a *AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order Order)
+
+	// Charge charges an approved order: what to charge, apart from the
+	// page the TransactionHook writes, so that an order is charged also
+	// when its buyer's return never comes (Recover) or its first charge
+	// never ended (the app server died). It calls a.Purchase (or
+	// a.Authorize) with order.TokenID, order.Amount and
+	// order.CallerReference, and returns its error: nil once the charge
+	// is made (its outcome comes with the IPNs), or the error. An error
+	// answer of FPS that moves no money and is not worth retrying fails
+	// the order; any other error (FPS unreachable or answering 5xx, an
+	// answer lost) leaves the charge to run again, at the next load of
+	// the return URL or the next Recover, under the same CallerReference,
+	// which FPS answers as it did the first time. It runs for an order
+	// once at a time, under a claim kept in the Store, and never again
+	// once it ended. When set, the TransactionHook runs after it, with
+	// the order as it stands, to write the page. Optional; Recover needs
+	// it.
+	Charge func(ctx context.Context, a *AmazonFPS, order Order) error
+
+	// HookTimeout bounds one run of Charge (or of the TransactionHook
+	// when it charges) and of NotificationCallback: a run must return by
+	// its context's deadline. The order, or the change, is claimed in the
+	// Store for twice as long: when an app server dies during a run, the
+	// claim expires after twice HookTimeout and the next return, IPN
+	// delivery or Recover runs it again. DefaultHookTimeout when 0.
+	HookTimeout time.Duration
 
 	// OrderPage shows a buyer whose return comes again, after the hook
 	// ran, the order as it stands. Nil writes a short text page.
@@ -128,7 +156,10 @@ type Config struct {
 	// that a confirmed IPN makes (the seed's transaction_was_successful /
 	// _unsuccessful signals). When it fails, the IPN is answered 500 and
 	// it runs again at the next delivery; once it succeeded, never again
-	// for that change. Optional.
+	// for that change. An app server that dies after the callback
+	// succeeded but before that was recorded leaves it to run again once
+	// its claim expires (twice HookTimeout): make its effect idempotent on
+	// the order and ch.Entry.Key. Optional.
 	NotificationCallback func(ctx context.Context, ch OrderChange) error
 
 	// Logger receives the client's records, the handlers' refusals and
@@ -193,6 +224,7 @@ type AmazonFPS struct {
 	store   Store
 	handler http.Handler
 	logger  *slog.Logger
+	charger *charger // runs Config.Charge; its charge is nil without it
 
 	mu     sync.Mutex
 	fields fps.PipelineFields
@@ -248,8 +280,7 @@ func New(cfg Config) (*AmazonFPS, error) {
 		verifier = fps.NewLocalVerifierForClient(client, func(o *fps.LocalVerifierOptions) { o.RootCAs = cfg.RootCAs })
 	}
 	hook := cfg.TransactionHook
-	mux := http.NewServeMux()
-	mux.Handle(routePath(base, ReturnPath), &ReturnHandler{
+	rh := &ReturnHandler{
 		Verifier: verifier,
 		Endpoint: a.ReturnURL(),
 		FPS:      client,
@@ -257,16 +288,24 @@ func New(cfg Config) (*AmazonFPS, error) {
 		Transaction: func(ctx context.Context, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, order Order) {
 			hook(ctx, a, w, r, ret, order)
 		},
-		OrderPage: cfg.OrderPage,
-		Logger:    cfg.Logger,
-	})
+		OrderPage:     cfg.OrderPage,
+		ChargeTimeout: cfg.HookTimeout,
+		Logger:        cfg.Logger,
+	}
+	if charge := cfg.Charge; charge != nil {
+		rh.Charge = func(ctx context.Context, order Order) error { return charge(ctx, a, order) }
+	}
+	a.charger = rh.charger()
+	mux := http.NewServeMux()
+	mux.Handle(routePath(base, ReturnPath), rh)
 	mux.Handle(routePath(base, NotifyPath), &IPNHandler{
-		Verifier: verifier,
-		Endpoint: a.NotifyURL(),
-		FPS:      client,
-		Store:    cfg.Store,
-		Callback: cfg.NotificationCallback,
-		Logger:   cfg.Logger,
+		Verifier:        verifier,
+		Endpoint:        a.NotifyURL(),
+		FPS:             client,
+		Store:           cfg.Store,
+		Callback:        cfg.NotificationCallback,
+		CallbackTimeout: cfg.HookTimeout,
+		Logger:          cfg.Logger,
 	})
 	a.handler = mux
 	return a, nil
@@ -350,7 +389,7 @@ func (a *AmazonFPS) AddFields(fields map[string]string) {
 // handlers and store, and holds a's fields plus fields. a is
 // not changed, so one shared integration can serve concurrent buyers.
 func (a *AmazonFPS) WithFields(fields map[string]string) *AmazonFPS {
-	b := &AmazonFPS{client: a.client, base: a.base, store: a.store, handler: a.handler, logger: a.logger, fields: a.pipelineFields()}
+	b := &AmazonFPS{client: a.client, base: a.base, store: a.store, handler: a.handler, logger: a.logger, charger: a.charger, fields: a.pipelineFields()}
 	b.fields.AddFields(fields)
 	return b
 }
@@ -445,6 +484,9 @@ func (a *AmazonFPS) order(ctx context.Context, ref string, amount fps.Amount, de
 // when it arrives before the answer.
 func (a *AmazonFPS) payment(ctx context.Context, op fps.FPSOperation, amount decimal.Decimal, opts fps.PurchaseOptions) error {
 	ref := opts.CallerReference
+	if err := checkCharge(ctx, ref); err != nil {
+		return err
+	}
 	if ref == "" {
 		return nil // the client refuses the call, naming the field
 	}
@@ -480,7 +522,10 @@ func (a *AmazonFPS) answered(ctx context.Context, orderRef string, t Transaction
 // Purchase charges amount to opts.TokenID (the Pay action), after
 // recording the Pay under opts.CallerReference, and its order when there
 // is none of that callerReference. optFns change the client's options for
-// this call.
+// this call. Called from Config.Charge (or from the TransactionHook when
+// it charges), it takes the order's CallerReference alone: another is
+// refused with an error wrapping ErrOrderMismatch, before anything is
+// sent.
 func (a *AmazonFPS) Purchase(ctx context.Context, amount decimal.Decimal, opts fps.PurchaseOptions, optFns ...func(*fps.Options)) (*fps.Result, error) {
 	if err := a.payment(ctx, fps.FPSOperationPay, amount, opts); err != nil {
 		return nil, err

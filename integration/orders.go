@@ -18,8 +18,9 @@ type OrderStatus string
 const (
 	// OrderCreated: the link or the call was issued; nothing is approved.
 	OrderCreated OrderStatus = "created"
-	// OrderApproved: the buyer's return was confirmed with FPS; the
-	// TransactionHook ran (or runs) for it, once.
+	// OrderApproved: FPS confirmed the token the buyer approved (at his
+	// return, or when Recover asked); the order's charge runs (or ran)
+	// for it.
 	OrderApproved OrderStatus = "approved"
 	// OrderPending: a Pay or a Reserve is Pending at FPS.
 	OrderPending OrderStatus = "pending"
@@ -58,7 +59,8 @@ const (
 	EventCapturePending OrderEvent = "capture pending"
 	// EventCaptured: SETTLE, SUCCESS.
 	EventCaptured OrderEvent = "captured"
-	// EventFailed: PAY, RESERVE or SETTLE, FAILURE.
+	// EventFailed: PAY, RESERVE or SETTLE, FAILURE; or FPS refused the
+	// order's charge for good (Config.Charge).
 	EventFailed OrderEvent = "failed"
 	// EventCancelled: CANCEL (or PAY, RESERVE), CANCELLED.
 	EventCancelled OrderEvent = "cancelled"
@@ -227,9 +229,21 @@ type HistoryEntry struct {
 	// Note says what happened, in words.
 	Note string
 	// CallbackDue is true for a change whose notification callback has not
-	// succeeded yet.
+	// succeeded yet, and for the approval (ReturnKey) whose charge has
+	// not ended yet (a charge whose app server died stays so once an IPN
+	// moved the order past approved: it is never run again then).
 	CallbackDue bool
 }
+
+// The history keys of the entries that come from no notification.
+const (
+	// ReturnKey is the key of the order's approval: the buyer's confirmed
+	// return, or Recover's finding that FPS holds his token. The claim of
+	// the order's charge is kept on it.
+	ReturnKey = "return"
+	// ChargeKey is the key of the entry of a charge FPS refused for good.
+	ChargeKey = "charge"
+)
 
 // Errors of the orders; test with errors.Is.
 var (
@@ -305,19 +319,30 @@ func eventOf(o Order, n *fps.Notification) OrderEvent {
 	return ""
 }
 
-// returnKey is the history key of the buyer's return.
-const returnKey = "return"
-
-// returned is the change the buyer's confirmed return makes to o, and
-// false when o is past created (the hook ran for it already).
-func returned(o Order, ret *fps.PipelineReturn, at time.Time) (Change, bool) {
+// approved is the change the confirmed token tokenID makes to o (note
+// says how it was learnt), and false when o is past created (approved
+// already). Its entry holds the claim of the order's charge, due.
+func approved(o Order, tokenID, note string, at time.Time) (Change, bool) {
 	to, ok := NextStatus(o.Status, EventReturned)
 	if !ok {
 		return Change{}, false
 	}
-	e := HistoryEntry{At: at, Key: returnKey, Event: EventReturned, From: o.Status, To: to, Moved: true,
-		Note: fmt.Sprintf("the buyer approved (%s), token %s", ret.Status, ret.TokenID)}
-	o.Status, o.TokenID, o.Updated = to, ret.TokenID, at
+	e := HistoryEntry{At: at, Key: ReturnKey, Event: EventReturned, From: o.Status, To: to, Moved: true, CallbackDue: true,
+		Note: fmt.Sprintf("%s, token %s", note, tokenID)}
+	o.Status, o.TokenID, o.Updated = to, tokenID, at
+	return Change{Order: o, Entry: e}, true
+}
+
+// refused is the change a charge FPS refused for good (err) makes to o,
+// and false when o is no longer approved.
+func refused(o Order, err error, at time.Time) (Change, bool) {
+	to, ok := NextStatus(o.Status, EventFailed)
+	if !ok || o.Status != OrderApproved {
+		return Change{}, false
+	}
+	e := HistoryEntry{At: at, Key: ChargeKey, Event: EventFailed, From: o.Status, To: to, Moved: true,
+		Note: "FPS refused the charge: " + err.Error()}
+	o.Status, o.Updated = to, at
 	return Change{Order: o, Entry: e}, true
 }
 

@@ -39,6 +39,12 @@ type Store interface {
 	// Reserve or a refund) belongs to, or an error wrapping
 	// ErrUnknownOrder.
 	OrderByTransaction(ctx context.Context, id string) (Order, error)
+	// StaleOrders returns at most limit orders in status st last changed
+	// before before, in the order of their Updated time and then their
+	// CallerReference, starting after the order after in that order (the
+	// zero Order starts at the first; an Order with only Updated set
+	// starts at that time). Recover pages through them.
+	StaleOrders(ctx context.Context, st OrderStatus, before time.Time, after Order, limit int) ([]Order, error)
 	// Transactions returns the transactions of the order orderRef, in the
 	// order they were recorded.
 	Transactions(ctx context.Context, orderRef string) ([]Transaction, error)
@@ -55,7 +61,9 @@ type Store interface {
 	// ClaimCallback takes the callback of the history entry key of order
 	// orderRef until until: it reports false when the callback is not due
 	// (done, or no callback) or held by another claim that has not
-	// expired at now.
+	// expired at now. The claim is a lease: when the app server holding
+	// it dies, it expires, and the next claim takes it. The approval's
+	// entry (ReturnKey) holds the claim of the order's charge.
 	ClaimCallback(ctx context.Context, orderRef, key string, now, until time.Time) (bool, error)
 	// EndCallback records the end of a run ClaimCallback allowed: when
 	// it succeeded, the callback is never due again; when it failed, the

@@ -35,6 +35,10 @@ var migrations = []migration{
 			transactions.index("order_reference"), transactions.index("transaction_id"),
 		}
 	}},
+	// The orders Recover looks for: by status, oldest change first.
+	{"orders by status", func(Dialect) []string {
+		return []string{orders.index("status", "updated_at", "caller_reference")}
+	}},
 }
 
 // SchemaVersion is the schema version this package brings a database to:

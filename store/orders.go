@@ -134,7 +134,7 @@ type orderQueries struct {
 	insertOrder, orderByRef, orderByTx, updateOrder string
 	insertTx, txOwner, fillTxID, upsertTx, txsOf    string
 	insertEntry, entriesOf, claim, done, release    string
-	listOrders                                      string
+	listOrders, staleOrders                         string
 }
 
 func newOrderQueries(d Dialect) orderQueries {
@@ -171,6 +171,8 @@ func newOrderQueries(d Dialect) orderQueries {
 		release: "UPDATE " + HistoryTable + " SET callback_lease = 0 WHERE order_reference = " + p(1) + " AND entry_key = " + p(2) +
 			" AND callback = '" + callbackDue + "'",
 		listOrders: orders.selectWhere("ORDER BY created_at DESC, caller_reference LIMIT " + p(1)),
+		staleOrders: orders.selectWhere("WHERE status = " + p(1) + " AND updated_at < " + p(2) + " AND (updated_at > " + p(3) +
+			" OR (updated_at = " + p(4) + " AND caller_reference > " + p(5) + ")) ORDER BY updated_at, caller_reference LIMIT " + p(6)),
 	}
 }
 
@@ -276,6 +278,22 @@ func (s *SQL) OrderByTransaction(ctx context.Context, id string) (integration.Or
 // Orders returns the latest orders, newest first, at most limit.
 func (s *SQL) Orders(ctx context.Context, limit int) ([]integration.Order, error) {
 	return queryAll(ctx, s.db, s.q.listOrders, orders, func(o *order) order { return *o }, limit)
+}
+
+// StaleOrders implements integration.Store.
+func (s *SQL) StaleOrders(ctx context.Context, st integration.OrderStatus, before time.Time, after integration.Order, limit int) ([]integration.Order, error) {
+	from := micro(after.Updated)
+	return queryAll(ctx, s.db, s.q.staleOrders, orders, func(o *order) order { return *o },
+		string(st), micro(before), from, from, after.CallerReference, limit)
+}
+
+// micro is t in microseconds since the Unix epoch, as micros columns keep
+// it: 0 for the zero time.
+func micro(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
 }
 
 // Transactions implements integration.Store.

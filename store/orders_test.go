@@ -273,6 +273,56 @@ func orderSuite(t *testing.T, open func(t *testing.T) orderStore) {
 		require.Equal(t, int64(1), got.Version)
 	})
 
+	t.Run("StaleOrders", func(t *testing.T) {
+		s := open(t)
+		// a, b, c, d created at t0, t0+1s, t0+1s, t0+2s; b is approved at
+		// t0+3s.
+		for i, ref := range []string{"a", "b", "c", "d"} {
+			at := t0.Add(time.Duration((i+1)/2) * time.Second)
+			require.NoError(t, s.CreateOrder(ctx, integration.Order{CallerReference: ref, Amount: usd("1"), Created: at}))
+		}
+		b, err := s.Order(ctx, "b")
+		require.NoError(t, err)
+		require.NoError(t, s.Commit(ctx, change(b, integration.OrderApproved, "return", t0.Add(3*time.Second))))
+		refs := func(list []integration.Order) []string {
+			var out []string
+			for _, o := range list {
+				out = append(out, o.CallerReference)
+			}
+			return out
+		}
+		stale := func(st integration.OrderStatus, before time.Time, after integration.Order, limit int) []string {
+			t.Helper()
+			list, err := s.StaleOrders(ctx, st, before, after, limit)
+			require.NoError(t, err)
+			return refs(list)
+		}
+		end := t0.Add(time.Hour)
+		require.Equal(t, []string{"a", "c", "d"}, stale(integration.OrderCreated, end, integration.Order{}, 10), "oldest change first")
+		require.Equal(t, []string{"a", "c"}, stale(integration.OrderCreated, t0.Add(2*time.Second), integration.Order{}, 10), "changed before")
+		require.Equal(t, []string{"c", "d"}, stale(integration.OrderCreated, end, integration.Order{Updated: t0.Add(time.Second)}, 10), "from a time on")
+		require.Equal(t, []string{"b"}, stale(integration.OrderApproved, end, integration.Order{}, 10))
+		require.Empty(t, stale(integration.OrderApproved, t0.Add(3*time.Second), integration.Order{}, 10))
+
+		// Paging: each page starts after the last order of the one
+		// before, ties on the time broken by the reference.
+		for _, ref := range []string{"e", "f", "g"} {
+			require.NoError(t, s.CreateOrder(ctx, integration.Order{CallerReference: ref, Amount: usd("1"), Created: t0.Add(time.Second)}))
+		}
+		var pages [][]string
+		after := integration.Order{}
+		for {
+			list, err := s.StaleOrders(ctx, integration.OrderCreated, end, after, 2)
+			require.NoError(t, err)
+			if len(list) == 0 {
+				break
+			}
+			pages = append(pages, refs(list))
+			after = list[len(list)-1]
+		}
+		require.Equal(t, [][]string{{"a", "c"}, {"e", "f"}, {"g", "d"}}, pages)
+	})
+
 	t.Run("Orders", func(t *testing.T) {
 		s := open(t)
 		for i, ref := range []string{"a", "b", "c"} {

@@ -246,12 +246,7 @@ func decimalText[T any](name string, field func(*T) *decimal.Decimal) column[T] 
 func micros[T any](name string, field func(*T) *time.Time) column[T] {
 	return column[T]{
 		name: name, typ: sqlBigint, notNull: true,
-		value: func(t *T) any {
-			if at := field(t); !at.IsZero() {
-				return at.UnixMicro()
-			}
-			return int64(0)
-		},
+		value: func(t *T) any { return micro(*field(t)) },
 		dest: func(t *T) any {
 			return scanInt64(func(us int64, _ bool) {
 				*field(t) = time.Time{}

@@ -146,10 +146,32 @@ func NewSQL(ctx context.Context, db *sql.DB, d Dialect) (*SQL, error) {
 // integration.DefaultDatabase, "fps.db", is an SQLite file in the
 // working directory. Close the store when done.
 func Open(ctx context.Context, database string) (*SQL, error) {
+	db, d, err := OpenDB(database)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewSQL(ctx, db, d)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: opening %s: %w", redact(database), err)
+	}
+	s.owned = true
+	return s, nil
+}
+
+// MaxIdleConns is how many idle connections Open and OpenDB keep: as
+// many as an app server's requests use at once, so that a burst does not
+// open and close a connection per statement (database/sql keeps 2).
+const MaxIdleConns = 32
+
+// OpenDB opens the database named by database as Open does, without
+// migrating it, and returns it with its dialect: for the shop's own
+// tables next to the store's, or NewSQL. Close it when done.
+func OpenDB(database string) (*sql.DB, Dialect, error) {
 	driver, dsn, d := "sqlite", database, SQLite
 	switch {
 	case database == "":
-		return nil, errors.New("store: no database named (an SQLite file such as fps.db, or a postgres:// DSN)")
+		return nil, "", errors.New("store: no database named (an SQLite file such as fps.db, or a postgres:// DSN)")
 	case strings.HasPrefix(database, "postgres://"), strings.HasPrefix(database, "postgresql://"):
 		driver, d = "pgx", PostgreSQL
 	default:
@@ -164,15 +186,10 @@ func Open(ctx context.Context, database string) (*SQL, error) {
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: opening %s: %w", redact(database), err)
+		return nil, "", fmt.Errorf("store: opening %s: %w", redact(database), err)
 	}
-	s, err := NewSQL(ctx, db, d)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: opening %s: %w", redact(database), err)
-	}
-	s.owned = true
-	return s, nil
+	db.SetMaxIdleConns(MaxIdleConns)
+	return db, d, nil
 }
 
 // redact hides the password of a DSN.

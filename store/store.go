@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -260,6 +261,30 @@ func (m *Memory) Orders(ctx context.Context, limit int) ([]integration.Order, er
 		out = append(out, m.orders[ref].o)
 	}
 	return out, nil
+}
+
+// StaleOrders implements integration.Store.
+func (m *Memory) StaleOrders(ctx context.Context, st integration.OrderStatus, before time.Time, after integration.Order, limit int) ([]integration.Order, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	var out []integration.Order
+	for _, ref := range m.seq {
+		o := m.orders[ref].o
+		if o.Status == st && o.Updated.Before(before) && (o.Updated.After(after.Updated) ||
+			(o.Updated.Equal(after.Updated) && o.CallerReference > after.CallerReference)) {
+			out = append(out, o)
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, func(a, b integration.Order) int {
+		if c := a.Updated.Compare(b.Updated); c != 0 {
+			return c
+		}
+		return strings.Compare(a.CallerReference, b.CallerReference)
+	})
+	return out[:min(limit, len(out))], nil
 }
 
 // Transactions implements integration.Store.

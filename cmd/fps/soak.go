@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fpskit/fps/cmd/fps/internal/shopsoak"
 	"github.com/fpskit/fps/cmd/fps/internal/soak"
 )
 
@@ -19,6 +20,15 @@ Runs payments through pipeline, approval, Pay or Reserve+Settle and some refunds
 in-process simulator that injects faults (5xx, InternalError, latency, answers dropped after
 commit, lost return URLs, refused IPN deliveries), then checks that no order was charged twice
 and none was lost. It exits 1 when a promise is broken.
+
+With -shop, it runs a shop's orders (-n, 2000 by default) through two app servers of
+integration.AmazonFPS sharing one database (-db: an SQLite file, or a postgres:// DSN), each
+on loopback with its return and IPN handlers, against the simulator with its faults on (5xx,
+InternalError, answers lost after commit, IPNs duplicated and overtaken, returns lost), one app
+server stopped and restarted midway (-restarts), and an attacker account sending another
+merchant's messages and replays. It reads the database and the simulator's ledger, reports
+orders lost, fulfilled twice, paid without money moving, attacker messages accepted and orders
+moved backwards, and exits 1 unless all are 0.
 `
 
 func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -28,11 +38,26 @@ func runSoak(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	conc := fs.Int("concurrency", soak.DefaultConcurrency, "payments running at once (at least 1)")
 	seed := fs.Uint64("seed", 1, "seed of the faults and choices")
 	latency := fs.Duration("fault-latency", soak.DefaultFaultLatency, "delay of a latency fault")
+	shop := fs.Bool("shop", false, "run a shop's orders through two app servers of integration.AmazonFPS (see above)")
+	db := fs.String("db", "", "with -shop: the shop's database, an SQLite file (a new one in a temporary directory when empty) or a postgres:// DSN")
+	restarts := fs.Int("restarts", shopsoak.DefaultRestarts, "with -shop: how many times an app server is stopped and restarted (0 or more)")
 	if ok, code := fs.parseNoArgs(args, stdout, stderr); !ok {
 		return code
 	}
 	if err := checkSoak(*n, *conc, *rate, *latency); err != nil {
 		return fs.usageError(stderr, "%v", err)
+	}
+	if *restarts < 0 {
+		return fs.usageError(stderr, "--restarts must not be negative, got %d", *restarts)
+	}
+	if !*shop && (*db != "" || flagGiven(fs.FlagSet, "restarts")) {
+		return fs.usageError(stderr, "--db and --restarts go with -shop")
+	}
+	if *shop {
+		return runShopSoak(ctx, shopsoak.Config{
+			Orders: flagOr(fs.FlagSet, "n", *n, shopsoak.DefaultOrders), Database: *db, FaultRate: *rate, Concurrency: *conc,
+			Restarts: *restarts, Seed: *seed, FaultLatency: *latency,
+		}, stdout, stderr)
 	}
 	p := newProgress(stdout, isTerminal(stdout))
 	sum, err := soak.Run(ctx, soak.Config{

@@ -32,6 +32,10 @@ func TestSoakCommandFlags(t *testing.T) {
 		{[]string{"-fault-latency", "0s"}, "--fault-latency must be more than 0, got 0s"},
 		{[]string{"-n", "ten"}, `invalid value "ten" for flag -n`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"-shop", "-restarts", "-1"}, "--restarts must not be negative, got -1"},
+		{[]string{"-shop", "-n", "0"}, "-n must be at least 1, got 0"},
+		{[]string{"-db", "shop.db"}, "--db and --restarts go with -shop"},
+		{[]string{"-restarts", "2"}, "--db and --restarts go with -shop"},
 	} {
 		var out, errOut bytes.Buffer
 		require.Equal(t, 2, run(context.Background(), append([]string{"soak"}, c.args...), &out, &errOut), c.args)

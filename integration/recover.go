@@ -1,0 +1,152 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Defaults of RecoverOptions.
+const (
+	// DefaultRecoverGrace is how long Recover leaves an order alone after
+	// its last change: time for the buyer's return to come.
+	DefaultRecoverGrace = 5 * time.Minute
+	// DefaultRecoverMaxAge is how long after its last change Recover
+	// still asks FPS about an order left created.
+	DefaultRecoverMaxAge = 24 * time.Hour
+	// recoverPage is how many orders Recover reads at once.
+	recoverPage = 100
+)
+
+// RecoverOptions tune Recover.
+type RecoverOptions struct {
+	// Grace leaves alone the orders changed less than Grace ago;
+	// DefaultRecoverGrace when 0.
+	Grace time.Duration
+	// MaxAge bounds how long after its last change an order left created
+	// is asked about (one GetTokenByCaller per order and Recover);
+	// DefaultRecoverMaxAge when 0. Approved orders are taken whatever
+	// their age.
+	MaxAge time.Duration
+}
+
+// Recovered counts what one Recover did.
+type Recovered struct {
+	// Asked is how many orders left created were asked about
+	// (GetTokenByCaller).
+	Asked int
+	// Approved is how many of them FPS holds a token for, and were
+	// approved.
+	Approved int
+	// Charged is how many charges ran (of the orders approved now or
+	// before), whatever their outcome.
+	Charged int
+}
+
+// ErrNoCharge is returned by Recover when the integration has no
+// Config.Charge to charge an order with.
+var ErrNoCharge = errors.New("integration: Recover needs Config.Charge (the TransactionHook needs the buyer's request)")
+
+// Recover finishes the orders that the buyer approved but that were left
+// behind, and is safe to call from every app server at once, e.g. from a
+// ticker every Grace:
+//
+//   - an order left created for Grace (up to MaxAge): the buyer's return
+//     never came (his browser closed, the network failed). Recover asks
+//     FPS with the shop's credentials (GetTokenByCaller) whether it holds
+//     an Active token for the order's callerReference; if it does, the
+//     order is approved with it, as the return would have, and charged.
+//   - an order left approved for Grace whose charge did not end: the app
+//     server running it died, or the charge failed and is to be tried
+//     again. Once its claim has expired, Recover runs Config.Charge again
+//     under the same CallerReference; FPS answers a charge it made
+//     already as it did the first time.
+//
+// The charge runs under the order's claim, so that a return, another
+// Recover or another app server never runs it at the same time, and
+// never again once it ended; a buyer whose return comes later is shown
+// his order as it stands. Recover goes through every such order; it
+// returns what it did and the errors it met (FPS or the database
+// unreachable), each for its order, which the next Recover tries again.
+func (a *AmazonFPS) Recover(ctx context.Context, opts RecoverOptions) (Recovered, error) {
+	var done Recovered
+	if a.charger.charge == nil {
+		return done, ErrNoCharge
+	}
+	grace, maxAge := opts.Grace, opts.MaxAge
+	if grace <= 0 {
+		grace = DefaultRecoverGrace
+	}
+	if maxAge <= 0 {
+		maxAge = DefaultRecoverMaxAge
+	}
+	now := time.Now().UTC()
+	var errs []error
+	err := a.staleOrders(ctx, OrderCreated, now.Add(-grace), Order{Updated: now.Add(-maxAge)}, func(o Order) {
+		done.Asked++
+		o, ok, err := a.recoverApproval(ctx, o)
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		if ok {
+			done.Approved++
+			a.recoverCharge(ctx, o, &done, &errs)
+		}
+	})
+	errs = append(errs, err)
+	err = a.staleOrders(ctx, OrderApproved, now.Add(-grace), Order{}, func(o Order) { a.recoverCharge(ctx, o, &done, &errs) })
+	return done, errors.Join(append(errs, err)...)
+}
+
+// staleOrders calls f for each order in status st last changed before
+// before, after the order after, a page at a time.
+func (a *AmazonFPS) staleOrders(ctx context.Context, st OrderStatus, before time.Time, after Order, f func(Order)) error {
+	for {
+		page, err := a.store.StaleOrders(ctx, st, before, after, recoverPage)
+		if err != nil {
+			return fmt.Errorf("integration: reading the %s orders: %w", st, err)
+		}
+		for _, o := range page {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			f(o)
+		}
+		if len(page) < recoverPage {
+			return nil
+		}
+		after = page[len(page)-1]
+	}
+}
+
+// recoverApproval asks FPS whether it holds an Active token of the shop
+// for the created order o, and approves o with it if so; ok reports
+// whether o is approved now, with the order as it stands.
+func (a *AmazonFPS) recoverApproval(ctx context.Context, o Order) (Order, bool, error) {
+	tok, err := heldToken(ctx, a.client, o.CallerReference, "")
+	switch {
+	case errors.Is(err, ErrNotConfirmed):
+		return o, false, nil // no token: the buyer did not approve (yet)
+	case err != nil:
+		return o, false, fmt.Errorf("integration: order %s: %w", o.CallerReference, err)
+	}
+	o, err = approve(ctx, a.store, o, tok.TokenID, "the buyer approved; his return did not come, FPS holds his token", nil)
+	if err != nil {
+		return o, false, fmt.Errorf("integration: approving order %s: %w", o.CallerReference, err)
+	}
+	return o, o.Status == OrderApproved && o.TokenID == tok.TokenID, nil
+}
+
+// recoverCharge runs the charge of the approved order o if its claim is
+// free, counting it in done and its error in errs.
+func (a *AmazonFPS) recoverCharge(ctx context.Context, o Order, done *Recovered, errs *[]error) {
+	ran, err := a.charger.run(ctx, o)
+	if ran {
+		done.Charged++
+	}
+	if err != nil && (!ran || !refusedForGood(err)) {
+		*errs = append(*errs, fmt.Errorf("integration: charging order %s: %w", o.CallerReference, err))
+	}
+}

@@ -1,0 +1,283 @@
+package integration_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/integration"
+	"github.com/stretchr/testify/require"
+)
+
+// The orders a shop must not lose when the buyer's return never comes or
+// the app server charging it dies: Config.Charge, its claim in the
+// database, and Recover.
+
+// testHookTimeout is the shops' hook timeout: their claims last twice as
+// long.
+const testHookTimeout = 500 * time.Millisecond
+
+// chargingShop is a shop charging through Config.Charge, with a short
+// hook timeout.
+func chargingShop(t *testing.T, db string, opts ...func(*shop)) *shop {
+	t.Helper()
+	return newShop(t, newSim(t), "default", db, append([]func(*shop){func(sh *shop) {
+		sh.charge, sh.hookTimeout = true, testHookTimeout
+	}}, opts...)...)
+}
+
+// recoverNow runs Recover on the shop's app server, taking every order.
+func recoverNow(t *testing.T, sh *shop) integration.Recovered {
+	t.Helper()
+	got, err := sh.app().a.Recover(context.Background(), integration.RecoverOptions{Grace: time.Nanosecond})
+	require.NoError(t, err)
+	return got
+}
+
+// TestRecoverChargesALostReturn: the buyer approved, his browser never
+// came back. Recover finds the token FPS holds for the order and charges
+// it once; the buyer coming back later is shown the order as it stands;
+// an order nobody approved is left created.
+func TestRecoverChargesALostReturn(t *testing.T) {
+	for _, db := range databases {
+		t.Run(db, func(t *testing.T) {
+			sh := chargingShop(t, database(t, db))
+			link, ref := sh.link("25.00")
+			_, idle := sh.link("3.00")
+			back := buy(t, sh.sim, link, "ABT") // the browser never comes back
+
+			require.Equal(t, integration.Recovered{Asked: 2, Approved: 1, Charged: 1}, recoverNow(t, sh))
+			o := sh.await(ref, integration.OrderPaid)
+			require.Equal(t, back.Query().Get("tokenID"), o.TokenID)
+			require.Equal(t, 1, sh.sim.Ledger().ChargeCount(ref))
+			require.Equal(t, integration.OrderCreated, sh.order(idle).Status, "no token, nothing done")
+			h := historyOf(t, sh, ref)
+			require.Equal(t, integration.ReturnKey, h[0].Key)
+			require.Contains(t, h[0].Note, "his return did not come")
+			require.False(t, h[0].CallbackDue, "the charge ended")
+
+			require.Equal(t, integration.Recovered{Asked: 1}, recoverNow(t, sh), "nothing more to do")
+			status, body := get(t, back.String())
+			require.Equal(t, http.StatusOK, status, body)
+			require.Equal(t, "order "+ref+" is paid\n", body, "the late buyer sees his order")
+			hooks, _ := sh.counts()
+			require.Zero(t, hooks, "no page was written: no return ran the charge")
+			require.Equal(t, 1, sh.chargeCount())
+			require.Equal(t, 1, sh.sim.Ledger().ChargeCount(ref))
+		})
+	}
+}
+
+// TestReturnAndRecoverChargeOnce: the buyer's return, loaded twice, and
+// Recover on two app servers, all at once: the charge runs once.
+func TestReturnAndRecoverChargeOnce(t *testing.T) {
+	for _, db := range databases {
+		t.Run(db, func(t *testing.T) {
+			sh := chargingShop(t, database(t, db), func(sh *shop) {
+				sh.chargeHook = func(ctx context.Context, a *integration.AmazonFPS, o integration.Order) error {
+					time.Sleep(20 * time.Millisecond) // the others come meanwhile
+					_, err := sh.pay(ctx, a, o)
+					return err
+				}
+			})
+			link, ref := sh.link("12.00")
+			back := buy(t, sh.sim, link, "ABT")
+			one, two := sh.app(), sh.start()
+			var wg sync.WaitGroup
+			for i := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if i < 2 {
+						resp, err := http.Get(back.String())
+						if err == nil {
+							resp.Body.Close()
+						}
+						return
+					}
+					a := []*app{one, two}[i%2]
+					_, err := a.a.Recover(context.Background(), integration.RecoverOptions{Grace: time.Nanosecond})
+					require.NoError(t, err)
+				}()
+			}
+			wg.Wait()
+			sh.await(ref, integration.OrderPaid)
+			require.Equal(t, 1, sh.chargeCount())
+			require.Equal(t, 1, sh.sim.Ledger().ChargeCount(ref))
+		})
+	}
+}
+
+// endDropper drops the first end of a charge's claim: the app server
+// that ran it died before recording it.
+type endDropper struct {
+	integration.Store
+	drop atomic.Bool
+}
+
+func (s *endDropper) EndCallback(ctx context.Context, ref, key string, ok bool) error {
+	if key == integration.ReturnKey && s.drop.CompareAndSwap(true, false) {
+		return nil
+	}
+	return s.Store.EndCallback(ctx, ref, key, ok)
+}
+
+// TestChargeOfADeadAppServerIsTakenAgain: the app server charging an
+// order dies before its Pay, or after it but before FPS's answer was
+// kept. Until its claim expires, neither the buyer reloading nor Recover
+// charges again; after it, the next of them runs the charge again under
+// the order's CallerReference, and FPS charges the order once.
+func TestChargeOfADeadAppServerIsTakenAgain(t *testing.T) {
+	for _, afterPay := range []bool{false, true} {
+		for _, by := range []string{"reload", "Recover"} {
+			name := map[bool]string{false: "dies before Pay", true: "dies after Pay"}[afterPay] + "/taken again by " + by
+			t.Run(name, func(t *testing.T) {
+				var store *endDropper
+				sh := chargingShop(t, database(t, "sqlite"), func(sh *shop) {
+					sh.wrapStore = func(s integration.Store) integration.Store {
+						store = &endDropper{Store: s}
+						return store
+					}
+					sh.chargeHook = func(ctx context.Context, a *integration.AmazonFPS, o integration.Order) error {
+						if sh.chargeCount() == 1 { // the first run: its app server dies
+							store.drop.Store(true)
+							if !afterPay {
+								return nil
+							}
+						}
+						_, err := sh.pay(ctx, a, o)
+						return err
+					}
+				})
+				sh.hold.Store(true) // the order stays approved: no IPN moves it
+				link, ref := sh.link("40.00")
+				back := buy(t, sh.sim, link, "ABT")
+				status, body := get(t, back.String())
+				require.Equal(t, http.StatusOK, status, body)
+				require.Equal(t, integration.OrderApproved, sh.order(ref).Status)
+				wantCharges := 0
+				if afterPay {
+					wantCharges = 1
+				}
+				require.Equal(t, wantCharges, sh.sim.Ledger().ChargeCount(ref))
+
+				_, body = get(t, back.String())
+				require.Equal(t, "order "+ref+" is approved\n", body, "the claim holds: the order as it stands")
+				require.Equal(t, integration.Recovered{}, recoverNow(t, sh))
+				require.Equal(t, 1, sh.chargeCount())
+
+				time.Sleep(2 * testHookTimeout) // the claim expired
+				if by == "reload" {
+					status, body = get(t, back.String())
+					require.Equal(t, http.StatusOK, status, body)
+					require.True(t, strings.HasPrefix(body, "thank you"), body)
+				} else {
+					require.Equal(t, integration.Recovered{Charged: 1}, recoverNow(t, sh))
+				}
+				require.Equal(t, 2, sh.chargeCount())
+				require.Equal(t, 1, sh.sim.Ledger().ChargeCount(ref), "FPS charged the order once")
+				require.Len(t, sh.purchases, 1+wantCharges)
+				if afterPay {
+					require.Equal(t, sh.purchases[0].TransactionID, sh.purchases[1].TransactionID, "the second Pay was answered as the first")
+				}
+
+				require.Equal(t, integration.Recovered{}, recoverNow(t, sh), "the charge ended")
+				sh.hold.Store(false)
+				sh.mu.Lock()
+				held := append([]string(nil), sh.held...)
+				sh.mu.Unlock()
+				for _, body := range held {
+					status, answer := post(t, sh.notifyURL(), body)
+					require.Equal(t, http.StatusOK, status, answer)
+				}
+				sh.await(ref, integration.OrderPaid)
+			})
+		}
+	}
+}
+
+// TestChargeRefusedForGoodFailsTheOrder: FPS refuses the charge with an
+// error that moves no money (here, the shop's Charge names another
+// CallerReference, which Purchase refuses before sending anything): the
+// order fails, and its charge never runs again. A charge that failed
+// otherwise is released and runs again at the next reload.
+func TestChargeRefusedForGoodFailsTheOrder(t *testing.T) {
+	t.Run("refused", func(t *testing.T) {
+		sh := chargingShop(t, database(t, "sqlite"), func(sh *shop) {
+			sh.chargeHook = func(ctx context.Context, a *integration.AmazonFPS, o integration.Order) error {
+				_, err := a.Purchase(ctx, o.Amount.Value, fps.PurchaseOptions{TokenID: o.TokenID, CallerReference: o.CallerReference + "-again"})
+				return err
+			}
+		})
+		link, ref := sh.link("9.00")
+		back := buy(t, sh.sim, link, "ABT")
+		status, body := get(t, back.String())
+		require.Equal(t, http.StatusOK, status, body)
+		require.Equal(t, "thank you: your order is failed", body)
+		require.Zero(t, sh.sim.Ledger().ChargeCount(ref+"-again"), "nothing was sent")
+		h := historyOf(t, sh, ref)
+		require.Len(t, h, 2)
+		require.Equal(t, integration.ChargeKey, h[1].Key)
+		require.Equal(t, integration.OrderFailed, h[1].To)
+		require.Contains(t, h[1].Note, "must be sent with the order's CallerReference")
+		_, body = get(t, back.String())
+		require.Equal(t, "order "+ref+" is failed\n", body)
+		require.Equal(t, integration.Recovered{}, recoverNow(t, sh))
+		require.Equal(t, 1, sh.chargeCount())
+	})
+	t.Run("failed, to be run again", func(t *testing.T) {
+		var failing atomic.Bool
+		failing.Store(true)
+		sh := chargingShop(t, database(t, "sqlite"), func(sh *shop) {
+			sh.chargeHook = func(ctx context.Context, a *integration.AmazonFPS, o integration.Order) error {
+				if failing.Load() {
+					return &fps.APIError{Code: "ServiceUnavailable", StatusCode: http.StatusServiceUnavailable}
+				}
+				_, err := sh.pay(ctx, a, o)
+				return err
+			}
+		})
+		link, ref := sh.link("9.00")
+		back := buy(t, sh.sim, link, "ABT")
+		_, body := get(t, back.String())
+		require.Equal(t, "thank you: your order is approved", body)
+		require.Contains(t, sh.logged(), "it will be run again")
+		failing.Store(false)
+		_, body = get(t, back.String())
+		require.Regexp(t, "^thank you: your order is (approved|paid)$", body, "run again at the reload (its IPN may have come)")
+		require.Equal(t, 2, sh.chargeCount())
+		sh.await(ref, integration.OrderPaid)
+	})
+}
+
+// TestTransactionHookClaim: without Config.Charge, the TransactionHook
+// charges under the order's claim: a hook that panics releases it, so
+// the reload runs the hook again; a hook that returned is never run
+// again; Recover has nothing to charge with.
+func TestTransactionHookClaim(t *testing.T) {
+	sh := newShop(t, newSim(t), "default", database(t, "sqlite"))
+	_, err := sh.app().a.Recover(context.Background(), integration.RecoverOptions{})
+	require.ErrorIs(t, err, integration.ErrNoCharge)
+
+	link, ref := sh.link("7.00")
+	back := buy(t, sh.sim, link, "ABT")
+	sh.panicOnce.Store(true)
+	_, err = http.Get(back.String())
+	require.Error(t, err, "the hook panicked: no page")
+	require.Equal(t, integration.OrderApproved, sh.order(ref).Status)
+
+	status, body := get(t, back.String())
+	require.Equal(t, http.StatusOK, status, body)
+	require.True(t, strings.HasPrefix(body, "thank you: "), body)
+	_, body = get(t, back.String())
+	require.Regexp(t, "^order "+ref+" is (approved|paid)\n$", body, "the order as it stands (its IPN may have come)")
+	hooks, _ := sh.counts()
+	require.Equal(t, 2, hooks, "run again after the panic, then never")
+	sh.await(ref, integration.OrderPaid)
+	require.Equal(t, 1, sh.sim.Ledger().ChargeCount(ref))
+}
