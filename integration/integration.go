@@ -85,7 +85,8 @@ type Config struct {
 	// of the environment, e.g. to reach a simulator.
 	APIEndpoint  string
 	CBUIEndpoint string
-	// HTTPClient sends the API calls; fps.Options' default when nil. An
+	// HTTPClient sends the API calls; fps.NewHTTPClient trusting RootCAs
+	// (fps.Options' default when RootCAs is nil too) when nil. An
 	// *http.Client is used through a copy that refuses redirects (a
 	// signed call is never sent on to another host) and has
 	// fps.DefaultHTTPTimeout when it has no timeout.
@@ -100,9 +101,10 @@ type Config struct {
 	// RootCAs. fps.NewRemoteVerifier asks the VerifySignature action
 	// instead.
 	Verifier fps.Verifier
-	// RootCAs checks the certificates the default verifier fetches; the
-	// system roots when nil. Give the simulator's CA to run against
-	// fpstest or `fps sandbox` over https.
+	// RootCAs are the CAs trusted for https, instead of the system roots:
+	// by the default verifier for the certificates it fetches, and by the
+	// API calls when HTTPClient is nil. Give the simulator's CA to run
+	// against fpstest or `fps sandbox` over https.
 	RootCAs *x509.CertPool
 
 	// Store keeps the orders and the notifications. Required: open it with
@@ -263,12 +265,20 @@ func New(cfg Config) (*AmazonFPS, error) {
 		return nil, err
 	}
 	base, _ := baseURL(cfg.BaseURL)
+	httpc := cfg.HTTPClient
+	if httpc == nil && cfg.RootCAs != nil {
+		trusting, err := fps.NewHTTPClient(fps.WithRootCAs(cfg.RootCAs))
+		if err != nil {
+			return nil, err
+		}
+		httpc = trusting
+	}
 	client, err := fps.New(fps.Options{
 		Environment:  fps.EnvironmentForTestMode(cfg.TestMode),
 		Credentials:  fps.StaticCredentials(cfg.AccessKey, cfg.SecretKey),
 		APIEndpoint:  cfg.APIEndpoint,
 		CBUIEndpoint: cfg.CBUIEndpoint,
-		HTTPClient:   noRedirects(cfg.HTTPClient),
+		HTTPClient:   noRedirects(httpc),
 		Logger:       cfg.Logger,
 	}, cfg.ClientOptions...)
 	if err != nil {

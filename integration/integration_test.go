@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"context"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fpskit/fps"
+	"github.com/fpskit/fps/fpstest"
 	"github.com/fpskit/fps/integration"
 	"github.com/fpskit/fps/store"
 	"github.com/shopspring/decimal"
@@ -309,3 +311,25 @@ func TestTheClientRefusesRedirects(t *testing.T) {
 }
 
 func usd(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// RootCAs alone is enough to run against the simulator over https: the
+// API calls trust it as the verifier does.
+func TestRootCAsReachTheAPICalls(t *testing.T) {
+	sim := fpstest.NewServer(t)
+	newShop := func(roots *x509.CertPool) *integration.AmazonFPS {
+		a, err := integration.New(integration.Config{
+			AccessKey: fpstest.DefaultAccessKeyID, SecretKey: fpstest.DefaultSecretAccessKey, TestMode: true,
+			BaseURL: "https://shop.example/", APIEndpoint: sim.APIEndpoint(), CBUIEndpoint: sim.CBUIEndpoint(),
+			RootCAs: roots, Store: store.NewMemory(),
+			TransactionHook: func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, integration.Order) {
+			},
+			ClientOptions: []func(*fps.Options){func(o *fps.Options) { o.MaxAttempts = 1 }},
+		})
+		require.NoError(t, err)
+		return a
+	}
+	_, err := newShop(sim.CAPool()).Client().GetAccountBalance(context.Background(), nil)
+	require.NoError(t, err)
+	_, err = newShop(nil).Client().GetAccountBalance(context.Background(), nil)
+	require.ErrorContains(t, err, "certificate signed by unknown authority", "the system roots do not know the simulator's CA")
+}
