@@ -8,10 +8,11 @@
 // The product page shows the "Amazon Payments" button of each product,
 // signed for one order. The button leads to the simulator's Co-Branded UI
 // page, where the buyer picks a payment method and approves. The simulator
-// sends the buyer back to the shop's return URL; its TransactionHook
+// sends the buyer back to the shop's return URL; the integration's Charge
 // charges the token (Pay), or only reserves the amount (Reserve) for the
-// product sold "authorized now, charged when shipped", and sends the buyer
-// on to the order page /orders/<ref>. The order page follows the payment
+// product sold "authorized now, charged when shipped" — also for a buyer
+// who never comes back, through Recover every few seconds — and the
+// TransactionHook sends the buyer on to the order page /orders/<ref>. The order page follows the payment
 // as the notifications (IPNs) arrive: pending, then paid. The admin page
 // /admin lists the orders, their amounts and transaction ids, and the
 // stored notifications, and offers capture, refund and void.
@@ -215,6 +216,7 @@ func start(ctx context.Context, st *settings, logger *slog.Logger) (a *app, err 
 		RootCAs:              roots,
 		Verifier:             verifier,
 		Store:                orders,
+		Charge:               a.shop.charge,
 		TransactionHook:      a.shop.transaction,
 		OrderPage:            a.shop.showOrder,
 		NotificationCallback: a.shop.notified,
@@ -224,6 +226,9 @@ func start(ctx context.Context, st *settings, logger *slog.Logger) (a *app, err 
 		return nil, err
 	}
 	a.shop.fps = fpsIntegration
+	recovering, stopRecovering := context.WithCancel(context.Background())
+	a.cleanups = append(a.cleanups, stopRecovering)
+	go recoverOrders(recovering, fpsIntegration, logger)
 
 	srv := &http.Server{Handler: a.shop.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -259,4 +264,21 @@ func openStore(ctx context.Context, db string, a *app) (orderStore, error) {
 	}
 	a.cleanups = append(a.cleanups, func() { orders.Close() })
 	return orders, nil
+}
+
+// recoverOrders charges, every few seconds until ctx ends, the orders
+// whose buyer approved but never came back to the return URL.
+func recoverOrders(ctx context.Context, a *integration.AmazonFPS, logger *slog.Logger) {
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if done, err := a.Recover(ctx, integration.RecoverOptions{}); err != nil && ctx.Err() == nil {
+				logger.Warn("recovering orders", "error", err, "done", fmt.Sprintf("%+v", done))
+			}
+		}
+	}
 }

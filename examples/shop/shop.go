@@ -151,10 +151,9 @@ func (s *shop) productPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // transaction is the integration's TransactionHook. For a confirmed
-// return it runs once per order: it charges the token (Pay), or reserves
-// the amount (Reserve) for an authorize-only product, and sends the buyer
-// to the order page, whose status then comes from the IPNs. A declined
-// pipeline moves nothing: the buyer sees why, and may buy again.
+// return it runs once per order, after charge: it sends the buyer to the
+// order page, whose status then comes from the IPNs. A declined pipeline
+// moves nothing: the buyer sees why, and may buy again.
 func (s *shop) transaction(ctx context.Context, a *integration.AmazonFPS, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, o integration.Order) {
 	switch {
 	case !ret.Status.Success() && o.CallerReference == "": // abandoned: no callerReference
@@ -169,7 +168,6 @@ func (s *shop) transaction(ctx context.Context, a *integration.AmazonFPS, w http
 		v.CanCapture, v.CanVoid, v.CanRefund = false, false, false
 		s.render(w, "order", map[string]any{"Title": "Order " + v.Ref, "Order": v, "Again": true})
 	default:
-		s.pay(ctx, a, o, ret.TokenID)
 		http.Redirect(w, r, orderPath(o.CallerReference), http.StatusSeeOther)
 	}
 }
@@ -180,16 +178,19 @@ func (s *shop) showOrder(_ context.Context, w http.ResponseWriter, r *http.Reque
 	http.Redirect(w, r, orderPath(o.CallerReference), http.StatusSeeOther)
 }
 
-// pay sends Pay, or Reserve for an authorize-only product, for order o.
-func (s *shop) pay(ctx context.Context, a *integration.AmazonFPS, o integration.Order, tokenID string) {
+// charge is the integration's Charge, run once per approved order (and
+// by Recover for a buyer who never came back): Pay, or Reserve for an
+// authorize-only product, under the order's CallerReference.
+func (s *shop) charge(ctx context.Context, a *integration.AmazonFPS, o integration.Order) error {
 	call, action := a.Purchase, "Pay"
 	if p, _ := s.productNamed(o.Description); p.AuthorizeOnly {
 		call, action = a.Authorize, "Reserve"
 	}
 	s.setBusy(o.CallerReference, true)
-	res, err := call(ctx, o.Amount.Value, fps.PurchaseOptions{TokenID: tokenID, CallerReference: o.CallerReference})
+	res, err := call(ctx, o.Amount.Value, fps.PurchaseOptions{TokenID: o.TokenID, CallerReference: o.CallerReference})
 	s.setBusy(o.CallerReference, false)
 	s.answered(o.CallerReference, action, res, err)
+	return err
 }
 
 func (s *shop) setBusy(ref string, busy bool) {
