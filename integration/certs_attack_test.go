@@ -1,7 +1,6 @@
 package integration_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
@@ -27,24 +26,6 @@ import (
 	"github.com/fpskit/fps/store"
 	"github.com/stretchr/testify/require"
 )
-
-// certLog is a log destination the handlers write to while the test reads.
-type certLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *certLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *certLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // TestCertificateAttacksStoreNothing sends an AmazonFPS shop, which checks
 // messages locally against the simulator's certificate, what an attacker
@@ -83,7 +64,7 @@ func TestCertificateAttacksStoreNothing(t *testing.T) {
 	roots.AddCert(publicCA)
 
 	var hooks, callbacks atomic.Int32
-	logs := &certLog{}
+	logs := &lockedBuffer{}
 	st := store.NewMemory()
 	var handler http.Handler = http.NotFoundHandler()
 	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
