@@ -156,7 +156,10 @@ func AppendQuery(b []byte, params []Param) []byte {
 	for i := range params {
 		order = append(order, int32(i))
 	}
-	slices.SortFunc(order, func(i, j int32) int { return compare(params[i], params[j]) })
+	// The order is total, so a stable sort sorts the same; for the twenty
+	// or so parameters of a request it is the standard library's plain
+	// insertion sort, a little cheaper than its pattern-defeating one.
+	slices.SortStableFunc(order, func(i, j int32) int { return compare(params[i], params[j]) })
 	for n, i := range order {
 		if n > 0 {
 			b = append(b, '&')
