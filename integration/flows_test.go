@@ -228,6 +228,9 @@ func TestPerCallOptions(t *testing.T) {
 	ref, res := sh.checkout("12.50", "ABT")
 	a := sh.app().a
 	stranger := func(o *fps.Options) { o.Credentials = fps.StaticCredentials("AKIANOBODY", "nobody's secret") }
+	link, err := a.WithFields(map[string]string{"pipelineName": "SingleUse", "transactionAmount": "1"}).LinkURL(ctx, stranger)
+	require.NoError(t, err)
+	require.Contains(t, link, "callerKey=AKIANOBODY&", "the link is signed with the call's credentials")
 	for name, call := range map[string]func() error{
 		"Purchase": func() error {
 			_, err := a.Purchase(ctx, usd("12.50"), fps.PurchaseOptions{TokenID: "T", CallerReference: ref}, stranger)
@@ -255,6 +258,6 @@ func TestPerCallOptions(t *testing.T) {
 		require.Equal(t, fps.ErrCodeInvalidClientTokenID, ae.Code, name)
 	}
 	// Without them, the same client works.
-	_, err := a.Credit(ctx, usd("1"), fps.CreditOptions{TransactionID: res.TransactionID, CallerReference: ref + "-r"})
+	_, err = a.Credit(ctx, usd("1"), fps.CreditOptions{TransactionID: res.TransactionID, CallerReference: ref + "-r"})
 	require.NoError(t, err)
 }

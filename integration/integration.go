@@ -418,8 +418,9 @@ func (a *AmazonFPS) pipelineFields() fps.PipelineFields {
 // so that the return and the IPNs are matched to it; a link for an order
 // recorded already must ask for its amount. The seed's aws_access_key,
 // aws_secret_access_key and paymentPage fields are dropped; any other
-// name the pipeline does not take is an error.
-func (a *AmazonFPS) LinkURL(ctx context.Context) (string, error) {
+// name the pipeline does not take is an error. optFns change the
+// client's options for this link alone (see fps.Client.PipelineURL).
+func (a *AmazonFPS) LinkURL(ctx context.Context, optFns ...func(*fps.Options)) (string, error) {
 	f := a.pipelineFields()
 	delete(f, "aws_access_key")
 	delete(f, "aws_secret_access_key")
@@ -430,7 +431,7 @@ func (a *AmazonFPS) LinkURL(ctx context.Context) (string, error) {
 	if f["callerReference"] == "" {
 		f["callerReference"] = fps.NewCallerReference()
 	}
-	link, err := a.client.LinkURL(ctx, f)
+	link, err := a.client.LinkURL(ctx, f, optFns...)
 	if err != nil {
 		return "", err
 	}
