@@ -404,7 +404,13 @@ func (k *call) attempt(ctx context.Context, params []param, out any) (res attemp
 		return res
 	}
 	reflect.ValueOf(out).Elem().SetZero()
-	res.err = decodeResult(k.action, k.options.APIVersion, data, out)
+	if err := decodeResult(k.action, k.options.APIVersion, data, out); err != nil && ctx.Err() != nil {
+		// The caller's context ended while the answer came in: an answer
+		// cut short by the closing connection is the context's doing.
+		res.err = &sendError{err: fmt.Errorf("read answer: %w (%w)", context.Cause(ctx), err), sent: true, canceled: true}
+	} else {
+		res.err = err
+	}
 	if f := requestIDField(out); f.IsValid() {
 		res.requestID = f.String()
 	}

@@ -931,3 +931,40 @@ func TestVoidWithoutTransactionID(t *testing.T) {
 		TransactionID: "RES9", TransactionStatus: TransactionStatusCancelled, RequestID: "r9",
 	}}, res)
 }
+
+// doerFunc is an aws.HTTPClient made of a function.
+type doerFunc func(*http.Request) (*http.Response, error)
+
+func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestAnswerCutShortByContext: a 2xx answer that cannot be read because
+// the caller's context ended meanwhile (the transport may hand over what
+// came before the connection closed) is reported as the context's error,
+// with the outcome open, not as a server fault.
+func TestAnswerCutShortByContext(t *testing.T) {
+	f := newFakeFPS(t, func(w http.ResponseWriter, _ *http.Request, _ url.Values, _ int) { writeXML(w, 200, samplePay) })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := newTestClient(t, f, func(o *Options) {
+		o.HTTPClient = doerFunc(func(r *http.Request) (*http.Response, error) {
+			cancel()
+			return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+		})
+	})
+	_, err := c.Pay(ctx, &PayInput{SenderTokenID: "S", TransactionAmount: USD(dec("3")), CallerReference: "ref"})
+	require.ErrorIs(t, err, context.Canceled)
+	require.True(t, MayHaveMoved(err), "%v", err)
+	require.Contains(t, err.Error(), "empty body", "the unreadable answer is still named")
+
+	// With the context alive, the same answer is the server's fault.
+	c = newTestClient(t, f, func(o *Options) {
+		o.MaxAttempts = 1
+		o.HTTPClient = doerFunc(func(r *http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+		})
+	})
+	_, err = c.Pay(context.Background(), &PayInput{SenderTokenID: "S", TransactionAmount: USD(dec("3")), CallerReference: "ref"})
+	require.NotErrorIs(t, err, context.Canceled)
+	var de *smithy.DeserializationError
+	require.ErrorAs(t, err, &de)
+}

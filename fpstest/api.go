@@ -161,7 +161,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(s.faults.latency()):
 		case <-r.Context().Done():
-			return
+			// The caller went away: answer nothing, as a server whose
+			// connection closed, rather than an empty 200.
+			s.log(r, rq, 0, "caller gone")
+			panic(http.ErrAbortHandler)
 		case <-s.ctx.Done():
 		}
 	}
