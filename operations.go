@@ -338,8 +338,8 @@ type attemptResult struct {
 // the options o: params with Action, Version and a fresh Timestamp,
 // canonical, then the Signature.
 func (c *Client) requestBody(ctx context.Context, o *Options, api *url.URL, action string, params []param) ([]byte, error) {
-	// The parameters are sorted in an array on the stack when they fit,
-	// where moving them costs no allocation and no write barrier.
+	// The parameters are gathered in an array on the stack when they
+	// fit, where adding the signer's costs no allocation.
 	var buf [32]param
 	p := buf[:0]
 	if n := len(params) + 6; n > len(buf) { // 3 added here, 3 by the signer
