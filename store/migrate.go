@@ -4,8 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // MigrationsTable records the schema versions applied to a database: one
@@ -133,6 +137,14 @@ func locked(ctx context.Context, db *sql.DB, d Dialect, f func(tx execer) error)
 	// database/sql cannot begin an IMMEDIATE transaction: run it by hand
 	// on one connection.
 	conn, err := db.Conn(ctx)
+	for wait := time.Millisecond; err != nil && sqliteBusy(err) && wait <= maxOpenWait; wait *= 2 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: migrating: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+		conn, err = db.Conn(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("store: migrating: %w", err)
 	}
@@ -152,4 +164,17 @@ func locked(ctx context.Context, db *sql.DB, d Dialect, f func(tx execer) error)
 		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 	}
 	return err
+}
+
+// maxOpenWait bounds the last wait between two tries to open an SQLite
+// connection that found the database busy: about 16 s in all.
+const maxOpenWait = 8 * time.Second
+
+// sqliteBusy reports whether err is SQLite's SQLITE_BUSY. Opening a
+// connection to a new database answers it, whatever the busy timeout,
+// while another connection switches the file to write-ahead logging:
+// app servers starting at once on a new file meet it.
+func sqliteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
