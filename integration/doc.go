@@ -57,7 +57,8 @@
 // CallerReference, which FPS answers as it did the first time, so money
 // moves once. The NotificationCallback runs once per change of an order:
 // when it fails, the IPN is answered 500 so that Amazon delivers it again
-// and it runs again; once it succeeded, never again (but for an app
+// and it runs again (and Recover runs it once the deliveries stopped);
+// once it succeeded, never again (but for an app
 // server dying between its success and the record of it: make it
 // idempotent on the order and ch.Entry.Key). A refused return takes
 // nothing from the order, so the real buyer can still pay.
@@ -70,9 +71,10 @@
 // approved order; the TransactionHook then writes the page alone) and
 // call Recover from a ticker: it asks FPS about the orders left created
 // past a grace time (GetTokenByCaller, with the shop's keys), approves
-// those it holds a token for and charges them through Charge, and charges
-// again the approved orders whose charge never ended. The buyer who comes
-// back later is shown his order as it stands:
+// those it holds a token for and charges them through Charge, charges
+// again the approved orders whose charge never ended, and runs again the
+// NotificationCallbacks that have not succeeded past the grace time. The
+// buyer who comes back later is shown his order as it stands:
 //
 //	cfg.Charge = func(ctx context.Context, a *integration.AmazonFPS, order integration.Order) error {
 //		_, err := a.Purchase(ctx, order.Amount.Value, fps.PurchaseOptions{
@@ -146,7 +148,8 @@
 //     verified, confirmed, stored with the change it makes to its order,
 //     then NotificationCallback runs).
 //   - Recover: the orders whose buyer approved but whose return never
-//     came, or whose charge never ended, charged through Config.Charge.
+//     came, or whose charge never ended, charged through Config.Charge;
+//     the callbacks whose IPN deliveries stopped before one succeeded.
 //   - Store: the orders; Client: the fps.Client underneath, for every
 //     other FPS action.
 //

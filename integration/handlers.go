@@ -322,7 +322,8 @@ func (h *ReturnHandler) show(ctx context.Context, w http.ResponseWriter, r *http
 // OrderChange is one change of an order's state, as the notification
 // callback sees it.
 type OrderChange struct {
-	// Order is the order after the change.
+	// Order is the order after the change; when Recover runs the
+	// callback again, the order as it stands then.
 	Order Order
 	// Entry is the change: its event, the status before and after.
 	Entry HistoryEntry
@@ -478,17 +479,12 @@ func (h *IPNHandler) settle(ctx context.Context, w http.ResponseWriter, o Order,
 		answer(w, http.StatusOK, stored)
 		return
 	}
-	timeout := h.CallbackTimeout
-	if timeout <= 0 {
-		timeout = DefaultHookTimeout
-	}
-	now := clockOr(h.Clock)
-	claimed, err := h.Store.ClaimCallback(ctx, o.CallerReference, e.Key, now, now.Add(leaseFor(timeout)))
+	run, err := runCallback(ctx, h.Store, h.Callback, h.CallbackTimeout, clockOr(h.Clock), OrderChange{Order: o, Entry: e, Notification: n})
 	if err != nil {
 		h.failed(ctx, w, e.Key, "claiming the callback", err)
 		return
 	}
-	if !claimed {
+	if !run.claimed {
 		if e, ok, err := h.entry(ctx, o.CallerReference, e.Key); err == nil && ok && !e.CallbackDue {
 			answer(w, http.StatusOK, stored)
 			return
@@ -496,23 +492,46 @@ func (h *IPNHandler) settle(ctx context.Context, w http.ResponseWriter, o Order,
 		answer(w, http.StatusServiceUnavailable, "the notification's callback is running; try again")
 		return
 	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	err = h.Callback(cctx, OrderChange{Order: o, Entry: e, Notification: n})
-	cancel()
 	logger := loggerOr(h.Logger)
-	endErr := h.Store.EndCallback(context.WithoutCancel(ctx), o.CallerReference, e.Key, err == nil)
-	if endErr != nil {
-		logger.ErrorContext(ctx, "fps: recording the end of the IPN callback failed", "key", e.Key, "order", o.CallerReference, "error", endErr.Error())
+	if run.endErr != nil {
+		logger.ErrorContext(ctx, "fps: recording the end of the IPN callback failed", "key", e.Key, "order", o.CallerReference, "error", run.endErr.Error())
 	}
 	switch {
-	case err != nil:
-		logger.ErrorContext(ctx, "fps: IPN callback failed; the notification will be delivered again", "key", e.Key, "order", o.CallerReference, "error", err.Error())
+	case run.err != nil:
+		logger.ErrorContext(ctx, "fps: IPN callback failed; the notification will be delivered again", "key", e.Key, "order", o.CallerReference, "error", run.err.Error())
 		answer(w, http.StatusInternalServerError, "the notification callback failed; deliver it again")
-	case endErr != nil:
+	case run.endErr != nil:
 		// The change is still due: its callback runs again at a later
 		// delivery, once the claim expires, as after a crash.
 		answer(w, http.StatusServiceUnavailable, "could not record the notification's callback; try again")
 	default:
 		answer(w, http.StatusOK, stored)
 	}
+}
+
+// callbackRun is what one attempt to run a notification callback did.
+type callbackRun struct {
+	// claimed is false when the callback was not due, or held by another
+	// run: it did not run.
+	claimed bool
+	// err is the callback's error; endErr that of recording its end.
+	err, endErr error
+}
+
+// runCallback claims in st, at now, the callback of the change ch.Entry
+// of the order ch.Order, runs cb within timeout (DefaultHookTimeout when
+// 0) and records its end. The error is that of the claim.
+func runCallback(ctx context.Context, st Store, cb func(context.Context, OrderChange) error, timeout time.Duration, now time.Time, ch OrderChange) (callbackRun, error) {
+	if timeout <= 0 {
+		timeout = DefaultHookTimeout
+	}
+	ref, key := ch.Order.CallerReference, ch.Entry.Key
+	claimed, err := st.ClaimCallback(ctx, ref, key, now, now.Add(leaseFor(timeout)))
+	if err != nil || !claimed {
+		return callbackRun{}, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	err = cb(cctx, ch)
+	cancel()
+	return callbackRun{claimed: true, err: err, endErr: st.EndCallback(context.WithoutCancel(ctx), ref, key, err == nil)}, nil
 }

@@ -157,8 +157,9 @@ type Config struct {
 	// NotificationCallback runs once for each change of an order's state
 	// that a confirmed IPN makes (the seed's transaction_was_successful /
 	// _unsuccessful signals). When it fails, the IPN is answered 500 and
-	// it runs again at the next delivery; once it succeeded, never again
-	// for that change. An app server that dies after the callback
+	// it runs again at the next delivery, or at a Recover once the
+	// deliveries stopped; once it succeeded, never again for that
+	// change. An app server that dies after the callback
 	// succeeded but before that was recorded leaves it to run again once
 	// its claim expires (twice HookTimeout): make its effect idempotent on
 	// the order and ch.Entry.Key. Optional.
@@ -227,6 +228,10 @@ type AmazonFPS struct {
 	handler http.Handler
 	logger  *slog.Logger
 	charger *charger // runs Config.Charge; its charge is nil without it
+	// callback and hookTimeout are Config.NotificationCallback and
+	// Config.HookTimeout, for Recover.
+	callback    func(ctx context.Context, ch OrderChange) error
+	hookTimeout time.Duration
 
 	mu     sync.Mutex
 	fields fps.PipelineFields
@@ -284,7 +289,8 @@ func New(cfg Config) (*AmazonFPS, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &AmazonFPS{client: client, base: base, store: cfg.Store, logger: loggerOr(cfg.Logger), fields: fps.PipelineFields{}}
+	a := &AmazonFPS{client: client, base: base, store: cfg.Store, logger: loggerOr(cfg.Logger), fields: fps.PipelineFields{},
+		callback: cfg.NotificationCallback, hookTimeout: cfg.HookTimeout}
 	verifier := cfg.Verifier
 	if verifier == nil {
 		verifier = fps.NewLocalVerifierForClient(client, func(o *fps.LocalVerifierOptions) { o.RootCAs = cfg.RootCAs })

@@ -42,11 +42,16 @@ type Recovered struct {
 	// Charged is how many charges ran (of the orders approved now or
 	// before), whatever their outcome.
 	Charged int
+	// Callbacks is how many notification callbacks ran again (of changes
+	// whose deliveries stopped before one run succeeded), whatever their
+	// outcome.
+	Callbacks int
 }
 
-// ErrNoCharge is returned by Recover when the integration has no
-// Config.Charge to charge an order with.
-var ErrNoCharge = errors.New("integration: Recover needs Config.Charge (the TransactionHook needs the buyer's request)")
+// ErrNoCharge is returned by Recover when the integration has neither
+// Config.Charge to charge an order with nor a NotificationCallback to run
+// again.
+var ErrNoCharge = errors.New("integration: Recover needs Config.Charge (the TransactionHook needs the buyer's request) or a NotificationCallback")
 
 // Recover finishes the orders that the buyer approved but that were left
 // behind, and is safe to call from every app server at once, e.g. from a
@@ -62,6 +67,16 @@ var ErrNoCharge = errors.New("integration: Recover needs Config.Charge (the Tran
 //     again. Once its claim has expired, Recover runs Config.Charge again
 //     under the same CallerReference; FPS answers a charge it made
 //     already as it did the first time.
+//   - a change whose NotificationCallback has not succeeded for Grace:
+//     every delivery of its IPN failed (Amazon stops after a day), or the
+//     app server running it died and no delivery came after. Once its
+//     claim has expired, Recover runs the callback again, with the
+//     notification that made the change and the order as it stands; when
+//     it fails, the next Recover runs it again.
+//
+// Without Config.Charge, Recover runs the callbacks only: an order whose
+// return was lost stays created, since only the buyer's request runs the
+// TransactionHook.
 //
 // The charge runs under the order's claim, so that a return, another
 // Recover or another app server never runs it at the same time, and
@@ -71,7 +86,7 @@ var ErrNoCharge = errors.New("integration: Recover needs Config.Charge (the Tran
 // unreachable), each for its order, which the next Recover tries again.
 func (a *AmazonFPS) Recover(ctx context.Context, opts RecoverOptions) (Recovered, error) {
 	var done Recovered
-	if a.charger.charge == nil {
+	if a.charger.charge == nil && a.callback == nil {
 		return done, ErrNoCharge
 	}
 	grace, maxAge := opts.Grace, opts.MaxAge
@@ -83,42 +98,95 @@ func (a *AmazonFPS) Recover(ctx context.Context, opts RecoverOptions) (Recovered
 	}
 	now := time.Now().UTC()
 	var errs []error
-	err := a.staleOrders(ctx, OrderCreated, now.Add(-grace), Order{Updated: now.Add(-maxAge)}, func(o Order) {
-		done.Asked++
-		o, ok, err := a.recoverApproval(ctx, o)
-		if err != nil {
-			errs = append(errs, err)
-			return
-		}
-		if ok {
-			done.Approved++
-			a.recoverCharge(ctx, o, &done, &errs)
-		}
-	})
-	errs = append(errs, err)
-	err = a.staleOrders(ctx, OrderApproved, now.Add(-grace), Order{}, func(o Order) { a.recoverCharge(ctx, o, &done, &errs) })
-	return done, errors.Join(append(errs, err)...)
+	if a.charger.charge != nil {
+		errs = append(errs, a.staleOrders(ctx, OrderCreated, now.Add(-grace), Order{Updated: now.Add(-maxAge)}, func(o Order) {
+			done.Asked++
+			o, ok, err := a.recoverApproval(ctx, o)
+			if err != nil {
+				errs = append(errs, err)
+				return
+			}
+			if ok {
+				done.Approved++
+				a.recoverCharge(ctx, o, &done, &errs)
+			}
+		}))
+		errs = append(errs, a.staleOrders(ctx, OrderApproved, now.Add(-grace), Order{}, func(o Order) { a.recoverCharge(ctx, o, &done, &errs) }))
+	}
+	if a.callback != nil {
+		errs = append(errs, eachPage(ctx, DueCallback{}, func(after DueCallback) ([]DueCallback, error) {
+			page, err := a.store.DueCallbacks(ctx, now.Add(-grace), after, recoverPage)
+			if err != nil {
+				return nil, fmt.Errorf("integration: reading the due callbacks: %w", err)
+			}
+			return page, nil
+		}, func(d DueCallback) { errs = append(errs, a.recoverCallback(ctx, d, &done)) }))
+	}
+	return done, errors.Join(errs...)
 }
 
 // staleOrders calls f for each order in status st last changed before
 // before, after the order after, a page at a time.
 func (a *AmazonFPS) staleOrders(ctx context.Context, st OrderStatus, before time.Time, after Order, f func(Order)) error {
-	for {
+	return eachPage(ctx, after, func(after Order) ([]Order, error) {
 		page, err := a.store.StaleOrders(ctx, st, before, after, recoverPage)
 		if err != nil {
-			return fmt.Errorf("integration: reading the %s orders: %w", st, err)
+			return nil, fmt.Errorf("integration: reading the %s orders: %w", st, err)
 		}
-		for _, o := range page {
+		return page, nil
+	}, f)
+}
+
+// eachPage calls f for each item of the pages read returns, each page
+// read after the last item of the one before, starting after start,
+// until a page is shorter than recoverPage or ctx ends.
+func eachPage[T any](ctx context.Context, start T, read func(after T) ([]T, error), f func(T)) error {
+	after := start
+	for {
+		page, err := read(after)
+		if err != nil {
+			return err
+		}
+		for _, it := range page {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			f(o)
+			f(it)
 		}
 		if len(page) < recoverPage {
 			return nil
 		}
 		after = page[len(page)-1]
 	}
+}
+
+// recoverCallback runs again the callback of the due change d, with the
+// notification that made it and the order as it stands, if its claim is
+// free; it counts the run in done and returns what failed.
+func (a *AmazonFPS) recoverCallback(ctx context.Context, d DueCallback, done *Recovered) error {
+	o, err := a.store.Order(ctx, d.OrderRef)
+	if err != nil {
+		return fmt.Errorf("integration: order %s: %w", d.OrderRef, err)
+	}
+	sn, err := a.store.Get(ctx, d.Entry.Key)
+	if err != nil {
+		return fmt.Errorf("integration: notification %s of order %s: %w", d.Entry.Key, d.OrderRef, err)
+	}
+	run, err := runCallback(ctx, a.store, a.callback, a.hookTimeout, time.Now(), OrderChange{Order: o, Entry: d.Entry, Notification: &sn.Notification})
+	if err != nil {
+		return fmt.Errorf("integration: claiming the callback %s of order %s: %w", d.Entry.Key, d.OrderRef, err)
+	}
+	if !run.claimed {
+		return nil
+	}
+	done.Callbacks++
+	if run.err != nil {
+		run.err = fmt.Errorf("integration: the callback %s of order %s failed: %w", d.Entry.Key, d.OrderRef, run.err)
+	}
+	if run.endErr != nil {
+		run.endErr = fmt.Errorf("integration: recording the callback %s of order %s: %w", d.Entry.Key, d.OrderRef, run.endErr)
+	}
+	return errors.Join(run.err, run.endErr)
 }
 
 // recoverApproval asks FPS whether it holds an Active token of the shop

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/integration"
+	"github.com/fpskit/fps/store"
 	"github.com/stretchr/testify/require"
 )
 
@@ -261,8 +262,23 @@ func TestChargeRefusedForGoodFailsTheOrder(t *testing.T) {
 // again; Recover has nothing to charge with.
 func TestTransactionHookClaim(t *testing.T) {
 	sh := newShop(t, newSim(t), "default", database(t, "sqlite"))
-	_, err := sh.app().a.Recover(context.Background(), integration.RecoverOptions{})
-	require.ErrorIs(t, err, integration.ErrNoCharge)
+	_, idle := sh.link("3.00")
+	got, err := sh.app().a.Recover(context.Background(), integration.RecoverOptions{Grace: time.Nanosecond})
+	require.NoError(t, err, "the shop has a NotificationCallback to run again")
+	require.Equal(t, integration.Recovered{}, got, "no order is asked about: there is no Charge")
+	require.Equal(t, integration.OrderCreated, sh.order(idle).Status)
+
+	bare, err := integration.New(integration.Config{
+		AccessKey: shopAccount.AccessKeyID, SecretKey: shopAccount.SecretAccessKey, TestMode: true,
+		BaseURL:     "https://shop.example/",
+		APIEndpoint: sh.sim.APIEndpoint(), CBUIEndpoint: sh.sim.CBUIEndpoint(), HTTPClient: sh.sim.HTTPClient(),
+		Store: store.NewMemory(),
+		TransactionHook: func(context.Context, *integration.AmazonFPS, http.ResponseWriter, *http.Request, *fps.PipelineReturn, integration.Order) {
+		},
+	})
+	require.NoError(t, err)
+	_, err = bare.Recover(context.Background(), integration.RecoverOptions{})
+	require.ErrorIs(t, err, integration.ErrNoCharge, "neither a Charge nor a callback: nothing to recover with")
 
 	link, ref := sh.link("7.00")
 	back := buy(t, sh.sim, link, "ABT")
@@ -280,4 +296,86 @@ func TestTransactionHookClaim(t *testing.T) {
 	require.Equal(t, 2, hooks, "run again after the panic, then never")
 	sh.await(ref, integration.OrderPaid)
 	require.Equal(t, 1, sh.sim.Ledger().ChargeCount(ref))
+}
+
+// TestRecoverRunsACallbackWhoseDeliveriesStopped: the notification
+// callback failed at the IPN's last delivery (Amazon stops after a day).
+// Recover runs it again, with the notification and the order as it
+// stands, until it succeeds once; then never again, and a late delivery
+// does not run it either.
+func TestRecoverRunsACallbackWhoseDeliveriesStopped(t *testing.T) {
+	for _, db := range databases {
+		t.Run(db, func(t *testing.T) {
+			sh := chargingShop(t, database(t, db))
+			sh.hold.Store(true) // the simulator's deliveries are answered 200 and kept
+			link, ref := sh.link("9.00")
+			status, body := get(t, buy(t, sh.sim, link, "ABT").String())
+			require.Equal(t, http.StatusOK, status, body)
+			require.Eventually(t, func() bool { sh.mu.Lock(); defer sh.mu.Unlock(); return len(sh.held) == 1 }, 10*time.Second, 10*time.Millisecond)
+			sh.hold.Store(false)
+			ipn := sh.held[0]
+
+			sh.mu.Lock()
+			sh.failNext = 2 // the last delivery, then the first Recover
+			sh.mu.Unlock()
+			status, answer := post(t, sh.notifyURL(), ipn)
+			require.Equal(t, http.StatusInternalServerError, status, answer)
+			o := sh.order(ref)
+			require.Equal(t, integration.OrderPaid, o.Status, "the change is stored before its callback runs")
+			h := historyOf(t, sh, ref)
+			key := h[len(h)-1].Key
+			require.True(t, h[len(h)-1].CallbackDue)
+
+			got, err := sh.app().a.Recover(context.Background(), integration.RecoverOptions{Grace: time.Nanosecond})
+			require.ErrorIs(t, err, errFulfilment)
+			require.ErrorContains(t, err, key)
+			require.Equal(t, integration.Recovered{Callbacks: 1}, got)
+			_, changes := sh.counts()
+			require.Empty(t, changes)
+
+			require.Equal(t, integration.Recovered{Callbacks: 1}, recoverNow(t, sh), "run again, and it succeeds")
+			_, changes = sh.counts()
+			require.Len(t, changes, 1)
+			ch := changes[0]
+			require.Equal(t, key, ch.Entry.Key)
+			require.Equal(t, integration.OrderPaid, ch.Entry.To)
+			require.Equal(t, ref, ch.Order.CallerReference)
+			require.Equal(t, integration.OrderPaid, ch.Order.Status)
+			require.NotNil(t, ch.Notification)
+			require.Equal(t, ref, ch.Notification.CallerReference)
+			require.Equal(t, fps.TransactionStatusSuccess, ch.Notification.TransactionStatus)
+			require.False(t, historyOf(t, sh, ref)[len(h)-1].CallbackDue)
+
+			require.Equal(t, integration.Recovered{}, recoverNow(t, sh), "never again")
+			status, answer = post(t, sh.notifyURL(), ipn)
+			require.Equal(t, http.StatusOK, status, answer)
+			_, changes = sh.counts()
+			require.Len(t, changes, 1, "a late delivery does not run it again")
+		})
+	}
+}
+
+// TestRecoverLeavesARecentCallbackToItsDeliveries: a change whose
+// callback failed less than Grace ago is left to the IPN's next
+// delivery.
+func TestRecoverLeavesARecentCallbackToItsDeliveries(t *testing.T) {
+	sh := chargingShop(t, database(t, "sqlite"))
+	sh.hold.Store(true)
+	link, ref := sh.link("4.00")
+	status, body := get(t, buy(t, sh.sim, link, "ABT").String())
+	require.Equal(t, http.StatusOK, status, body)
+	require.Eventually(t, func() bool { sh.mu.Lock(); defer sh.mu.Unlock(); return len(sh.held) == 1 }, 10*time.Second, 10*time.Millisecond)
+	sh.hold.Store(false)
+	sh.mu.Lock()
+	sh.failNext = 1
+	sh.mu.Unlock()
+	status, answer := post(t, sh.notifyURL(), sh.held[0])
+	require.Equal(t, http.StatusInternalServerError, status, answer)
+
+	got, err := sh.app().a.Recover(context.Background(), integration.RecoverOptions{Grace: time.Hour})
+	require.NoError(t, err)
+	require.Equal(t, integration.Recovered{}, got)
+	_, changes := sh.counts()
+	require.Empty(t, changes)
+	require.True(t, historyOf(t, sh, ref)[len(historyOf(t, sh, ref))-1].CallbackDue)
 }

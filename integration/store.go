@@ -69,6 +69,24 @@ type Store interface {
 	// it succeeded, the callback is never due again; when it failed, the
 	// claim is released, so that the next delivery runs it again.
 	EndCallback(ctx context.Context, orderRef, key string, succeeded bool) error
+	// DueCallbacks returns at most limit entries, of every order, whose
+	// notification callback is due (not the approvals, ReturnKey) and
+	// that were recorded before before, in the order of their At time,
+	// order and key, starting after after (the zero DueCallback starts
+	// at the first). Recover pages through them.
+	DueCallbacks(ctx context.Context, before time.Time, after DueCallback, limit int) ([]DueCallback, error)
+	// Get returns the notification stored under key by Commit, or an
+	// error when there is none.
+	Get(ctx context.Context, key string) (*StoredNotification, error)
+}
+
+// DueCallback is a change of an order whose notification callback has
+// not succeeded yet.
+type DueCallback struct {
+	// OrderRef is the callerReference of the order.
+	OrderRef string
+	// Entry is the change, as in the order's history.
+	Entry HistoryEntry
 }
 
 // Change is one step of an order, committed at once by Store.Commit.

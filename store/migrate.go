@@ -43,6 +43,11 @@ var migrations = []migration{
 	{"orders by status", func(Dialect) []string {
 		return []string{orders.index("status", "updated_at", "caller_reference")}
 	}},
+	// The changes whose callback Recover runs again: by callback state,
+	// oldest first.
+	{"history by callback", func(Dialect) []string {
+		return []string{history.index("callback", "at", "order_reference", "entry_key")}
+	}},
 }
 
 // SchemaVersion is the schema version this package brings a database to:

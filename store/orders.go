@@ -134,7 +134,7 @@ type orderQueries struct {
 	insertOrder, orderByRef, orderByTx, updateOrder string
 	insertTx, txOwner, fillTxID, upsertTx, txsOf    string
 	insertEntry, entriesOf, claim, done, release    string
-	listOrders, staleOrders                         string
+	listOrders, staleOrders, dueCallbacks           string
 }
 
 func newOrderQueries(d Dialect) orderQueries {
@@ -173,6 +173,10 @@ func newOrderQueries(d Dialect) orderQueries {
 		listOrders: orders.selectWhere("ORDER BY created_at DESC, caller_reference LIMIT " + p(1)),
 		staleOrders: orders.selectWhere("WHERE status = " + p(1) + " AND updated_at < " + p(2) + " AND (updated_at > " + p(3) +
 			" OR (updated_at = " + p(4) + " AND caller_reference > " + p(5) + ")) ORDER BY updated_at, caller_reference LIMIT " + p(6)),
+		dueCallbacks: history.selectWhere("WHERE callback = '" + callbackDue + "' AND entry_key <> '" + integration.ReturnKey +
+			"' AND at < " + p(1) + " AND (at > " + p(2) + " OR (at = " + p(3) + " AND (order_reference > " + p(4) +
+			" OR (order_reference = " + p(5) + " AND entry_key > " + p(6) + "))))" +
+			" ORDER BY at, order_reference, entry_key LIMIT " + p(7)),
 	}
 }
 
@@ -285,6 +289,14 @@ func (s *SQL) StaleOrders(ctx context.Context, st integration.OrderStatus, befor
 	from := micro(after.Updated)
 	return queryAll(ctx, s.db, s.q.staleOrders, orders, func(o *order) order { return *o },
 		string(st), micro(before), from, from, after.CallerReference, limit)
+}
+
+// DueCallbacks implements integration.Store.
+func (s *SQL) DueCallbacks(ctx context.Context, before time.Time, after integration.DueCallback, limit int) ([]integration.DueCallback, error) {
+	from := micro(after.Entry.At)
+	return queryAll(ctx, s.db, s.q.dueCallbacks, history, func(h *histRow) integration.DueCallback {
+		return integration.DueCallback{OrderRef: h.orderRef, Entry: h.entry()}
+	}, micro(before), from, from, after.OrderRef, after.OrderRef, after.Entry.Key, limit)
 }
 
 // micro is t in microseconds since the Unix epoch, as micros columns keep

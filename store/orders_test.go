@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -321,6 +322,66 @@ func orderSuite(t *testing.T, open func(t *testing.T) orderStore) {
 			after = list[len(list)-1]
 		}
 		require.Equal(t, [][]string{{"a", "c"}, {"e", "f"}, {"g", "d"}}, pages)
+	})
+
+	t.Run("DueCallbacks", func(t *testing.T) {
+		s := open(t)
+		// Order a: its approval (never listed), a change at t0+1s whose
+		// callback is due, one at t0+2s whose callback succeeded. Order
+		// b: a change at t0+1s, one at t0+3s, both due; one with no
+		// callback at t0+4s.
+		commit := func(ref, key string, at time.Time, due bool) {
+			t.Helper()
+			o, err := s.Order(ctx, ref)
+			require.NoError(t, err)
+			c := change(o, integration.OrderPaid, key, at)
+			c.Entry.CallbackDue = due
+			require.NoError(t, s.Commit(ctx, c))
+		}
+		newOrder(t, s, "a", "1")
+		newOrder(t, s, "b", "1")
+		commit("a", integration.ReturnKey, t0, true)
+		commit("a", "a-1", t0.Add(time.Second), true)
+		commit("a", "a-2", t0.Add(2*time.Second), true)
+		ok, err := s.ClaimCallback(ctx, "a", "a-2", t0, t0.Add(time.Minute))
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, s.EndCallback(ctx, "a", "a-2", true))
+		commit("b", "b-1", t0.Add(time.Second), true)
+		commit("b", "b-3", t0.Add(3*time.Second), true)
+		commit("b", "b-4", t0.Add(4*time.Second), false)
+
+		due := func(before time.Time, after integration.DueCallback, limit int) []string {
+			t.Helper()
+			list, err := s.DueCallbacks(ctx, before, after, limit)
+			require.NoError(t, err)
+			var out []string
+			for _, d := range list {
+				require.True(t, d.Entry.CallbackDue, d.Entry.Key)
+				require.True(t, strings.HasPrefix(d.Entry.Key, d.OrderRef+"-"), "%s is an entry of %s", d.Entry.Key, d.OrderRef)
+				out = append(out, d.Entry.Key)
+			}
+			return out
+		}
+		end := t0.Add(time.Hour)
+		require.Equal(t, []string{"a-1", "b-1", "b-3"}, due(end, integration.DueCallback{}, 10), "oldest first, then by order")
+		require.Equal(t, []string{"a-1", "b-1"}, due(t0.Add(3*time.Second), integration.DueCallback{}, 10), "recorded before")
+		require.Equal(t, []string{"a-1"}, due(end, integration.DueCallback{}, 1))
+		first, err := s.DueCallbacks(ctx, end, integration.DueCallback{}, 1)
+		require.NoError(t, err)
+		require.Equal(t, []string{"b-1"}, due(end, first[0], 1), "the next page starts after the last entry")
+		last, err := s.DueCallbacks(ctx, end, first[0], 2)
+		require.NoError(t, err)
+		require.Empty(t, due(end, last[1], 10), "nothing after the last")
+
+		// A claimed callback is still due until its run ends; one whose
+		// run succeeded is not.
+		ok, err = s.ClaimCallback(ctx, "b", "b-1", t0, t0.Add(time.Minute))
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, []string{"a-1", "b-1", "b-3"}, due(end, integration.DueCallback{}, 10))
+		require.NoError(t, s.EndCallback(ctx, "b", "b-1", true))
+		require.Equal(t, []string{"a-1", "b-3"}, due(end, integration.DueCallback{}, 10))
 	})
 
 	t.Run("Orders", func(t *testing.T) {

@@ -401,6 +401,37 @@ func (m *Memory) EndCallback(ctx context.Context, orderRef, key string, succeede
 	return nil
 }
 
+// DueCallbacks implements integration.Store.
+func (m *Memory) DueCallbacks(ctx context.Context, before time.Time, after integration.DueCallback, limit int) ([]integration.DueCallback, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	var out []integration.DueCallback
+	for _, ref := range m.seq {
+		for _, e := range m.orders[ref].hist {
+			d := integration.DueCallback{OrderRef: ref, Entry: e.HistoryEntry}
+			if e.CallbackDue && !e.done && e.Key != integration.ReturnKey && e.At.Before(before) && compareDue(d, after) > 0 {
+				out = append(out, d)
+			}
+		}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(out, compareDue)
+	return out[:min(limit, len(out))], nil
+}
+
+// compareDue orders due callbacks by time, order and key.
+func compareDue(a, b integration.DueCallback) int {
+	if c := a.Entry.At.Compare(b.Entry.At); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.OrderRef, b.OrderRef); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Entry.Key, b.Entry.Key)
+}
+
 var (
 	_ integration.Store = (*Memory)(nil)
 	_ integration.Store = (*SQL)(nil)
