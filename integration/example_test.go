@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/fpskit/fps"
 	"github.com/fpskit/fps/fpstest"
@@ -388,8 +389,12 @@ func ExampleIPNHandler() {
 	ch := <-changed
 	fmt.Println(ch.Notification.Operation, ch.Notification.Status, ch.Notification.TransactionAmount, "- order", ch.Entry.From, "->", ch.Entry.To)
 
-	// The same notification delivered again is stored once; altered, it
-	// is refused.
+	// Once the first delivery is answered (a delivery that comes while
+	// the callback runs is answered 503), the same notification delivered
+	// again is stored once; altered, it is refused.
+	for sim.DeliveryCounts().Delivered == 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
 	resp, err := http.PostForm(srv.URL+"/fps/ipn", ch.Notification.Params)
 	if err != nil {
 		fmt.Println(err)
