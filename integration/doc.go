@@ -73,7 +73,7 @@
 // past a grace time (GetTokenByCaller, with the shop's keys), approves
 // those it holds a token for and charges them through Charge, charges
 // again the approved orders whose charge never ended, and runs again the
-// NotificationCallbacks that have not succeeded past the grace time. The
+// NotificationCallbacks that have not succeeded for an hour. The
 // buyer who comes back later is shown his order as it stands:
 //
 //	cfg.Charge = func(ctx context.Context, a *integration.AmazonFPS, order integration.Order) error {

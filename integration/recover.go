@@ -15,6 +15,10 @@ const (
 	// DefaultRecoverMaxAge is how long after its last change Recover
 	// still asks FPS about an order left created.
 	DefaultRecoverMaxAge = 24 * time.Hour
+	// DefaultRecoverCallbackGrace is how long Recover leaves a change
+	// whose NotificationCallback has not succeeded to the deliveries of
+	// its IPN, which Amazon retries for a day.
+	DefaultRecoverCallbackGrace = time.Hour
 	// recoverPage is how many orders Recover reads at once.
 	recoverPage = 100
 )
@@ -29,6 +33,11 @@ type RecoverOptions struct {
 	// DefaultRecoverMaxAge when 0. Approved orders are taken whatever
 	// their age.
 	MaxAge time.Duration
+	// CallbackGrace leaves alone the changes recorded less than
+	// CallbackGrace ago whose NotificationCallback has not succeeded:
+	// the next delivery of their IPN runs it again.
+	// DefaultRecoverCallbackGrace when 0.
+	CallbackGrace time.Duration
 }
 
 // Recovered counts what one Recover did.
@@ -67,8 +76,9 @@ var ErrNoCharge = errors.New("integration: Recover needs Config.Charge (the Tran
 //     again. Once its claim has expired, Recover runs Config.Charge again
 //     under the same CallerReference; FPS answers a charge it made
 //     already as it did the first time.
-//   - a change whose NotificationCallback has not succeeded for Grace:
-//     every delivery of its IPN failed (Amazon stops after a day), or the
+//   - a change whose NotificationCallback has not succeeded for
+//     CallbackGrace: every delivery of its IPN failed (Amazon stops after
+//     a day), or the
 //     app server running it died and no delivery came after. Once its
 //     claim has expired, Recover runs the callback again, with the
 //     notification that made the change and the order as it stands; when
@@ -89,9 +99,12 @@ func (a *AmazonFPS) Recover(ctx context.Context, opts RecoverOptions) (Recovered
 	if a.charger.charge == nil && a.callback == nil {
 		return done, ErrNoCharge
 	}
-	grace, maxAge := opts.Grace, opts.MaxAge
+	grace, maxAge, callbackGrace := opts.Grace, opts.MaxAge, opts.CallbackGrace
 	if grace <= 0 {
 		grace = DefaultRecoverGrace
+	}
+	if callbackGrace <= 0 {
+		callbackGrace = DefaultRecoverCallbackGrace
 	}
 	if maxAge <= 0 {
 		maxAge = DefaultRecoverMaxAge
@@ -115,7 +128,7 @@ func (a *AmazonFPS) Recover(ctx context.Context, opts RecoverOptions) (Recovered
 	}
 	if a.callback != nil {
 		errs = append(errs, eachPage(ctx, DueCallback{}, func(after DueCallback) ([]DueCallback, error) {
-			page, err := a.store.DueCallbacks(ctx, now.Add(-grace), after, recoverPage)
+			page, err := a.store.DueCallbacks(ctx, now.Add(-callbackGrace), after, recoverPage)
 			if err != nil {
 				return nil, fmt.Errorf("integration: reading the due callbacks: %w", err)
 			}

@@ -35,7 +35,7 @@ func chargingShop(t *testing.T, db string, opts ...func(*shop)) *shop {
 // recoverNow runs Recover on the shop's app server, taking every order.
 func recoverNow(t *testing.T, sh *shop) integration.Recovered {
 	t.Helper()
-	got, err := sh.app().a.Recover(context.Background(), integration.RecoverOptions{Grace: time.Nanosecond})
+	got, err := sh.app().a.Recover(context.Background(), integration.RecoverOptions{Grace: time.Nanosecond, CallbackGrace: time.Nanosecond})
 	require.NoError(t, err)
 	return got
 }
@@ -326,7 +326,7 @@ func TestRecoverRunsACallbackWhoseDeliveriesStopped(t *testing.T) {
 			key := h[len(h)-1].Key
 			require.True(t, h[len(h)-1].CallbackDue)
 
-			got, err := sh.app().a.Recover(context.Background(), integration.RecoverOptions{Grace: time.Nanosecond})
+			got, err := sh.app().a.Recover(context.Background(), integration.RecoverOptions{Grace: time.Nanosecond, CallbackGrace: time.Nanosecond})
 			require.ErrorIs(t, err, errFulfilment)
 			require.ErrorContains(t, err, key)
 			require.Equal(t, integration.Recovered{Callbacks: 1}, got)
@@ -356,8 +356,8 @@ func TestRecoverRunsACallbackWhoseDeliveriesStopped(t *testing.T) {
 }
 
 // TestRecoverLeavesARecentCallbackToItsDeliveries: a change whose
-// callback failed less than Grace ago is left to the IPN's next
-// delivery.
+// callback failed less than CallbackGrace ago (an hour by default) is
+// left to the IPN's next delivery, whatever Grace.
 func TestRecoverLeavesARecentCallbackToItsDeliveries(t *testing.T) {
 	sh := chargingShop(t, database(t, "sqlite"))
 	sh.hold.Store(true)
@@ -372,9 +372,11 @@ func TestRecoverLeavesARecentCallbackToItsDeliveries(t *testing.T) {
 	status, answer := post(t, sh.notifyURL(), sh.held[0])
 	require.Equal(t, http.StatusInternalServerError, status, answer)
 
-	got, err := sh.app().a.Recover(context.Background(), integration.RecoverOptions{Grace: time.Hour})
-	require.NoError(t, err)
-	require.Equal(t, integration.Recovered{}, got)
+	for _, opts := range []integration.RecoverOptions{{Grace: time.Nanosecond}, {Grace: time.Nanosecond, CallbackGrace: time.Hour}} {
+		got, err := sh.app().a.Recover(context.Background(), opts)
+		require.NoError(t, err)
+		require.Equal(t, integration.Recovered{}, got, "%+v", opts)
+	}
 	_, changes := sh.counts()
 	require.Empty(t, changes)
 	require.True(t, historyOf(t, sh, ref)[len(historyOf(t, sh, ref))-1].CallbackDue)
