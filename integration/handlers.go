@@ -493,6 +493,7 @@ func (h *IPNHandler) settle(ctx context.Context, w http.ResponseWriter, o Order,
 		return
 	}
 	logger := loggerOr(h.Logger)
+	run.warnLate(ctx, logger)
 	if run.endErr != nil {
 		logger.ErrorContext(ctx, "fps: recording the end of the IPN callback failed", "key", e.Key, "order", o.CallerReference, "error", run.endErr.Error())
 	}
@@ -516,6 +517,20 @@ type callbackRun struct {
 	claimed bool
 	// err is the callback's error; endErr that of recording its end.
 	err, endErr error
+	// ref and key name the change; held is how long the run held its
+	// claim, lease how long the claim was for.
+	ref, key    string
+	held, lease time.Duration
+}
+
+// warnLate logs when the run's end was recorded after its claim expired
+// (a callback that overran its deadline, or a stalled store): another
+// delivery or Recover may have taken the claim and run it again.
+func (r callbackRun) warnLate(ctx context.Context, logger *slog.Logger) {
+	if r.claimed && r.held > r.lease {
+		logger.WarnContext(ctx, "fps: the callback's end was recorded after its claim expired; it may have run twice",
+			"key", r.key, "order", r.ref, "held", r.held, "claim", r.lease)
+	}
 }
 
 // runCallback claims in st, at now, the callback of the change ch.Entry
@@ -525,13 +540,16 @@ func runCallback(ctx context.Context, st Store, cb func(context.Context, OrderCh
 	if timeout <= 0 {
 		timeout = DefaultHookTimeout
 	}
-	ref, key := ch.Order.CallerReference, ch.Entry.Key
-	claimed, err := st.ClaimCallback(ctx, ref, key, now, now.Add(leaseFor(timeout)))
+	run := callbackRun{ref: ch.Order.CallerReference, key: ch.Entry.Key, lease: leaseFor(timeout)}
+	start := time.Now()
+	claimed, err := st.ClaimCallback(ctx, run.ref, run.key, now, now.Add(run.lease))
 	if err != nil || !claimed {
 		return callbackRun{}, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
-	err = cb(cctx, ch)
+	run.err = cb(cctx, ch)
 	cancel()
-	return callbackRun{claimed: true, err: err, endErr: st.EndCallback(context.WithoutCancel(ctx), ref, key, err == nil)}, nil
+	run.endErr = st.EndCallback(context.WithoutCancel(ctx), run.ref, run.key, run.err == nil)
+	run.claimed, run.held = true, time.Since(start)
+	return run, nil
 }

@@ -161,8 +161,10 @@ type Config struct {
 	// deliveries stopped; once it succeeded, never again for that
 	// change. An app server that dies after the callback
 	// succeeded but before that was recorded leaves it to run again once
-	// its claim expires (twice HookTimeout): make its effect idempotent on
-	// the order and ch.Entry.Key. Optional.
+	// its claim expires (twice HookTimeout), and so may a run whose end is
+	// recorded only after that (a callback past its deadline, a stalled
+	// database; logged as a warning): make its effect idempotent on the
+	// order and ch.Entry.Key. Optional.
 	NotificationCallback func(ctx context.Context, ch OrderChange) error
 
 	// Logger receives the client's records, the handlers' refusals and

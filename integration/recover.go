@@ -192,6 +192,7 @@ func (a *AmazonFPS) recoverCallback(ctx context.Context, d DueCallback, done *Re
 	if !run.claimed {
 		return nil
 	}
+	run.warnLate(ctx, a.logger)
 	done.Callbacks++
 	if run.err != nil {
 		run.err = fmt.Errorf("integration: the callback %s of order %s failed: %w", d.Entry.Key, d.OrderRef, run.err)

@@ -346,6 +346,7 @@ func TestRecoverRunsACallbackWhoseDeliveriesStopped(t *testing.T) {
 			require.Equal(t, fps.TransactionStatusSuccess, ch.Notification.TransactionStatus)
 			require.False(t, historyOf(t, sh, ref)[len(h)-1].CallbackDue)
 
+			require.NotContains(t, sh.logged(), "after its claim expired", "the runs ended within their claims")
 			require.Equal(t, integration.Recovered{}, recoverNow(t, sh), "never again")
 			status, answer = post(t, sh.notifyURL(), ipn)
 			require.Equal(t, http.StatusOK, status, answer)
@@ -380,4 +381,37 @@ func TestRecoverLeavesARecentCallbackToItsDeliveries(t *testing.T) {
 	_, changes := sh.counts()
 	require.Empty(t, changes)
 	require.True(t, historyOf(t, sh, ref)[len(historyOf(t, sh, ref))-1].CallbackDue)
+}
+
+// stallingEnd records the end of a notification callback only after
+// stall, as a store stalled by other writers would.
+type stallingEnd struct {
+	integration.Store
+	stall time.Duration
+}
+
+func (s *stallingEnd) EndCallback(ctx context.Context, ref, key string, ok bool) error {
+	if key != integration.ReturnKey {
+		time.Sleep(s.stall)
+	}
+	return s.Store.EndCallback(ctx, ref, key, ok)
+}
+
+// TestCallbackEndRecordedLateIsLogged: a callback whose end is recorded
+// after its claim expired (twice HookTimeout) may have been run again by
+// another delivery or Recover meanwhile; the handler says so.
+func TestCallbackEndRecordedLateIsLogged(t *testing.T) {
+	sh := chargingShop(t, database(t, "sqlite"), func(sh *shop) {
+		sh.wrapStore = func(s integration.Store) integration.Store {
+			return &stallingEnd{Store: s, stall: 2*testHookTimeout + 200*time.Millisecond}
+		}
+	})
+	link, ref := sh.link("6.00")
+	status, body := get(t, buy(t, sh.sim, link, "ABT").String())
+	require.Equal(t, http.StatusOK, status, body)
+	sh.await(ref, integration.OrderPaid)
+	require.Eventually(t, func() bool {
+		return strings.Contains(sh.logged(), "the callback's end was recorded after its claim expired")
+	}, 10*time.Second, 20*time.Millisecond, sh.logged())
+	require.Contains(t, sh.logged(), "order="+ref)
 }
