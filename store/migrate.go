@@ -171,8 +171,9 @@ func locked(ctx context.Context, db *sql.DB, d Dialect, f func(tx execer) error)
 	return err
 }
 
-// maxOpenWait bounds the last wait between two tries to open an SQLite
-// connection that found the database busy: about 16 s in all.
+// maxOpenWait bounds each wait between two tries to open an SQLite
+// connection that found the database busy; the waits double from 1 ms,
+// about 8 s in all.
 const maxOpenWait = 8 * time.Second
 
 // sqliteBusy reports whether err is SQLite's SQLITE_BUSY. Opening a
