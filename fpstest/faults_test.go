@@ -155,7 +155,10 @@ func TestFaultIPNDuplicate(t *testing.T) {
 	require.Equal(t, got[0], got[1], "the same signed body, twice")
 	require.Equal(t, "dup-1", got[0].Get("callerReference"))
 	require.Equal(t, map[fpstest.FaultKind]int{fpstest.FaultIPNDuplicate: 1}, s.FaultsByKind())
-	require.Equal(t, 2, s.DeliveryCounts().Delivered)
+	// A delivery is counted once its answer came back, after the
+	// receiver saw it.
+	waitFor(t, func() bool { return s.DeliveryCounts().Delivered == 2 })
+	require.Equal(t, 2, s.DeliveryCounts().Attempts, "no third attempt")
 	require.Equal(t, 1, s.Ledger().ChargeCount("dup-1"))
 }
 
