@@ -84,15 +84,16 @@ func (c *charger) runFor() time.Duration {
 // recorded its end before another may take the claim.
 func leaseFor(run time.Duration) time.Duration { return 2 * run }
 
-// claim takes the charge of o for one lease; false when it is done, or
-// held by a run whose lease has not expired.
-func (c *charger) claim(ctx context.Context, o Order) (bool, error) {
+// claim takes the charge of o for one lease, until until; false when it
+// is done, or held by a run whose lease has not expired.
+func (c *charger) claim(ctx context.Context, o Order) (until time.Time, ok bool, err error) {
 	now := clockOr(c.clock)
-	ok, err := c.store.ClaimCallback(ctx, o.CallerReference, ReturnKey, now, now.Add(leaseFor(c.runFor())))
+	until = now.Add(leaseFor(c.runFor()))
+	ok, err = c.store.ClaimCallback(ctx, o.CallerReference, ReturnKey, now, until)
 	if err != nil {
-		return false, fmt.Errorf("integration: claiming the charge of order %s: %w", o.CallerReference, err)
+		return until, false, fmt.Errorf("integration: claiming the charge of order %s: %w", o.CallerReference, err)
 	}
-	return ok, nil
+	return until, ok, nil
 }
 
 // run charges the approved order o with c.charge under a claim it takes
@@ -100,22 +101,23 @@ func (c *charger) claim(ctx context.Context, o Order) (bool, error) {
 // running elsewhere). The charge runs to its end or its timeout, whether or
 // not ctx is cancelled meanwhile; err is its error.
 func (c *charger) run(ctx context.Context, o Order) (ran bool, err error) {
-	claimed, err := c.claim(ctx, o)
+	until, claimed, err := c.claim(ctx, o)
 	if err != nil || !claimed {
 		return false, err
 	}
 	cctx, cancel := context.WithTimeout(withCharge(context.WithoutCancel(ctx), o), c.runFor())
 	err = c.charge(cctx, o)
 	cancel()
-	c.end(context.WithoutCancel(ctx), o, err)
+	c.end(context.WithoutCancel(ctx), o, until, err)
 	return true, err
 }
 
-// end records the end of a run of o's charge that returned err: done when
+// end records the end of a run of o's charge, claimed until until, that
+// returned err: done when
 // it charged, or when FPS refused it for good (the order is failed
 // first); released otherwise, so that the next return or Recover runs it
 // again.
-func (c *charger) end(ctx context.Context, o Order, err error) {
+func (c *charger) end(ctx context.Context, o Order, until time.Time, err error) {
 	logger := loggerOr(c.logger)
 	done := err == nil
 	if err != nil && refusedForGood(err) {
@@ -128,7 +130,7 @@ func (c *charger) end(ctx context.Context, o Order, err error) {
 	} else if err != nil {
 		logger.ErrorContext(ctx, "fps: the charge of the order failed; it will be run again", "order", o.CallerReference, "error", err.Error())
 	}
-	if eerr := c.store.EndCallback(ctx, o.CallerReference, ReturnKey, done); eerr != nil {
+	if eerr := c.store.EndCallback(ctx, o.CallerReference, ReturnKey, until, done); eerr != nil {
 		logger.ErrorContext(ctx, "fps: recording the end of the charge failed; it runs again once its claim expires", "order", o.CallerReference, "error", eerr.Error())
 	}
 }

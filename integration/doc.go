@@ -57,8 +57,9 @@
 // CallerReference, which FPS answers as it did the first time, so money
 // moves once. The NotificationCallback runs once per change of an order:
 // when it fails, the IPN is answered 500 so that Amazon delivers it again
-// and it runs again (and Recover runs it once the deliveries stopped);
-// once it succeeded, never again (but for an app
+// and it runs again (and Recover runs it too once it has not succeeded
+// for CallbackGrace, an hour by default, as Amazon stops delivering after
+// a day); once it succeeded, never again (but for an app
 // server dying between its success and the record of it: make it
 // idempotent on the order and ch.Entry.Key). A refused return takes
 // nothing from the order, so the real buyer can still pay.
@@ -149,7 +150,7 @@
 //     then NotificationCallback runs).
 //   - Recover: the orders whose buyer approved but whose return never
 //     came, or whose charge never ended, charged through Config.Charge;
-//     the callbacks whose IPN deliveries stopped before one succeeded.
+//     the callbacks that have not succeeded for CallbackGrace.
 //   - Store: the orders; Client: the fps.Client underneath, for every
 //     other FPS action.
 //

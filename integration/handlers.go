@@ -268,7 +268,7 @@ func (h *ReturnHandler) charge(ctx context.Context, w http.ResponseWriter, r *ht
 // transact runs Transaction, which charges, under the order's claim: the
 // claim is done when it returns, and released if it panics.
 func (h *ReturnHandler) transact(ctx context.Context, c *charger, w http.ResponseWriter, r *http.Request, ret *fps.PipelineReturn, o Order) {
-	claimed, err := c.claim(ctx, o)
+	until, claimed, err := c.claim(ctx, o)
 	if err != nil {
 		refuse(ctx, w, h.Logger, "return URL", err)
 		return
@@ -279,7 +279,7 @@ func (h *ReturnHandler) transact(ctx context.Context, c *charger, w http.Respons
 	}
 	done := false
 	defer func() {
-		if err := h.Store.EndCallback(context.WithoutCancel(ctx), o.CallerReference, ReturnKey, done); err != nil {
+		if err := h.Store.EndCallback(context.WithoutCancel(ctx), o.CallerReference, ReturnKey, until, done); err != nil {
 			loggerOr(h.Logger).ErrorContext(ctx, "fps: recording the end of the transaction hook failed", "order", o.CallerReference, "error", err.Error())
 		}
 	}()
@@ -542,14 +542,15 @@ func runCallback(ctx context.Context, st Store, cb func(context.Context, OrderCh
 	}
 	run := callbackRun{ref: ch.Order.CallerReference, key: ch.Entry.Key, lease: leaseFor(timeout)}
 	start := time.Now()
-	claimed, err := st.ClaimCallback(ctx, run.ref, run.key, now, now.Add(run.lease))
+	until := now.Add(run.lease)
+	claimed, err := st.ClaimCallback(ctx, run.ref, run.key, now, until)
 	if err != nil || !claimed {
 		return callbackRun{}, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	run.err = cb(cctx, ch)
 	cancel()
-	run.endErr = st.EndCallback(context.WithoutCancel(ctx), run.ref, run.key, run.err == nil)
+	run.endErr = st.EndCallback(context.WithoutCancel(ctx), run.ref, run.key, until, run.err == nil)
 	run.claimed, run.held = true, time.Since(start)
 	return run, nil
 }

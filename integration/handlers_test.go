@@ -377,11 +377,11 @@ type endFailing struct {
 	fail bool
 }
 
-func (s *endFailing) EndCallback(ctx context.Context, ref, key string, ok bool) error {
+func (s *endFailing) EndCallback(ctx context.Context, ref, key string, until time.Time, ok bool) error {
 	if s.fail {
 		return errors.New("connection lost")
 	}
-	return s.Memory.EndCallback(ctx, ref, key, ok)
+	return s.Memory.EndCallback(ctx, ref, key, until, ok)
 }
 
 // TestIPNHandlerCallbackNotRecorded: a callback that succeeded but whose

@@ -157,8 +157,9 @@ type Config struct {
 	// NotificationCallback runs once for each change of an order's state
 	// that a confirmed IPN makes (the seed's transaction_was_successful /
 	// _unsuccessful signals). When it fails, the IPN is answered 500 and
-	// it runs again at the next delivery, or at a Recover once the
-	// deliveries stopped; once it succeeded, never again for that
+	// it runs again at the next delivery, and at a Recover once it has
+	// not succeeded for RecoverOptions.CallbackGrace (Amazon stops
+	// delivering after a day); once it succeeded, never again for that
 	// change. An app server that dies after the callback
 	// succeeded but before that was recorded leaves it to run again once
 	// its claim expires (twice HookTimeout), and so may a run whose end is

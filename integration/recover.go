@@ -52,7 +52,7 @@ type Recovered struct {
 	// before), whatever their outcome.
 	Charged int
 	// Callbacks is how many notification callbacks ran again (of changes
-	// whose deliveries stopped before one run succeeded), whatever their
+	// whose callback had not succeeded for CallbackGrace), whatever their
 	// outcome.
 	Callbacks int
 }
@@ -77,12 +77,14 @@ var ErrNoCharge = errors.New("integration: Recover needs Config.Charge (the Tran
 //     under the same CallerReference; FPS answers a charge it made
 //     already as it did the first time.
 //   - a change whose NotificationCallback has not succeeded for
-//     CallbackGrace: every delivery of its IPN failed (Amazon stops after
-//     a day), or the
-//     app server running it died and no delivery came after. Once its
-//     claim has expired, Recover runs the callback again, with the
-//     notification that made the change and the order as it stands; when
-//     it fails, the next Recover runs it again.
+//     CallbackGrace: the deliveries of its IPN kept failing (Amazon
+//     retries them for a day, and stops), or the app server running it
+//     died and no delivery came after. Once its claim has expired,
+//     Recover runs the callback again, with the notification that made
+//     the change and the order as it stands, whether or not Amazon still
+//     delivers the IPN (the claim keeps the two from running at once).
+//     When it fails, the next Recover runs it again: a callback that
+//     always fails is run, and its error returned, by every Recover.
 //
 // Without Config.Charge, Recover runs the callbacks only: an order whose
 // return was lost stays created, since only the buyer's request runs the

@@ -121,11 +121,11 @@ type endDropper struct {
 	drop atomic.Bool
 }
 
-func (s *endDropper) EndCallback(ctx context.Context, ref, key string, ok bool) error {
+func (s *endDropper) EndCallback(ctx context.Context, ref, key string, until time.Time, ok bool) error {
 	if key == integration.ReturnKey && s.drop.CompareAndSwap(true, false) {
 		return nil
 	}
-	return s.Store.EndCallback(ctx, ref, key, ok)
+	return s.Store.EndCallback(ctx, ref, key, until, ok)
 }
 
 // TestChargeOfADeadAppServerIsTakenAgain: the app server charging an
@@ -390,11 +390,11 @@ type stallingEnd struct {
 	stall time.Duration
 }
 
-func (s *stallingEnd) EndCallback(ctx context.Context, ref, key string, ok bool) error {
+func (s *stallingEnd) EndCallback(ctx context.Context, ref, key string, until time.Time, ok bool) error {
 	if key != integration.ReturnKey {
 		time.Sleep(s.stall)
 	}
-	return s.Store.EndCallback(ctx, ref, key, ok)
+	return s.Store.EndCallback(ctx, ref, key, until, ok)
 }
 
 // TestCallbackEndRecordedLateIsLogged: a callback whose end is recorded

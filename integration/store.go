@@ -65,10 +65,12 @@ type Store interface {
 	// it dies, it expires, and the next claim takes it. The approval's
 	// entry (ReturnKey) holds the claim of the order's charge.
 	ClaimCallback(ctx context.Context, orderRef, key string, now, until time.Time) (bool, error)
-	// EndCallback records the end of a run ClaimCallback allowed: when
-	// it succeeded, the callback is never due again; when it failed, the
-	// claim is released, so that the next delivery runs it again.
-	EndCallback(ctx context.Context, orderRef, key string, succeeded bool) error
+	// EndCallback records the end of a run ClaimCallback allowed, whose
+	// claim was until until: when it succeeded, the callback is never due
+	// again; when it failed, the claim is released if it is still that
+	// run's (not taken since by another run, once it expired), so that
+	// the next delivery runs it again.
+	EndCallback(ctx context.Context, orderRef, key string, until time.Time, succeeded bool) error
 	// DueCallbacks returns at most limit entries, of every order, whose
 	// notification callback is due (not the approvals, ReturnKey) and
 	// that were recorded before before, in the order of their At time,

@@ -169,7 +169,7 @@ func newOrderQueries(d Dialect) orderQueries {
 		done: "UPDATE " + HistoryTable + " SET callback = '" + callbackDone + "', callback_lease = 0 WHERE order_reference = " + p(1) +
 			" AND entry_key = " + p(2),
 		release: "UPDATE " + HistoryTable + " SET callback_lease = 0 WHERE order_reference = " + p(1) + " AND entry_key = " + p(2) +
-			" AND callback = '" + callbackDue + "'",
+			" AND callback = '" + callbackDue + "' AND callback_lease = " + p(3),
 		listOrders: orders.selectWhere("ORDER BY created_at DESC, caller_reference LIMIT " + p(1)),
 		staleOrders: orders.selectWhere("WHERE status = " + p(1) + " AND updated_at < " + p(2) + " AND (updated_at > " + p(3) +
 			" OR (updated_at = " + p(4) + " AND caller_reference > " + p(5) + ")) ORDER BY updated_at, caller_reference LIMIT " + p(6)),
@@ -405,12 +405,12 @@ func (s *SQL) ClaimCallback(ctx context.Context, orderRef, key string, now, unti
 }
 
 // EndCallback implements integration.Store.
-func (s *SQL) EndCallback(ctx context.Context, orderRef, key string, succeeded bool) error {
-	query := s.q.release
+func (s *SQL) EndCallback(ctx context.Context, orderRef, key string, until time.Time, succeeded bool) error {
+	query, args := s.q.release, []any{orderRef, key, until.UnixMicro()}
 	if succeeded {
-		query = s.q.done
+		query, args = s.q.done, args[:2]
 	}
-	if _, err := s.db.ExecContext(ctx, query, orderRef, key); err != nil {
+	if _, err := s.db.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("store: recording the callback: %w", err)
 	}
 	return nil

@@ -218,15 +218,21 @@ func orderSuite(t *testing.T, open func(t *testing.T) orderStore) {
 		require.NoError(t, err)
 		require.True(t, ok, "the first claim expired (its process died)")
 
-		require.NoError(t, s.EndCallback(ctx, "order-1", "k", false))
-		ok, err = s.ClaimCallback(ctx, "order-1", "k", t0, t0.Add(time.Minute))
+		// The first run, late, fails: the claim is the second run's now.
+		require.NoError(t, s.EndCallback(ctx, "order-1", "k", t0.Add(time.Minute), false))
+		ok, err = s.ClaimCallback(ctx, "order-1", "k", t0.Add(2*time.Minute+time.Second), t0.Add(4*time.Minute))
+		require.NoError(t, err)
+		require.False(t, ok, "a late run's failure leaves the claim of the run that took over")
+
+		require.NoError(t, s.EndCallback(ctx, "order-1", "k", t0.Add(3*time.Minute), false))
+		ok, err = s.ClaimCallback(ctx, "order-1", "k", t0.Add(2*time.Minute+time.Second), t0.Add(4*time.Minute))
 		require.NoError(t, err)
 		require.True(t, ok, "a failed run releases its claim")
 		h, err := s.History(ctx, "order-1")
 		require.NoError(t, err)
 		require.True(t, h[0].CallbackDue)
 
-		require.NoError(t, s.EndCallback(ctx, "order-1", "k", true))
+		require.NoError(t, s.EndCallback(ctx, "order-1", "k", t0.Add(4*time.Minute), true))
 		ok, err = s.ClaimCallback(ctx, "order-1", "k", t0.Add(time.Hour), t0.Add(2*time.Hour))
 		require.NoError(t, err)
 		require.False(t, ok, "done once, never due again")
@@ -328,7 +334,7 @@ func orderSuite(t *testing.T, open func(t *testing.T) orderStore) {
 		s := open(t)
 		// Order a: its approval (never listed), a change at t0+1s whose
 		// callback is due, one at t0+2s whose callback succeeded. Order
-		// b: a change at t0+1s, one at t0+3s, both due; one with no
+		// b: a change at t0+1s, two at t0+3s, all due; one with no
 		// callback at t0+4s.
 		commit := func(ref, key string, at time.Time, due bool) {
 			t.Helper()
@@ -346,9 +352,10 @@ func orderSuite(t *testing.T, open func(t *testing.T) orderStore) {
 		ok, err := s.ClaimCallback(ctx, "a", "a-2", t0, t0.Add(time.Minute))
 		require.NoError(t, err)
 		require.True(t, ok)
-		require.NoError(t, s.EndCallback(ctx, "a", "a-2", true))
+		require.NoError(t, s.EndCallback(ctx, "a", "a-2", t0.Add(time.Minute), true))
 		commit("b", "b-1", t0.Add(time.Second), true)
 		commit("b", "b-3", t0.Add(3*time.Second), true)
+		commit("b", "b-3b", t0.Add(3*time.Second), true)
 		commit("b", "b-4", t0.Add(4*time.Second), false)
 
 		due := func(before time.Time, after integration.DueCallback, limit int) []string {
@@ -364,24 +371,28 @@ func orderSuite(t *testing.T, open func(t *testing.T) orderStore) {
 			return out
 		}
 		end := t0.Add(time.Hour)
-		require.Equal(t, []string{"a-1", "b-1", "b-3"}, due(end, integration.DueCallback{}, 10), "oldest first, then by order")
+		require.Equal(t, []string{"a-1", "b-1", "b-3", "b-3b"}, due(end, integration.DueCallback{}, 10), "oldest first, then by order and key")
 		require.Equal(t, []string{"a-1", "b-1"}, due(t0.Add(3*time.Second), integration.DueCallback{}, 10), "recorded before")
 		require.Equal(t, []string{"a-1"}, due(end, integration.DueCallback{}, 1))
 		first, err := s.DueCallbacks(ctx, end, integration.DueCallback{}, 1)
 		require.NoError(t, err)
 		require.Equal(t, []string{"b-1"}, due(end, first[0], 1), "the next page starts after the last entry")
-		last, err := s.DueCallbacks(ctx, end, first[0], 2)
+		page, err := s.DueCallbacks(ctx, end, first[0], 2)
 		require.NoError(t, err)
-		require.Empty(t, due(end, last[1], 10), "nothing after the last")
+		require.Equal(t, "b-3", page[1].Entry.Key)
+		require.Equal(t, []string{"b-3b"}, due(end, page[1], 10), "after an entry of the same order and time, by key")
+		last, err := s.DueCallbacks(ctx, end, page[1], 10)
+		require.NoError(t, err)
+		require.Empty(t, due(end, last[0], 10), "nothing after the last")
 
 		// A claimed callback is still due until its run ends; one whose
 		// run succeeded is not.
 		ok, err = s.ClaimCallback(ctx, "b", "b-1", t0, t0.Add(time.Minute))
 		require.NoError(t, err)
 		require.True(t, ok)
-		require.Equal(t, []string{"a-1", "b-1", "b-3"}, due(end, integration.DueCallback{}, 10))
-		require.NoError(t, s.EndCallback(ctx, "b", "b-1", true))
-		require.Equal(t, []string{"a-1", "b-3"}, due(end, integration.DueCallback{}, 10))
+		require.Equal(t, []string{"a-1", "b-1", "b-3", "b-3b"}, due(end, integration.DueCallback{}, 10))
+		require.NoError(t, s.EndCallback(ctx, "b", "b-1", t0.Add(time.Minute), true))
+		require.Equal(t, []string{"a-1", "b-3", "b-3b"}, due(end, integration.DueCallback{}, 10))
 	})
 
 	t.Run("Orders", func(t *testing.T) {

@@ -391,12 +391,16 @@ func (m *Memory) ClaimCallback(ctx context.Context, orderRef, key string, now, u
 }
 
 // EndCallback implements integration.Store.
-func (m *Memory) EndCallback(ctx context.Context, orderRef, key string, succeeded bool) error {
+func (m *Memory) EndCallback(ctx context.Context, orderRef, key string, until time.Time, succeeded bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e := m.entry(orderRef, key); e != nil {
+	e := m.entry(orderRef, key)
+	switch {
+	case e == nil:
+	case succeeded:
+		e.lease, e.done = time.Time{}, true
+	case e.lease.Equal(until):
 		e.lease = time.Time{}
-		e.done = e.done || succeeded
 	}
 	return nil
 }

@@ -371,11 +371,11 @@ func (s *gatedStore) ClaimCallback(ctx context.Context, ref, key string, now, un
 	return s.Store.ClaimCallback(ctx, ref, key, now, until)
 }
 
-func (s *gatedStore) EndCallback(ctx context.Context, ref, key string, ok bool) error {
+func (s *gatedStore) EndCallback(ctx context.Context, ref, key string, until time.Time, ok bool) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.Store.EndCallback(ctx, ref, key, ok)
+	return s.Store.EndCallback(ctx, ref, key, until, ok)
 }
 
 // gatedTransport sends an app server's FPS calls until it died.
