@@ -84,12 +84,19 @@ func (c *charger) runFor() time.Duration {
 // recorded its end before another may take the claim.
 func leaseFor(run time.Duration) time.Duration { return 2 * run }
 
+// claimRun takes, at now, the claim of the history entry key of order
+// ref for a run that may last run: until until, its lease; false when it
+// is not due, or held by a run whose lease has not expired.
+func claimRun(ctx context.Context, st Store, ref, key string, now time.Time, run time.Duration) (until time.Time, ok bool, err error) {
+	until = now.Add(leaseFor(run))
+	ok, err = st.ClaimCallback(ctx, ref, key, now, until)
+	return until, ok, err
+}
+
 // claim takes the charge of o for one lease, until until; false when it
 // is done, or held by a run whose lease has not expired.
 func (c *charger) claim(ctx context.Context, o Order) (until time.Time, ok bool, err error) {
-	now := clockOr(c.clock)
-	until = now.Add(leaseFor(c.runFor()))
-	ok, err = c.store.ClaimCallback(ctx, o.CallerReference, ReturnKey, now, until)
+	until, ok, err = claimRun(ctx, c.store, o.CallerReference, ReturnKey, clockOr(c.clock), c.runFor())
 	if err != nil {
 		return until, false, fmt.Errorf("integration: claiming the charge of order %s: %w", o.CallerReference, err)
 	}

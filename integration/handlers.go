@@ -542,8 +542,7 @@ func runCallback(ctx context.Context, st Store, cb func(context.Context, OrderCh
 	}
 	run := callbackRun{ref: ch.Order.CallerReference, key: ch.Entry.Key, lease: leaseFor(timeout)}
 	start := time.Now()
-	until := now.Add(run.lease)
-	claimed, err := st.ClaimCallback(ctx, run.ref, run.key, now, until)
+	until, claimed, err := claimRun(ctx, st, run.ref, run.key, now, timeout)
 	if err != nil || !claimed {
 		return callbackRun{}, err
 	}

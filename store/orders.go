@@ -393,15 +393,7 @@ func (s *SQL) Commit(ctx context.Context, c integration.Change) error {
 
 // ClaimCallback implements integration.Store.
 func (s *SQL) ClaimCallback(ctx context.Context, orderRef, key string, now, until time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, s.q.claim, until.UnixMicro(), orderRef, key, now.UnixMicro())
-	if err != nil {
-		return false, fmt.Errorf("store: claiming the callback: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("store: claiming the callback: %w", err)
-	}
-	return n == 1, nil
+	return s.changedOne(ctx, "claiming the callback", s.q.claim, until.UnixMicro(), orderRef, key, now.UnixMicro())
 }
 
 // EndCallback implements integration.Store.

@@ -216,15 +216,20 @@ func (s *SQL) Save(ctx context.Context, sn *integration.StoredNotification) (boo
 	if sn.Key == "" {
 		return false, errors.New("store: notification key is empty")
 	}
-	res, err := s.db.ExecContext(ctx, s.insert, notifications.values(sn)...)
-	if err != nil {
-		return false, fmt.Errorf("store: saving notification: %w", err)
+	return s.changedOne(ctx, "saving notification", s.insert, notifications.values(sn)...)
+}
+
+// changedOne runs query with args and reports whether it changed exactly
+// one row; what names the work in its error.
+func (s *SQL) changedOne(ctx context.Context, what, query string, args ...any) (bool, error) {
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil {
+			return n == 1, nil
+		}
 	}
-	rows, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("store: saving notification: %w", err)
-	}
-	return rows == 1, nil
+	return false, fmt.Errorf("store: %s: %w", what, err)
 }
 
 // Get returns the notification stored under key, or ErrNotFound.
